@@ -1,0 +1,33 @@
+package capture
+
+import "context"
+
+// VideoSource produces raw video frames: a camera, a file, a test pattern
+// or a user's own SDK.
+//
+// ReadVideo blocks until the next frame is ready or ctx is done. A source
+// should hand out its newest frame rather than queue old ones. It returns
+// io.EOF when the source has ended. The caller owns the returned frame.
+type VideoSource interface {
+	ReadVideo(ctx context.Context) (*VideoFrame, error)
+	Close() error
+}
+
+// AudioSource produces raw PCM: a microphone, a file or a synthetic tone.
+//
+// ReadAudio blocks until the next block is ready or ctx is done and returns
+// io.EOF when the source has ended. Blocks may have any size, rate and
+// channel count; the session resamples and re-frames them for the encoder.
+type AudioSource interface {
+	ReadAudio(ctx context.Context) (*AudioFrame, error)
+	Close() error
+}
+
+// SampleSource produces media that is already encoded: a hardware H.264
+// encoder, an IVF or Ogg file. Its samples reach the network untouched.
+type SampleSource interface {
+	// Codec describes the samples, for SDP.
+	Codec() Codec
+	ReadSample(ctx context.Context) (*Sample, error)
+	Close() error
+}

@@ -1,0 +1,20 @@
+package playback
+
+import "github.com/avlink/avlink/capture"
+
+// VideoDecoder turns encoded frames into I420 pictures. It is used from one
+// goroutine at a time.
+type VideoDecoder interface {
+	// Decode decodes one complete frame. It may return a nil frame when
+	// the decoder has nothing to show yet (no keyframe seen).
+	Decode(data []byte) (*capture.VideoFrame, error)
+	Close() error
+}
+
+// AudioDecoder turns encoded packets into PCM.
+type AudioDecoder interface {
+	// Decode decodes one packet. A nil data asks the decoder to conceal
+	// one lost packet.
+	Decode(data []byte) (*capture.AudioFrame, error)
+	Close() error
+}
