@@ -9,20 +9,34 @@ import (
 )
 
 // Picture returns frame i of a deterministic moving I420 test picture of
-// w×h: a smooth textured background panning one pixel per frame to the
-// right, and a bright square with a sharp edge moving diagonally by three
-// pixels per frame, over slowly changing colours. It moves like a camera
-// panning across a scene with an object crossing it.
-func Picture(w, h, i int) *capture.VideoFrame {
+// w×h: a textured background (smooth waves plus fine grain, like a real
+// scene seen by a camera) panning one pixel per frame to the right, and a
+// bright striped square moving diagonally by three and two pixels per
+// frame, over slowly changing colours.
+func Picture(w, h, i int) *capture.VideoFrame { return picture(w, h, i, 1) }
+
+// SmoothPicture is [Picture] without the fine grain: closer to a synthetic
+// test pattern than to a camera, and cheaper to encode.
+func SmoothPicture(w, h, i int) *capture.VideoFrame { return picture(w, h, i, 0) }
+
+func picture(w, h, i int, grainAmp float64) *capture.VideoFrame {
 	cw, ch := (w+1)/2, (h+1)/2
 	data := make([]byte, w*h+2*cw*ch)
+	// Tables keep this cheap enough for benchmarks and race-enabled tests.
+	n := w + h + i + 1
+	sinA, sinB := make([]float64, n), make([]float64, n)
+	for k := range n {
+		sinA[k] = 50 * math.Sin(float64(k)/23)
+		sinB[k] = 30 * math.Sin(float64(k)/9)
+	}
 	sx, sy := (i*3)%w, (i*2)%h
 	side := max(min(w, h)/6, 2)
 	for y := range h {
 		row := data[y*w : (y+1)*w]
+		cy := math.Cos(float64(y) / 17)
 		for x := range w {
-			px := float64(x + i)
-			v := 128 + 50*math.Sin(px/23)*math.Cos(float64(y)/17) + 30*math.Sin((px+float64(y))/9)
+			px := x + i
+			v := 128 + sinA[px]*cy + sinB[px+y] + grainAmp*grain(px, y)
 			if x >= sx && x < sx+side && y >= sy && y < sy+side {
 				v = 235 - float64((x-sx)/8%2)*40
 			}
@@ -32,12 +46,23 @@ func Picture(w, h, i int) *capture.VideoFrame {
 	u := data[w*h : w*h+cw*ch]
 	v := data[w*h+cw*ch:]
 	for y := range ch {
+		vy := clamp(128 + 40*math.Cos(float64(y)/27+float64(i)/70))
 		for x := range cw {
 			u[y*cw+x] = clamp(128 + 40*math.Sin(float64(x+i/2)/31+float64(i)/50))
-			v[y*cw+x] = clamp(128 + 40*math.Cos(float64(y)/27+float64(i)/70))
+			v[y*cw+x] = vy
 		}
 	}
 	return &capture.VideoFrame{Format: capture.FormatI420, Width: w, Height: h, Data: data}
+}
+
+// grain is a fixed pseudo-random texture of ±12 levels attached to the
+// scene, so it pans with the background.
+func grain(x, y int) float64 {
+	k := uint32(x)*0x9e3779b1 ^ uint32(y)*0x85ebca77
+	k ^= k >> 15
+	k *= 0x2c1b3c6d
+	k ^= k >> 12
+	return float64(k%25) - 12
 }
 
 // PSNR returns the peak signal-to-noise ratio in dB between two buffers

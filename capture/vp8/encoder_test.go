@@ -1,0 +1,281 @@
+package vp8
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/avlink/avlink/capture"
+	"github.com/avlink/avlink/internal/vpx"
+	"github.com/avlink/avlink/internal/vpx/vpxtest"
+)
+
+func newEncoder(t testing.TB, cfg EncoderConfig) *Encoder {
+	t.Helper()
+	e, err := NewEncoder(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	return e
+}
+
+// minPSNR is the floor for the mean PSNR (all three planes) of the moving
+// test picture at 640x480, 500 kbit/s, speed -6, one thread. Measured with
+// Debian's libvpx 1.12: mean 33.4 dB, lowest frame 31.5 dB. The same
+// picture compared with the next frame gives 28.2 dB and shifted by one
+// pixel 29.1 dB, so 32 dB fails a decode that is a frame late or
+// misaligned (wrong planes or strides give far less) while leaving 1.4 dB
+// for rate-control differences between libvpx versions.
+const minPSNR = 32
+
+func TestRoundTripPSNR(t *testing.T) {
+	const w, h, n = 640, 480, 90
+	e := newEncoder(t, EncoderConfig{})
+	d, err := vpx.NewDecoder(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var sum, lo float64 = 0, 100
+	bytes := 0
+	for i := range n {
+		f := vpxtest.Picture(w, h, i)
+		s, err := e.Encode(f, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s == nil {
+			t.Fatalf("frame %d dropped with frame dropping off", i)
+		}
+		bytes += len(s.Data)
+		pix, dw, dh, err := d.Decode(s.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dw != w || dh != h {
+			t.Fatalf("decoded %dx%d", dw, dh)
+		}
+		p := vpxtest.PSNR(pix, f.Data)
+		sum += p
+		lo = min(lo, p)
+	}
+	mean := sum / n
+	kbps := float64(bytes) * 8 / (float64(n) / 30) / 1000
+	t.Logf("640x480@30 at 500 kbit/s: mean PSNR %.2f dB, lowest %.2f dB, %.0f kbit/s", mean, lo, kbps)
+	if mean < minPSNR {
+		t.Fatalf("mean PSNR %.2f dB below %d dB", mean, minPSNR)
+	}
+}
+
+func TestKeyframeOnDemand(t *testing.T) {
+	e := newEncoder(t, EncoderConfig{Width: 320, Height: 240})
+	for i := range 20 {
+		force := i == 12
+		s, err := e.Encode(vpxtest.Picture(320, 240, i), force)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantKey := i == 0 || force
+		// Bit 0 of the VP8 frame tag is 0 for a keyframe (RFC 6386 9.1).
+		tagKey := s.Data[0]&1 == 0
+		if tagKey != wantKey || s.Keyframe != wantKey {
+			t.Fatalf("frame %d: tag says key=%v, sample says %v, want %v", i, tagKey, s.Keyframe, wantKey)
+		}
+		if wantKey && (s.Data[3] != 0x9d || s.Data[4] != 0x01 || s.Data[5] != 0x2a) {
+			t.Fatalf("frame %d: keyframe without start code: % x", i, s.Data[:10])
+		}
+	}
+}
+
+func TestSetBitrateChangesOutput(t *testing.T) {
+	const w, h, n = 640, 480, 90
+	e := newEncoder(t, EncoderConfig{Bitrate: 1_200_000})
+	total := func(from int) int {
+		sum := 0
+		for i := from; i < from+n; i++ {
+			s, err := e.Encode(vpxtest.Picture(w, h, i), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i > from+n/3 { // let the rate control settle
+				sum += len(s.Data)
+			}
+		}
+		return sum
+	}
+	high := total(0)
+	if err := e.SetBitrate(200_000); err != nil {
+		t.Fatal(err)
+	}
+	low := total(n)
+	t.Logf("bytes over 2 s: %d at 1200 kbit/s, %d at 200 kbit/s", high, low)
+	if low*3 > high {
+		t.Fatalf("lowering the bitrate 6x gave %d bytes after %d, want under a third", low, high)
+	}
+	// Setting the same bitrate again, and encoding many frames, must not
+	// reconfigure libvpx again.
+	if err := e.SetBitrate(200_000); err != nil {
+		t.Fatal(err)
+	}
+	total(2 * n)
+	if got := e.reconfigs(); got != 1 {
+		t.Fatalf("libvpx reconfigured %d times, want 1", got)
+	}
+}
+
+func TestSetBitrateClamps(t *testing.T) {
+	e := newEncoder(t, EncoderConfig{MinBitrate: 100_000, MaxBitrate: 2_000_000})
+	for _, c := range []struct{ in, want int }{
+		{50_000, 100_000}, {700_000, 700_000}, {9_000_000, 2_000_000},
+	} {
+		if err := e.SetBitrate(c.in); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.Bitrate(); got != c.want {
+			t.Fatalf("SetBitrate(%d): %d, want %d", c.in, got, c.want)
+		}
+	}
+	if err := e.SetBitrate(0); !errors.Is(err, ErrBitrate) {
+		t.Fatalf("SetBitrate(0): %v", err)
+	}
+	d := newEncoder(t, EncoderConfig{})
+	if lo, hi := d.BitrateRange(); lo != DefaultMinBitrate || hi != DefaultMaxBitrate {
+		t.Fatalf("default range [%d, %d]", lo, hi)
+	}
+}
+
+func TestRejectsOtherFormats(t *testing.T) {
+	e := newEncoder(t, EncoderConfig{})
+	f := &capture.VideoFrame{Format: capture.FormatNV12, Width: 64, Height: 64,
+		Data: make([]byte, capture.FormatNV12.FrameSize(64, 64))}
+	_, err := e.Encode(f, false)
+	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "NV12") {
+		t.Fatalf("NV12 frame: %v", err)
+	}
+	short := &capture.VideoFrame{Format: capture.FormatI420, Width: 64, Height: 64, Data: make([]byte, 100)}
+	if _, err := e.Encode(short, false); !errors.Is(err, capture.ErrBadFrame) {
+		t.Fatalf("short frame: %v", err)
+	}
+	if _, err := e.Encode(nil, false); !errors.Is(err, capture.ErrBadFrame) {
+		t.Fatalf("nil frame: %v", err)
+	}
+}
+
+func TestSizeChangeReinitialises(t *testing.T) {
+	e := newEncoder(t, EncoderConfig{})
+	for i, sz := range [][2]int{{640, 480}, {640, 480}, {321, 239}, {321, 239}} {
+		s, err := e.Encode(vpxtest.Picture(sz[0], sz[1], i), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tag, ok := vpx.ParseFrameTag(s.Data)
+		if !ok {
+			t.Fatalf("frame %d: bad tag", i)
+		}
+		if wantKey := i%2 == 0; tag.Keyframe != wantKey {
+			t.Fatalf("frame %d (%dx%d): keyframe %v, want %v", i, sz[0], sz[1], tag.Keyframe, wantKey)
+		}
+		if tag.Keyframe && (tag.Width != sz[0] || tag.Height != sz[1]) {
+			t.Fatalf("frame %d: keyframe is %dx%d, want %dx%d", i, tag.Width, tag.Height, sz[0], sz[1])
+		}
+	}
+}
+
+func TestFrameTimes(t *testing.T) {
+	e := newEncoder(t, EncoderConfig{Width: 160, Height: 120})
+	t0 := time.Unix(1_700_000_000, 0)
+	for i := range 10 {
+		f := vpxtest.Picture(160, 120, i)
+		f.Time = t0.Add(time.Duration(i) * 50 * time.Millisecond)
+		if i == 5 {
+			f.Time = f.Time.Add(-time.Second) // a clock step backwards must not break pts
+		}
+		s, err := e.Encode(f, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s.Time.Equal(f.Time) || s.Duration != time.Second/30 {
+			t.Fatalf("frame %d: sample time %v duration %v", i, s.Time, s.Duration)
+		}
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, c := range []EncoderConfig{
+		{Width: 640},
+		{Width: -1, Height: -1},
+		{Speed: 17},
+		{Threads: -1},
+		{MinBitrate: 2_000_000, MaxBitrate: 1_000_000},
+		{FrameDropThreshold: 101},
+		{FrameRate: -5},
+	} {
+		if _, err := NewEncoder(c); !errors.Is(err, ErrConfig) {
+			t.Errorf("%+v: %v", c, err)
+		}
+	}
+}
+
+func TestCloseIdempotent(t *testing.T) {
+	e, err := NewEncoder(EncoderConfig{Width: 64, Height: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.Encode(vpxtest.Picture(64, 64, 0), true); !errors.Is(err, ErrClosed) {
+		t.Fatalf("encode after close: %v", err)
+	}
+	if err := e.SetBitrate(100_000); !errors.Is(err, ErrClosed) {
+		t.Fatalf("set bitrate after close: %v", err)
+	}
+}
+
+func TestConcurrentSetBitrate(t *testing.T) {
+	e := newEncoder(t, EncoderConfig{Width: 160, Height: 120})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200 {
+			_ = e.SetBitrate(100_000 + i*1000)
+		}
+	}()
+	for i := range 30 {
+		if _, err := e.Encode(vpxtest.Picture(160, 120, i), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+}
+
+// BenchmarkEncode640x480 measures one frame (ns/op) of the moving,
+// grainy test picture at 640x480, 500 kbit/s, speed -6, one thread.
+func BenchmarkEncode640x480(b *testing.B) { benchmarkEncode(b, vpxtest.Picture) }
+
+// BenchmarkEncode640x480Smooth is BenchmarkEncode640x480 on the picture
+// without grain, which is closer to a synthetic test pattern.
+func BenchmarkEncode640x480Smooth(b *testing.B) { benchmarkEncode(b, vpxtest.SmoothPicture) }
+
+func benchmarkEncode(b *testing.B, picture func(w, h, i int) *capture.VideoFrame) {
+	const w, h = 640, 480
+	frames := make([]*capture.VideoFrame, 60)
+	for i := range frames {
+		frames[i] = picture(w, h, i)
+	}
+	e := newEncoder(b, EncoderConfig{})
+	b.ReportAllocs()
+	bytes := 0
+	for i := 0; b.Loop(); i++ {
+		s, err := e.Encode(frames[i%len(frames)], false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bytes += len(s.Data)
+	}
+	b.ReportMetric(float64(bytes)/float64(b.N), "B/frame")
+}
