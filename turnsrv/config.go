@@ -1,0 +1,217 @@
+package turnsrv
+
+import (
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"runtime"
+	"time"
+
+	"github.com/pion/transport/v5"
+)
+
+// Defaults applied to zero Config fields. They match coturn's defaults and
+// the settings of the system this package replaces.
+const (
+	DefaultListeningPort    = 3478
+	DefaultTLSListeningPort = 5349
+	DefaultMinPort          = 49152
+	DefaultMaxPort          = 65535
+	DefaultRealm            = "avlink"
+	DefaultSocketBuffer     = 4 << 20
+	DefaultAuthFailures     = 10
+)
+
+// Config configures a Server. The zero value is a usable server on
+// 0.0.0.0:3478 (UDP and TCP) that knows no users; every field maps onto a
+// coturn setting of the same meaning, noted in its comment, so a
+// turnserver.conf can be read into it with ParseConf.
+type Config struct {
+	// ListeningIPs are the addresses to listen on (listening-ip). Empty
+	// means 0.0.0.0.
+	ListeningIPs []netip.Addr
+	// ListeningPort is the UDP and TCP port for STUN and TURN
+	// (listening-port). Zero means 3478; -1 means ports chosen by the
+	// system (UDP and TCP may then differ; see Server.Addrs).
+	ListeningPort int
+	// TLSListeningPort is the TCP port for TURN over TLS, "turns:"
+	// (tls-listening-port). Zero means 5349. TLS is served only when a
+	// certificate is configured and NoTLS is false. -1 means a port chosen
+	// by the system.
+	TLSListeningPort int
+	// NoUDP and NoTCP turn off the plain UDP and TCP listeners (no-udp,
+	// no-tcp). NoTLS turns off TLS even when a certificate is given (no-tls).
+	NoUDP, NoTCP, NoTLS bool
+
+	// CertFile and KeyFile are PEM files for TURN over TLS (cert, pkey).
+	// Certificates, when not empty, is used instead of the files.
+	CertFile, KeyFile string
+	Certificates      []tls.Certificate
+
+	// RelayIPs are the local addresses relay sockets bind to (relay-ip),
+	// at most one per address family is used. Empty means the first
+	// listening IP, or, when that is unspecified, the first non-loopback
+	// interface address (loopback when there is none).
+	RelayIPs []netip.Addr
+	// ExternalIPs map relay addresses to the addresses clients are told
+	// (external-ip, "PUBLIC" or "PUBLIC/PRIVATE"), for a server behind a
+	// 1:1 NAT such as a cloud instance's public address.
+	ExternalIPs []ExternalIP
+	// MinPort and MaxPort bound the relay ports (min-port, max-port). Zero
+	// means 49152 and 65535.
+	MinPort, MaxPort int
+
+	// Realm is the long-term credential realm (realm). Empty means
+	// "avlink".
+	Realm string
+	// Users maps user names to passwords for the long-term credential
+	// mechanism (lt-cred-mech with user=name:password lines).
+	Users map[string]string
+	// AuthSecrets, when not empty, accept coturn TURN REST API credentials
+	// (use-auth-secret, static-auth-secret): username "expiry:user" with
+	// the password minted by RESTCredentials from any of these secrets.
+	// Users keep working alongside them.
+	AuthSecrets []string
+
+	// AllowLoopbackPeers permits relaying to 127.0.0.0/8 and ::1
+	// (allow-loopback-peers). By default loopback, private, link-local,
+	// multicast and unspecified peers are refused with 403 Forbidden.
+	AllowLoopbackPeers bool
+	// AllowedPeers are peer ranges permitted even when they fall in a
+	// refused class (allowed-peer-ip); they win over DeniedPeers.
+	AllowedPeers []netip.Prefix
+	// DeniedPeers are further peer ranges to refuse (denied-peer-ip).
+	DeniedPeers []netip.Prefix
+
+	// UserQuota limits the simultaneous allocations of one user
+	// (user-quota); TotalQuota limits them for the whole server
+	// (total-quota). Zero means no limit. A refused allocation gets 486
+	// Allocation Quota Reached.
+	UserQuota, TotalQuota int
+	// MaxBPS caps the bytes per second each allocation relays in each
+	// direction (max-bps); packets over the cap are dropped. Zero means no
+	// cap.
+	MaxBPS int64
+	// AuthFailures is how many failed authentications a client IP address
+	// may make per minute before its requests are refused without
+	// checking. Zero means 10; negative means no limit.
+	AuthFailures int
+
+	// Fingerprint adds a FINGERPRINT attribute to every STUN message the
+	// server sends (fingerprint). Binding responses always carry one.
+	Fingerprint bool
+
+	// AllocationLifetime, PermissionLifetime and ChannelLifetime are the
+	// default lifetimes. Zero means 10 minutes, 5 minutes and 10 minutes.
+	AllocationLifetime, PermissionLifetime, ChannelLifetime time.Duration
+
+	// HTTPAddr, when set (for example "127.0.0.1:9641"), serves Prometheus
+	// metrics at /metrics and a health check at /healthz.
+	HTTPAddr string
+
+	// UDPReaders is how many sockets, each with its own reader, share each
+	// UDP listening port (SO_REUSEPORT). Zero means one per CPU on Linux
+	// and one elsewhere. All of them share one allocation table.
+	UDPReaders int
+	// SocketBuffer is the receive and send buffer size asked of the kernel
+	// for listening and relay sockets. Zero means 4 MiB; negative leaves
+	// the system default. A refusal is logged.
+	SocketBuffer int
+
+	// Net replaces the operating system's network, for tests on
+	// github.com/pion/transport/v5/vnet. Nil means the real network. With
+	// a virtual network there is one reader per port and no TLS or TCP
+	// relay tuning.
+	Net transport.Net
+
+	// Logger receives the server's logs. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// ExternalIP maps a private relay address to the public address clients
+// must use, as in coturn's external-ip=PUBLIC/PRIVATE. A zero Private maps
+// every relay address of Public's family.
+type ExternalIP struct {
+	Public  netip.Addr
+	Private netip.Addr
+}
+
+// String formats e in coturn's PUBLIC/PRIVATE notation.
+func (e ExternalIP) String() string {
+	if !e.Private.IsValid() {
+		return e.Public.String()
+	}
+	return e.Public.String() + "/" + e.Private.String()
+}
+
+// withDefaults returns c with zero fields replaced by their defaults and
+// reports settings that cannot work.
+func (c Config) withDefaults() (Config, error) {
+	if c.ListeningPort == 0 {
+		c.ListeningPort = DefaultListeningPort
+	}
+	if c.TLSListeningPort == 0 {
+		c.TLSListeningPort = DefaultTLSListeningPort
+	}
+	if c.MinPort == 0 {
+		c.MinPort = DefaultMinPort
+	}
+	if c.MaxPort == 0 {
+		c.MaxPort = DefaultMaxPort
+	}
+	if c.Realm == "" {
+		c.Realm = DefaultRealm
+	}
+	if c.AuthFailures == 0 {
+		c.AuthFailures = DefaultAuthFailures
+	}
+	if c.SocketBuffer == 0 {
+		c.SocketBuffer = DefaultSocketBuffer
+	}
+	if c.UDPReaders <= 0 {
+		c.UDPReaders = 1
+		if runtime.GOOS == "linux" {
+			c.UDPReaders = runtime.NumCPU()
+		}
+	}
+	if c.Net != nil || runtime.GOOS != "linux" {
+		c.UDPReaders = 1
+	}
+	if len(c.ListeningIPs) == 0 {
+		c.ListeningIPs = []netip.Addr{netip.IPv4Unspecified()}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	switch {
+	case c.ListeningPort < -1 || c.ListeningPort > 65535:
+		return c, fmt.Errorf("%w: listening-port %d", ErrBadConfig, c.ListeningPort)
+	case c.TLSListeningPort < -1 || c.TLSListeningPort > 65535:
+		return c, fmt.Errorf("%w: tls-listening-port %d", ErrBadConfig, c.TLSListeningPort)
+	case c.MinPort < 1 || c.MaxPort > 65535 || c.MinPort > c.MaxPort:
+		return c, fmt.Errorf("%w: relay port range %d-%d", ErrBadConfig, c.MinPort, c.MaxPort)
+	case (c.CertFile == "") != (c.KeyFile == ""):
+		return c, fmt.Errorf("%w: cert and pkey must be given together", ErrBadConfig)
+	case c.NoUDP && c.NoTCP && !c.tlsEnabled():
+		return c, fmt.Errorf("%w: every listener is turned off", ErrBadConfig)
+	case c.UserQuota < 0 || c.TotalQuota < 0 || c.MaxBPS < 0:
+		return c, fmt.Errorf("%w: negative quota or bandwidth cap", ErrBadConfig)
+	}
+	for _, ip := range c.ListeningIPs {
+		if !ip.IsValid() {
+			return c, fmt.Errorf("%w: invalid listening-ip", ErrBadConfig)
+		}
+	}
+	for _, e := range c.ExternalIPs {
+		if !e.Public.IsValid() || (e.Private.IsValid() && e.Private.Is4() != e.Public.Is4()) {
+			return c, fmt.Errorf("%w: external-ip %q", ErrBadConfig, e.String())
+		}
+	}
+	return c, nil
+}
+
+// tlsEnabled reports whether a TLS listener will be started.
+func (c Config) tlsEnabled() bool {
+	return !c.NoTLS && (len(c.Certificates) > 0 || c.CertFile != "")
+}

@@ -1,0 +1,27 @@
+// Package turnsrv is an embedded STUN/TURN server, built on pion/turn, that
+// replaces a coturn deployment: one goroutine inside a Go program, or the
+// examples/turn-server binary, configured with coturn's settings.
+//
+// It serves STUN binding and TURN (RFC 5766, RFC 6062, RFC 6156) over UDP
+// and TCP, and over TLS when a certificate is given. Clients authenticate
+// with long-term credentials (user=name:password) or with coturn's TURN
+// REST API scheme (use-auth-secret), whose short-lived credentials
+// RESTCredentials mints, so a signaling server can hand browsers a
+// password that expires instead of a fixed one.
+//
+// Safety comes by default: allocations cannot relay to loopback, private,
+// link-local, multicast or unspecified addresses unless allowed
+// (coturn's allow-loopback-peers, allowed-peer-ip, denied-peer-ip); users
+// and the server have allocation quotas; each allocation can have a
+// bandwidth cap; failed authentications are logged and rate-limited per
+// client address.
+//
+// For throughput, each UDP listening port is served by several sockets
+// (SO_REUSEPORT on Linux) whose readers take datagrams in batches
+// (recvmmsg) and feed one pion server, so allocations and EVEN-PORT
+// reservations stay shared; reserved relay ports stay bound until they are
+// used. Metrics go to a Prometheus registry of the server's own, served
+// with /healthz when Config.HTTPAddr is set.
+//
+// ParseConf reads a coturn-style turnserver.conf into a Config.
+package turnsrv

@@ -1,0 +1,288 @@
+package turnsrv
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/pion/stun/v4"
+	"golang.org/x/net/ipv4"
+)
+
+// Receive batching. Each reader takes up to batchSize datagrams per
+// recvmmsg call and hands them on as one unit.
+const (
+	batchSize  = 32
+	maxPacket  = 2048
+	queueDepth = 128
+)
+
+// rxBatch is a batch of datagrams read by one reader.
+type rxBatch struct {
+	msgs []ipv4.Message
+	n    int
+}
+
+// fanInConn is the one net.PacketConn pion's server reads for a UDP port.
+// Behind it, several sockets bound to the same port (SO_REUSEPORT on
+// Linux) each have a reader goroutine that reads in batches, so the
+// kernel's receive queues are drained in parallel and with few system
+// calls, while pion keeps a single allocation table (and a single set of
+// reservation tokens) for the port. pion's loop then only parses and
+// forwards.
+type fanInConn struct {
+	socks []*net.UDPConn
+	queue chan *rxBatch
+	pool  sync.Pool
+	fp    bool
+
+	readMu sync.Mutex
+	cur    *rxBatch
+	next   int
+
+	done      chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+	log       *slog.Logger
+}
+
+// listenUDPFanIn binds readers sockets on addr and starts their readers.
+func listenUDPFanIn(addr string, readers, bufSize int, fingerprint bool, log *slog.Logger) (*fanInConn, error) {
+	f := &fanInConn{
+		queue: make(chan *rxBatch, queueDepth),
+		done:  make(chan struct{}),
+		fp:    fingerprint,
+		log:   log,
+	}
+	f.pool.New = func() any {
+		b := &rxBatch{msgs: make([]ipv4.Message, batchSize)}
+		for i := range b.msgs {
+			b.msgs[i].Buffers = [][]byte{make([]byte, maxPacket)}
+		}
+		return b
+	}
+	lc := net.ListenConfig{}
+	if readers > 1 {
+		lc.Control = controlReusePort
+	}
+	for i := range readers {
+		if i == 1 {
+			// Bind the rest to the port the first one got (addr may say :0).
+			addr = f.socks[0].LocalAddr().String()
+		}
+		pc, err := lc.ListenPacket(context.Background(), "udp", addr)
+		if err != nil {
+			f.closeSocks()
+			return nil, err
+		}
+		c := pc.(*net.UDPConn) //nolint:forcetypeassert // "udp" always gives *net.UDPConn
+		setBuffers(c, bufSize, true, log)
+		f.socks = append(f.socks, c)
+	}
+	for _, c := range f.socks {
+		f.wg.Add(1)
+		go f.readLoop(c)
+	}
+	return f, nil
+}
+
+func (f *fanInConn) readLoop(c *net.UDPConn) {
+	defer f.wg.Done()
+	// ipv4.PacketConn's ReadBatch is recvmmsg on Linux and works for IPv6
+	// sockets too (the message header format does not depend on family).
+	pc := ipv4.NewPacketConn(c)
+	for {
+		b := f.pool.Get().(*rxBatch) //nolint:forcetypeassert // pool holds only *rxBatch
+		for i := range b.msgs {
+			b.msgs[i].Buffers[0] = b.msgs[i].Buffers[0][:maxPacket]
+		}
+		n, err := pc.ReadBatch(b.msgs, 0)
+		if err != nil {
+			f.pool.Put(b)
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			select {
+			case <-f.done:
+				return
+			default:
+			}
+			// ICMP errors surface as read errors on UDP; keep reading.
+			continue
+		}
+		b.n = n
+		select {
+		case f.queue <- b:
+		case <-f.done:
+			return
+		}
+	}
+}
+
+// ReadFrom implements net.PacketConn for pion's read loop.
+func (f *fanInConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	f.readMu.Lock()
+	defer f.readMu.Unlock()
+	for f.cur == nil || f.next >= f.cur.n {
+		if f.cur != nil {
+			f.pool.Put(f.cur)
+			f.cur = nil
+		}
+		select {
+		case b := <-f.queue:
+			f.cur, f.next = b, 0
+		case <-f.done:
+			return 0, nil, net.ErrClosed
+		}
+	}
+	m := &f.cur.msgs[f.next]
+	f.next++
+	n := copy(p, m.Buffers[0][:m.N])
+	return n, m.Addr, nil
+}
+
+// WriteTo sends from one of the port's sockets (all share the address).
+func (f *fanInConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	if f.fp {
+		p = withFingerprint(p)
+	}
+	c := f.socks[0]
+	if u, ok := addr.(*net.UDPAddr); ok && len(f.socks) > 1 {
+		c = f.socks[u.Port%len(f.socks)]
+	}
+	return c.WriteTo(p, addr)
+}
+
+// Close stops the readers and closes the sockets.
+func (f *fanInConn) Close() error {
+	var err error
+	f.closeOnce.Do(func() {
+		close(f.done)
+		err = f.closeSocks()
+		f.wg.Wait()
+	})
+	return err
+}
+
+func (f *fanInConn) closeSocks() error {
+	var errs []error
+	for _, c := range f.socks {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// LocalAddr implements net.PacketConn.
+func (f *fanInConn) LocalAddr() net.Addr { return f.socks[0].LocalAddr() }
+
+// SetDeadline implements net.PacketConn; pion does not use deadlines on
+// listening sockets, so they are not supported.
+func (f *fanInConn) SetDeadline(t time.Time) error { return nil }
+
+// SetReadDeadline implements net.PacketConn (not supported, see SetDeadline).
+func (f *fanInConn) SetReadDeadline(t time.Time) error { return nil }
+
+// SetWriteDeadline implements net.PacketConn (not supported, see SetDeadline).
+func (f *fanInConn) SetWriteDeadline(t time.Time) error { return nil }
+
+// fingerprintConn adds FINGERPRINT to outgoing STUN messages on a
+// net.PacketConn (virtual networks) or a stream conn (TCP, TLS).
+type fingerprintPacketConn struct{ net.PacketConn }
+
+func (c fingerprintPacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	return c.PacketConn.WriteTo(withFingerprint(p), addr)
+}
+
+// trackingListener remembers accepted TCP connections so Close can end
+// them (pion closes only the listener). TLS is layered above it, so a
+// tls.Conn's Close reaches trackedConn.Close.
+type trackingListener struct {
+	net.Listener
+
+	mu    sync.Mutex
+	conns map[*trackedConn]struct{}
+	done  bool
+}
+
+func (l *trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	t := &trackedConn{Conn: c, l: l}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.done {
+		_ = c.Close()
+		return nil, net.ErrClosed
+	}
+	l.conns[t] = struct{}{}
+	return t, nil
+}
+
+func (l *trackingListener) closeConns() error {
+	l.mu.Lock()
+	conns := make([]*trackedConn, 0, len(l.conns))
+	for c := range l.conns {
+		conns = append(conns, c)
+	}
+	l.done = true
+	l.mu.Unlock()
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	return nil
+}
+
+type trackedConn struct {
+	net.Conn
+	l *trackingListener
+}
+
+func (c *trackedConn) Close() error {
+	c.l.mu.Lock()
+	delete(c.l.conns, c)
+	c.l.mu.Unlock()
+	return c.Conn.Close()
+}
+
+// fingerprintListener adds FINGERPRINT to STUN messages written on
+// accepted stream connections. pion then sees no *tls.Conn and offers no
+// TLS state to authentication, which this package does not use.
+type fingerprintListener struct{ net.Listener }
+
+func (l fingerprintListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return fingerprintConn{c}, nil
+}
+
+type fingerprintConn struct{ net.Conn }
+
+func (c fingerprintConn) Write(p []byte) (int, error) {
+	if _, err := c.Conn.Write(withFingerprint(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// withFingerprint returns p with a FINGERPRINT attribute appended when p is
+// a STUN message without one; ChannelData and other bytes pass unchanged.
+func withFingerprint(p []byte) []byte {
+	if !stun.IsMessage(p) {
+		return p
+	}
+	m := &stun.Message{Raw: append(make([]byte, 0, len(p)+8), p...)}
+	if err := m.Decode(); err != nil || m.Contains(stun.AttrFingerprint) {
+		return p
+	}
+	if err := stun.Fingerprint.AddTo(m); err != nil {
+		return p
+	}
+	return m.Raw
+}

@@ -1,0 +1,58 @@
+package turnsrv
+
+import (
+	"net"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// relayConn wraps an allocation's relay socket: it counts relayed traffic
+// and enforces the per-allocation bandwidth cap in each direction.
+type relayConn struct {
+	net.PacketConn
+	m        *metrics
+	toPeer   *rate.Limiter // nil: no cap
+	fromPeer *rate.Limiter
+}
+
+func (s *Server) wrapRelay(c net.PacketConn) net.PacketConn {
+	r := &relayConn{PacketConn: c, m: s.metrics}
+	if bps := s.cfg.MaxBPS; bps > 0 {
+		burst := int(max(bps, 4096))
+		r.toPeer = rate.NewLimiter(rate.Limit(bps), burst)
+		r.fromPeer = rate.NewLimiter(rate.Limit(bps), burst)
+	}
+	return r
+}
+
+// WriteTo sends a client's packet to a peer.
+func (c *relayConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	if c.toPeer != nil && !c.toPeer.AllowN(time.Now(), len(p)) {
+		c.m.bandwidthDrops.Add(1)
+		return len(p), nil
+	}
+	n, err := c.PacketConn.WriteTo(p, addr)
+	if err == nil {
+		c.m.packetsToPeer.Add(1)
+		c.m.bytesToPeer.Add(uint64(n)) //nolint:gosec // n >= 0
+	}
+	return n, err
+}
+
+// ReadFrom receives a peer's packet for the client.
+func (c *relayConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	for {
+		n, addr, err := c.PacketConn.ReadFrom(p)
+		if err != nil {
+			return n, addr, err
+		}
+		if c.fromPeer != nil && !c.fromPeer.AllowN(time.Now(), n) {
+			c.m.bandwidthDrops.Add(1)
+			continue
+		}
+		c.m.packetsToClient.Add(1)
+		c.m.bytesToClient.Add(uint64(n)) //nolint:gosec // n >= 0
+		return n, addr, nil
+	}
+}

@@ -1,0 +1,400 @@
+package turnsrv
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/pion/transport/v5/stdnet"
+	"github.com/pion/turn/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Server is a STUN/TURN server. Create it with New, run it with Start and
+// stop it with Close (or by cancelling Start's context).
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics
+	auth    *authenticator
+	filter  peerFilter
+	quotas  *quotas
+	relay   *relayAllocator
+	tlsConf *tls.Config
+
+	mu      sync.Mutex
+	started bool
+	closed  bool
+	turn    *turn.Server
+	addrs   Addrs
+	httpSrv *http.Server
+	streams []*trackingListener
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+// Addrs lists the addresses a started Server listens on, which is how a
+// caller learns ports chosen by the system (a port of -1 in Config).
+type Addrs struct {
+	UDP, TCP, TLS []net.Addr
+	// HTTP is the metrics and health address, nil when not configured.
+	HTTP net.Addr
+}
+
+// New checks cfg and prepares a Server; nothing listens until Start.
+func New(cfg Config) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, filter: newPeerFilter(cfg), quotas: newQuotas(cfg), stop: make(chan struct{})}
+	s.metrics = newMetrics(s.quotas.active)
+	s.auth = newAuthenticator(cfg, s.metrics)
+	if cfg.tlsEnabled() {
+		certs := cfg.Certificates
+		if len(certs) == 0 {
+			cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
+			}
+			certs = []tls.Certificate{cert}
+		}
+		s.tlsConf = &tls.Config{Certificates: certs, MinVersion: tls.VersionTLS12}
+	}
+	s.relay, err = s.newRelayAllocator()
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// newRelayAllocator resolves relay and external addresses.
+func (s *Server) newRelayAllocator() (*relayAllocator, error) {
+	cfg := s.cfg
+	r := &relayAllocator{
+		net: cfg.Net, tcpNet: cfg.Net, min: cfg.MinPort, max: cfg.MaxPort, bufSize: min(cfg.SocketBuffer, 1<<20),
+		filter: s.filter, wrap: s.wrapRelay, log: s.log, public: map[netip.Addr]netip.Addr{}, held: map[heldKey]*heldConn{},
+	}
+	if r.tcpNet == nil {
+		n, err := stdnet.NewNet()
+		if err != nil {
+			return nil, fmt.Errorf("turnsrv: network: %w", err)
+		}
+		r.tcpNet = n
+	}
+	for _, e := range cfg.ExternalIPs {
+		priv := e.Private
+		if !priv.IsValid() {
+			priv = netip.IPv4Unspecified()
+			if e.Public.Is6() {
+				priv = netip.IPv6Unspecified()
+			}
+		}
+		r.public[priv.Unmap()] = e.Public.Unmap()
+	}
+	candidates := cfg.RelayIPs
+	if len(candidates) == 0 {
+		for _, e := range cfg.ExternalIPs {
+			if e.Private.IsValid() {
+				candidates = append(candidates, e.Private)
+			}
+		}
+		candidates = append(candidates, cfg.ListeningIPs...)
+	}
+	for _, ip := range candidates {
+		ip = ip.Unmap()
+		if ip.IsUnspecified() {
+			ip = s.interfaceAddr(ip.Is4())
+		}
+		switch {
+		case ip.Is4() && !r.v4.IsValid():
+			r.v4 = ip
+		case ip.Is6() && !r.v6.IsValid():
+			r.v6 = ip
+		}
+	}
+	return r, r.Validate()
+}
+
+// interfaceAddr picks the first global unicast interface address of a
+// family, or loopback when there is none.
+func (s *Server) interfaceAddr(v4 bool) netip.Addr {
+	var addrs []net.Addr
+	if s.cfg.Net != nil {
+		if ifs, err := s.cfg.Net.Interfaces(); err == nil {
+			for _, i := range ifs {
+				a, _ := i.Addrs()
+				addrs = append(addrs, a...)
+			}
+		}
+	} else {
+		addrs, _ = net.InterfaceAddrs()
+	}
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			ip := p.Addr().Unmap()
+			if ip.Is4() == v4 && ip.IsGlobalUnicast() {
+				return ip
+			}
+		}
+	}
+	if v4 {
+		return netip.MustParseAddr("127.0.0.1")
+	}
+	return netip.IPv6Loopback()
+}
+
+// Start opens the listeners and serves until Close is called or ctx is
+// done. It returns once the server is listening.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return ErrClosed
+	case s.started:
+		return ErrStarted
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	srvCfg, closers, err := s.listen()
+	if err != nil {
+		for _, c := range closers {
+			_ = c()
+		}
+		return err
+	}
+	s.turn, err = turn.NewServer(srvCfg)
+	if err != nil {
+		for _, c := range closers {
+			_ = c()
+		}
+		return fmt.Errorf("turnsrv: %w", err)
+	}
+	if err := s.startHTTP(); err != nil {
+		_ = s.turn.Close()
+		return err
+	}
+	s.started = true
+	// Not in s.wg: Close, which it may call, waits for s.wg.
+	go func() {
+		select {
+		case <-ctx.Done():
+			_ = s.Close()
+		case <-s.stop:
+		}
+	}()
+	s.log.Info("turn server listening", "udp", s.addrs.UDP, "tcp", s.addrs.TCP, "tls", s.addrs.TLS,
+		"relay_v4", s.relay.v4.String(), "realm", s.cfg.Realm, "readers_per_udp_port", s.cfg.UDPReaders)
+	return nil
+}
+
+// listen opens every listening socket and builds pion's configuration.
+// It returns closers for what it opened so a failure can undo it.
+func (s *Server) listen() (turn.ServerConfig, []func() error, error) {
+	cfg := s.cfg
+	var closers []func() error
+	srv := turn.ServerConfig{
+		LoggerFactory:      pionLogs{s.log},
+		Realm:              cfg.Realm,
+		AuthHandler:        s.auth.handle,
+		QuotaHandler:       s.checkQuota,
+		EventHandler:       s.events(),
+		AllocationLifetime: cfg.AllocationLifetime,
+		PermissionTimeout:  cfg.PermissionLifetime,
+		ChannelBindTimeout: cfg.ChannelLifetime,
+	}
+	port := func(p int) string {
+		if p < 0 {
+			return "0"
+		}
+		return strconv.Itoa(p)
+	}
+	for _, ip := range cfg.ListeningIPs {
+		if !cfg.NoUDP {
+			addr := net.JoinHostPort(ip.String(), port(cfg.ListeningPort))
+			pc, err := s.listenUDP(addr)
+			if err != nil {
+				return srv, closers, fmt.Errorf("turnsrv: listen udp %s: %w", addr, err)
+			}
+			closers = append(closers, pc.Close)
+			s.addrs.UDP = append(s.addrs.UDP, pc.LocalAddr())
+			srv.PacketConnConfigs = append(srv.PacketConnConfigs, turn.PacketConnConfig{
+				PacketConn: pc, RelayAddressGenerator: s.relay, PermissionHandler: s.permission,
+			})
+		}
+		tcp := func(p int, tlsConf *tls.Config) error {
+			addr := net.JoinHostPort(ip.String(), port(p))
+			ln, err := s.listenTCP(addr)
+			if err != nil {
+				return fmt.Errorf("turnsrv: listen tcp %s: %w", addr, err)
+			}
+			tracked := &trackingListener{Listener: ln, conns: map[*trackedConn]struct{}{}}
+			closers = append(closers, ln.Close, tracked.closeConns)
+			s.streams = append(s.streams, tracked)
+			ln = tracked
+			if tlsConf != nil {
+				s.addrs.TLS = append(s.addrs.TLS, ln.Addr())
+				ln = tls.NewListener(ln, tlsConf)
+			} else {
+				s.addrs.TCP = append(s.addrs.TCP, ln.Addr())
+			}
+			if cfg.Fingerprint {
+				ln = fingerprintListener{ln}
+			}
+			srv.ListenerConfigs = append(srv.ListenerConfigs, turn.ListenerConfig{
+				Listener: ln, RelayAddressGenerator: s.relay, PermissionHandler: s.permission,
+			})
+			return nil
+		}
+		if !cfg.NoTCP {
+			if err := tcp(cfg.ListeningPort, nil); err != nil {
+				return srv, closers, err
+			}
+		}
+		if s.tlsConf != nil {
+			if err := tcp(cfg.TLSListeningPort, s.tlsConf); err != nil {
+				return srv, closers, err
+			}
+		}
+	}
+	return srv, closers, nil
+}
+
+func (s *Server) listenUDP(addr string) (net.PacketConn, error) {
+	if s.cfg.Net == nil {
+		return listenUDPFanIn(addr, s.cfg.UDPReaders, s.cfg.SocketBuffer, s.cfg.Fingerprint, s.log)
+	}
+	pc, err := s.cfg.Net.ListenPacket("udp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.Fingerprint {
+		return fingerprintPacketConn{pc}, nil
+	}
+	return pc, nil
+}
+
+func (s *Server) listenTCP(addr string) (net.Listener, error) {
+	if s.cfg.Net == nil {
+		return net.Listen("tcp", addr) //nolint:noctx // bound once at start
+	}
+	a, err := s.cfg.Net.ResolveTCPAddr("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return s.cfg.Net.ListenTCP("tcp", a)
+}
+
+// events hooks allocation lifecycle into quotas, metrics and logs.
+func (s *Server) events() turn.EventHandler {
+	return turn.EventHandler{
+		OnAuth: s.auth.onAuth,
+		OnAllocationCreated: func(src, _ net.Addr, proto, userID, _ string, relay net.Addr, _ int) {
+			n := s.quotas.add(userID, 1)
+			s.metrics.allocations.Inc()
+			s.log.Info("turn allocation created", "client", src.String(), "transport", proto,
+				"user", userID, "relay", relay.String(), "active", n)
+		},
+		OnAllocationDeleted: func(src, _ net.Addr, proto, userID, _ string) {
+			n := s.quotas.add(userID, -1)
+			s.log.Info("turn allocation deleted", "client", src.String(), "transport", proto,
+				"user", userID, "active", n)
+		},
+		OnAllocationError: func(src, _ net.Addr, _, message string) {
+			s.log.Debug("turn request failed", "client", src.String(), "error", message)
+		},
+	}
+}
+
+// startHTTP serves /metrics and /healthz when HTTPAddr is set.
+func (s *Server) startHTTP() error {
+	if s.cfg.HTTPAddr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", s.cfg.HTTPAddr) //nolint:noctx // bound once at start
+	if err != nil {
+		return fmt.Errorf("turnsrv: listen http %s: %w", s.cfg.HTTPAddr, err)
+	}
+	s.addrs.HTTP = ln.Addr()
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		s.mu.Lock()
+		ok := s.started && !s.closed
+		s.mu.Unlock()
+		if !ok {
+			http.Error(w, "closed", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	s.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("turn metrics server stopped", "error", err)
+		}
+	}()
+	return nil
+}
+
+// Addrs returns the listening addresses; empty before Start.
+func (s *Server) Addrs() Addrs {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addrs
+}
+
+// Registry returns the server's own Prometheus registry, for serving its
+// metrics from an existing HTTP server or adding them to another gatherer.
+func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }
+
+// ActiveAllocations reports how many allocations are alive.
+func (s *Server) ActiveAllocations() int { return s.quotas.active() }
+
+// Close stops the server: listeners, allocations, reserved ports and the
+// HTTP server. It is safe to call more than once.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.stop)
+	t, h, streams := s.turn, s.httpSrv, s.streams
+	s.mu.Unlock()
+
+	var errs []error
+	if t != nil {
+		errs = append(errs, t.Close())
+		for _, l := range streams {
+			_ = l.closeConns()
+		}
+		// pion closes allocations from its read loops after the listeners
+		// close; wait (boundedly) so no relay goroutine outlives Close.
+		for i := 0; i < 200 && t.AllocationCount() > 0; i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if h != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		errs = append(errs, h.Shutdown(ctx))
+		cancel()
+	}
+	s.relay.close()
+	s.wg.Wait()
+	return errors.Join(errs...)
+}

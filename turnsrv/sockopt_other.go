@@ -1,0 +1,21 @@
+//go:build !linux
+
+package turnsrv
+
+import (
+	"log/slog"
+	"net"
+	"syscall"
+)
+
+// controlReusePort is not used off Linux: Config.UDPReaders is 1 there.
+func controlReusePort(_, _ string, _ syscall.RawConn) error { return nil }
+
+// setBuffers asks for size-byte buffers; the result is not checked here.
+func setBuffers(c *net.UDPConn, size int, _ bool, _ *slog.Logger) {
+	if size < 0 {
+		return
+	}
+	_ = c.SetReadBuffer(size)
+	_ = c.SetWriteBuffer(size)
+}
