@@ -225,7 +225,7 @@ func (s *Server) listen() (turn.ServerConfig, []func() error, error) {
 			addr := net.JoinHostPort(ip.String(), port(cfg.ListeningPort))
 			pc, err := s.listenUDP(addr)
 			if err != nil {
-				return srv, closers, fmt.Errorf("turnsrv: listen udp %s: %w", addr, err)
+				return srv, closers, fmt.Errorf("turnsrv: %w", err)
 			}
 			closers = append(closers, pc.Close)
 			s.addrs.UDP = append(s.addrs.UDP, pc.LocalAddr())
