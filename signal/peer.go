@@ -1,0 +1,119 @@
+package signal
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// peer is one WebSocket connection on the server. Its reader runs on the
+// HTTP handler's goroutine; a writer goroutine exists only while there is
+// something to send, so an idle connection costs one goroutine.
+type peer struct {
+	id   string
+	ws   *websocket.Conn
+	bc   *batchConn
+	srv  *Server
+	room *room // guarded by srv.mu
+
+	mu        sync.Mutex
+	queue     [][]byte
+	queued    int // bytes in queue
+	writing   bool
+	closed    bool
+	progress  time.Time // last time the writer got bytes out, or the queue was empty
+	dropped   int
+	lastRateE time.Time
+}
+
+// enqueue adds msg to the outgoing queue. A full queue drops the message
+// for this peer only; a queue that stays full past WriteTimeout means the
+// peer stopped reading and it is disconnected.
+func (p *peer) enqueue(msg []byte) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	if p.queued+len(msg) > p.srv.cfg.queueBytes() && len(p.queue) > 0 {
+		stuck := time.Since(p.progress) > p.srv.cfg.writeTimeout()
+		p.dropped++
+		p.mu.Unlock()
+		p.srv.metrics.drops.Inc()
+		if stuck {
+			p.srv.log.Warn("signal: peer stopped reading, disconnecting", "peer", p.id, "timeout", p.srv.cfg.writeTimeout())
+			p.srv.metrics.slowDisconnects.Inc()
+			p.ws.CloseNow()
+		}
+		return
+	}
+	if len(p.queue) == 0 {
+		p.progress = time.Now()
+	}
+	p.queue = append(p.queue, msg)
+	p.queued += len(msg)
+	start := !p.writing
+	p.writing = true
+	p.mu.Unlock()
+	if start {
+		p.srv.wg.Add(1)
+		go p.writeLoop()
+	}
+}
+
+// writeLoop sends everything queued, one flush per batch, and exits when
+// the queue is empty.
+func (p *peer) writeLoop() {
+	defer p.srv.wg.Done()
+	var batch [][]byte
+	for {
+		p.mu.Lock()
+		if len(p.queue) == 0 || p.closed {
+			p.writing = false
+			p.queue = nil
+			p.queued = 0
+			p.mu.Unlock()
+			return
+		}
+		batch, p.queue = p.queue, batch[:0]
+		p.queued = 0
+		p.mu.Unlock()
+
+		n := 0
+		p.bc.cork()
+		var err error
+		for _, m := range batch {
+			// A context without Done arms no per-write timer; a stuck
+			// reader is caught by enqueue and the keepalive instead.
+			if err = p.ws.Write(context.Background(), websocket.MessageText, m); err != nil {
+				break
+			}
+			n++
+		}
+		if uerr := p.bc.uncork(); err == nil {
+			err = uerr
+		}
+		p.srv.metrics.messagesOut.Add(float64(n))
+		clear(batch)
+		if err != nil {
+			p.mu.Lock()
+			p.closed = true
+			p.writing = false
+			p.queue = nil
+			p.mu.Unlock()
+			p.ws.CloseNow()
+			return
+		}
+		p.mu.Lock()
+		p.progress = time.Now()
+		p.mu.Unlock()
+	}
+}
+
+func (p *peer) markClosed() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+}

@@ -1,0 +1,175 @@
+package signal
+
+import (
+	"time"
+)
+
+// handle routes one text message from p.
+func (s *Server) handle(p *peer, data []byte) {
+	env, err := parseEnvelope(data)
+	if err != nil {
+		s.log.Warn("signal: invalid message dropped", "peer", p.id, "err", err)
+		s.refuse(p, CodeInvalidJSON, err.Error())
+		return
+	}
+	if env.Type == TypeJoin {
+		name := ""
+		if env.Room != nil {
+			name = *env.Room
+		}
+		if !s.join(p, name) {
+			return
+		}
+	}
+	out := withSender(data, p.id, env.hasSender)
+
+	s.mu.Lock()
+	r := p.room
+	var targets []*peer
+	if env.To != "" {
+		if t := r.find(env.To); t != nil && t != p {
+			targets = []*peer{t}
+		}
+	} else {
+		targets = r.membersExcept(p)
+	}
+	s.mu.Unlock()
+
+	if env.To != "" && len(targets) == 0 {
+		s.refuse(p, CodeUnknownPeer, "no peer "+env.To+" in this room")
+		return
+	}
+	for _, t := range targets {
+		t.enqueue(out)
+	}
+	s.log.Debug("signal: forwarded", "peer", p.id, "type", env.Type, "room", r.name, "receivers", len(targets))
+}
+
+// join moves p into the named room, telling the old room it left and the
+// new one it came. It reports false, after telling p why, when the room
+// is full or no more rooms may be made.
+func (s *Server) join(p *peer, name string) bool {
+	s.mu.Lock()
+	old := p.room
+	if old != nil && old.name == name {
+		peers := ids(old.membersExcept(p))
+		s.mu.Unlock()
+		p.enqueue(encode(Message{Type: TypeJoined, ID: p.id, Room: name, Peers: peers}))
+		return true
+	}
+	r := s.rooms[name]
+	if r == nil && len(s.rooms)-1 >= s.cfg.maxRooms() { // the default room is not counted
+		s.mu.Unlock()
+		s.refuse(p, CodeTooManyRooms, "no more rooms can be made")
+		return false
+	}
+	if r != nil && name != "" && len(r.members) >= s.cfg.maxPeersPerRoom() {
+		s.mu.Unlock()
+		s.refuse(p, CodeRoomFull, "room "+name+" is full")
+		return false
+	}
+	if r == nil {
+		r = &room{name: name, members: map[*peer]struct{}{}}
+		s.rooms[name] = r
+	}
+	leftBehind := s.leaveLocked(p)
+	r.members[p] = struct{}{}
+	p.room = r
+	others := r.membersExcept(p)
+	nrooms := len(s.rooms) - 1
+	s.metrics.rooms.Set(float64(nrooms))
+	s.mu.Unlock()
+
+	left := encode(Message{Type: TypePeerLeft, Peer: p.id, Room: old.name})
+	for _, o := range leftBehind {
+		o.enqueue(left)
+	}
+	p.enqueue(encode(Message{Type: TypeJoined, ID: p.id, Room: name, Peers: ids(others)}))
+	came := encode(Message{Type: TypePeerJoined, Peer: p.id, Room: name})
+	for _, o := range others {
+		o.enqueue(came)
+	}
+	s.log.Info("signal: joined", "peer", p.id, "room", name, "members", len(others)+1, "rooms", nrooms)
+	return true
+}
+
+// leaveLocked takes p out of its room, removing the room when it empties,
+// and returns who stayed. Called with s.mu held.
+func (s *Server) leaveLocked(p *peer) []*peer {
+	r := p.room
+	if r == nil {
+		return nil
+	}
+	delete(r.members, p)
+	p.room = nil
+	if len(r.members) == 0 && r.name != "" {
+		delete(s.rooms, r.name)
+	}
+	return r.membersExcept(p)
+}
+
+func (s *Server) addPeer(p *peer) bool {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return false
+	}
+	s.peers[p] = struct{}{}
+	def := s.rooms[""]
+	def.members[p] = struct{}{}
+	p.room = def
+	n := len(s.peers)
+	s.mu.Unlock()
+	s.metrics.connections.Set(float64(n))
+	s.log.Info("signal: connected", "peer", p.id, "connections", n)
+	return true
+}
+
+func (s *Server) removePeer(p *peer) {
+	s.mu.Lock()
+	r := p.room
+	stayed := s.leaveLocked(p)
+	delete(s.peers, p)
+	n, nrooms := len(s.peers), len(s.rooms)-1
+	s.mu.Unlock()
+	s.metrics.connections.Set(float64(n))
+	s.metrics.rooms.Set(float64(nrooms))
+	if r == nil {
+		return
+	}
+	left := encode(Message{Type: TypePeerLeft, Peer: p.id, Room: r.name})
+	for _, o := range stayed {
+		o.enqueue(left)
+	}
+}
+
+// refuse tells p why its message went nowhere.
+func (s *Server) refuse(p *peer, code, reason string) {
+	s.metrics.refusals.WithLabelValues(code).Inc()
+	p.enqueue(encode(Message{Type: TypeError, Code: code, Reason: reason}))
+}
+
+// refuseRate answers at most one rate-limited error a second, so that a
+// flood does not turn into a flood of errors.
+func (s *Server) refuseRate(p *peer) {
+	s.metrics.refusals.WithLabelValues(CodeRateLimited).Inc()
+	now := time.Now()
+	p.mu.Lock()
+	tell := now.Sub(p.lastRateE) >= time.Second
+	if tell {
+		p.lastRateE = now
+	}
+	p.mu.Unlock()
+	if tell {
+		s.log.Warn("signal: rate limit exceeded", "peer", p.id)
+		p.enqueue(encode(Message{Type: TypeError, Code: CodeRateLimited, Reason: "too many messages"}))
+	}
+}
+
+func ids(ps []*peer) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.id
+	}
+	return out
+}

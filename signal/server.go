@@ -1,0 +1,259 @@
+package signal
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
+)
+
+// Server is the signaling server: an http.Handler that upgrades requests
+// to WebSocket connections and relays messages between the members of a
+// room. Mount it on "/" for the clients that dial ws://host:port.
+//
+// A plain GET without an upgrade gets a short text answer, as the
+// original server gave.
+type Server struct {
+	cfg     ServerConfig
+	log     *slog.Logger
+	metrics *metrics
+	pool    *sync.Pool
+
+	mu     sync.Mutex
+	rooms  map[string]*room
+	peers  map[*peer]struct{}
+	closed bool
+
+	wg sync.WaitGroup // handlers and writers
+}
+
+// NewServer returns a Server configured by cfg.
+func NewServer(cfg ServerConfig) (*Server, error) {
+	if cfg.MessagesPerSecond > 0 && cfg.MessageBurst < 0 {
+		return nil, fmt.Errorf("signal: MessageBurst %d is negative", cfg.MessageBurst)
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("signal: metrics: %w", err)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Server{
+		cfg:     cfg,
+		log:     log,
+		metrics: m,
+		pool:    newBatchPool(),
+		rooms:   map[string]*room{"": {members: map[*peer]struct{}{}}},
+		peers:   map[*peer]struct{}{},
+	}, nil
+}
+
+// Metrics returns the handler for the server's Prometheus metrics. It is
+// empty when ServerConfig.Registerer is not also a Gatherer.
+func (s *Server) Metrics() http.Handler { return s.metrics.handler }
+
+// Health returns a handler that answers 200 "ok" while the server accepts
+// connections and 503 after Close.
+func (s *Server) Health() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		closed := s.closed
+		s.mu.Unlock()
+		if closed {
+			http.Error(w, "closed", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+}
+
+// Handler returns a mux with the WebSocket endpoint and a plain-text
+// answer on "/", health on "/healthz" and metrics on "/metrics".
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", s)
+	mux.Handle("/healthz", s.Health())
+	mux.Handle("/metrics", s.Metrics())
+	return mux
+}
+
+// ServeHTTP upgrades the request to a WebSocket and serves it until the
+// connection ends.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Upgrade") == "" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "avlink signaling server: connect with a WebSocket")
+		return
+	}
+	if reason, err := s.authorize(r); err != nil {
+		s.metrics.refusals.WithLabelValues(reason).Inc()
+		s.log.Warn("signal: refused connection", "remote", r.RemoteAddr, "reason", reason, "err", err)
+		http.Error(w, err.Error(), http.StatusForbidden)
+		return
+	}
+	s.mu.Lock()
+	if s.closed || len(s.peers) >= s.cfg.maxConnections() {
+		closed := s.closed
+		s.mu.Unlock()
+		s.metrics.refusals.WithLabelValues("capacity").Inc()
+		if !closed {
+			s.log.Warn("signal: refused connection, server full", "remote", r.RemoteAddr)
+		}
+		http.Error(w, "server full or closing", http.StatusServiceUnavailable)
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+
+	hw := &hijackWriter{ResponseWriter: w, pool: s.pool}
+	p := &peer{id: newID(), srv: s}
+	ws, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
+		InsecureSkipVerify: true, // origin already checked by authorize
+		OnPongReceived:     func(context.Context, []byte) {},
+	})
+	if err != nil {
+		s.log.Warn("signal: upgrade failed", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	ws.SetReadLimit(s.cfg.maxMessageBytes())
+	p.ws, p.bc = ws, hw.conn
+
+	if !s.addPeer(p) {
+		ws.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
+	s.serve(p, r.RemoteAddr)
+}
+
+// serve reads messages from p until its connection ends.
+func (s *Server) serve(p *peer, remote string) {
+	perSec, burst := s.cfg.rate()
+	var lim *rate.Limiter
+	if perSec > 0 {
+		lim = rate.NewLimiter(rate.Limit(perSec), burst)
+	}
+	stopPing := s.keepalive(p)
+	defer stopPing()
+
+	var err error
+	for {
+		var data []byte
+		var typ websocket.MessageType
+		typ, data, err = p.ws.Read(context.Background())
+		if err != nil {
+			break
+		}
+		s.metrics.messagesIn.Inc()
+		if typ != websocket.MessageText {
+			s.refuse(p, CodeInvalidJSON, "binary frames are not accepted")
+			continue
+		}
+		if lim != nil && !lim.Allow() {
+			s.refuseRate(p)
+			continue
+		}
+		s.handle(p, data)
+	}
+	s.removePeer(p)
+	p.markClosed()
+	if isReadLimit(err) {
+		s.metrics.refusals.WithLabelValues("too-big").Inc()
+		s.log.Warn("signal: message too big, connection closed with 1009", "peer", p.id, "limit", s.cfg.maxMessageBytes())
+	}
+	p.ws.CloseNow()
+	s.log.Info("signal: disconnected", "peer", p.id, "remote", remote,
+		"status", int(websocket.CloseStatus(err)), "connections", s.count())
+}
+
+// isReadLimit recognises coder/websocket's read-limit error, which it does
+// not export; it has already sent close status 1009 (message too big).
+func isReadLimit(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "read limited at")
+}
+
+// keepalive pings p every PingInterval from a timer, without a goroutine
+// of its own between pings.
+func (s *Server) keepalive(p *peer) (stop func()) {
+	iv := s.cfg.pingInterval()
+	if iv < 0 {
+		return func() {}
+	}
+	var mu sync.Mutex
+	stopped := false
+	var t *time.Timer
+	t = time.AfterFunc(iv, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), iv)
+		err := p.ws.Ping(ctx)
+		cancel()
+		if err != nil {
+			s.log.Info("signal: peer did not answer ping, disconnecting", "peer", p.id, "err", err)
+			p.ws.CloseNow()
+			return
+		}
+		mu.Lock()
+		if !stopped {
+			t.Reset(iv)
+		}
+		mu.Unlock()
+	})
+	return func() {
+		mu.Lock()
+		stopped = true
+		t.Stop()
+		mu.Unlock()
+	}
+}
+
+// Close disconnects every client with status 1001 (going away), refuses
+// new connections, and waits for the server's goroutines to end or ctx to
+// be done. It does not close the http.Server the handler is mounted on.
+func (s *Server) Close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	peers := make([]*peer, 0, len(s.peers))
+	for p := range s.peers {
+		peers = append(peers, p)
+	}
+	s.mu.Unlock()
+	for _, p := range peers {
+		go p.ws.Close(websocket.StatusGoingAway, "server shutting down")
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		for _, p := range peers {
+			p.ws.CloseNow()
+		}
+		<-done
+		return ctx.Err()
+	}
+}
+
+func (s *Server) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.peers)
+}
+
+// newID returns a time-based base-36 id like the original server's, with
+// random bits so that ids stay unique across servers and instants.
+func newID() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return strconv.FormatInt(time.Now().UnixMilli(), 36) + strconv.FormatUint(uint64(binary.BigEndian.Uint32(b[:])), 36)
+}

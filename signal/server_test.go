@@ -1,0 +1,397 @@
+package signal
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The article's exact messages must arrive unchanged but for "sender".
+func TestArticleShapesForwardedUnchanged(t *testing.T) {
+	_, url := startServer(t, ServerConfig{})
+	a, b := dialRaw(t, url), dialRaw(t, url)
+	ida := a.join("realsense")
+	b.join("realsense")
+	a.readType(TypePeerJoined)
+
+	shapes := []string{
+		`{"type":"offer","sdp":"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}`,
+		`{"type":"answer","sdp":"v=0\r\n"}`,
+		`{"type":"candidate","candidate":{"candidate":"candidate:1 1 udp 2130706431 192.168.1.2 50000 typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"abcd"}}`,
+		`{"type":"candidate","candidate":{"candidate":"","sdpMid":null,"sdpMLineIndex":null,"usernameFragment":null}}`,
+		`{"type":"custom-teleop","speed":0.5,"nested":{"x":[1,2,3]}}`,
+		`{"no_type":true}`,
+		`{}`,
+	}
+	for _, s := range shapes {
+		a.send(s)
+		got := b.readRaw()
+		var want, have map[string]any
+		require.NoError(t, json.Unmarshal([]byte(s), &want))
+		require.NoError(t, json.Unmarshal(got, &have))
+		want["sender"] = ida
+		assert.Equal(t, want, have, "forwarded %s as %s", s, got)
+		if len(s) > 2 {
+			assert.True(t, strings.HasPrefix(string(got), s[:len(s)-1]), "original bytes kept: %s", got)
+		}
+	}
+}
+
+func TestSenderCannotBeSpoofed(t *testing.T) {
+	_, url := startServer(t, ServerConfig{})
+	a, b := dialRaw(t, url), dialRaw(t, url)
+	ida := a.join("r")
+	b.join("r")
+	a.send(`{"type":"offer","sdp":"x","sender":"someone-else"}`)
+	m := b.readType(TypeOffer)
+	assert.Equal(t, ida, m["sender"])
+}
+
+func TestRoomIsolation(t *testing.T) {
+	_, url := startServer(t, ServerConfig{})
+	a, b, c := dialRaw(t, url), dialRaw(t, url), dialRaw(t, url)
+	a.join("realsense")
+	b.join("realsense")
+	c.join("audio")
+	a.send(`{"type":"offer","sdp":"for-realsense"}`)
+	assert.Equal(t, "for-realsense", b.readType(TypeOffer)["sdp"])
+
+	// c must see nothing of room realsense: the first thing it gets after
+	// the offer is a message from its own room.
+	d := dialRaw(t, url)
+	d.join("audio")
+	c.readType(TypePeerJoined)
+	d.send(`{"type":"offer","sdp":"for-audio"}`)
+	m := c.readType(TypeOffer)
+	assert.Equal(t, "for-audio", m["sdp"], "the first offer c sees is from its own room: %v", m)
+}
+
+func TestDefaultRoomForClientsThatNeverJoin(t *testing.T) {
+	_, url := startServer(t, ServerConfig{})
+	a, b, c := dialRaw(t, url), dialRaw(t, url), dialRaw(t, url)
+	c.join("elsewhere")
+	a.send(`{"type":"offer","sdp":"hi"}`)
+	m := b.readType(TypeOffer)
+	assert.Equal(t, "hi", m["sdp"])
+	assert.NotEmpty(t, m["sender"])
+	b.send(`{"type":"answer","sdp":"back"}`)
+	assert.Equal(t, "back", a.readType(TypeAnswer)["sdp"])
+}
+
+func TestJoinAndLeaveEvents(t *testing.T) {
+	_, url := startServer(t, ServerConfig{})
+	a := dialRaw(t, url)
+	ida := a.join("r")
+	b := dialRaw(t, url)
+	b.send(`{"type":"join","room":"r"}`)
+	// b's join is forwarded (as the original server did) and announced.
+	joined := b.readType(TypeJoined)
+	idb := joined["id"].(string)
+	assert.Equal(t, []any{ida}, joined["peers"])
+	assert.NotEqual(t, ida, idb)
+	ev := a.readType(TypePeerJoined)
+	assert.Equal(t, idb, ev["peer"])
+
+	b.conn.Close(websocket.StatusNormalClosure, "")
+	ev = a.readType(TypePeerLeft)
+	assert.Equal(t, idb, ev["peer"])
+}
+
+func TestToReachesOnePeer(t *testing.T) {
+	_, url := startServer(t, ServerConfig{})
+	a, b, c := dialRaw(t, url), dialRaw(t, url), dialRaw(t, url)
+	a.join("r")
+	idb := b.join("r")
+	c.join("r")
+	a.send(`{"type":"offer","sdp":"only-b","to":"` + idb + `"}`)
+	a.send(`{"type":"offer","sdp":"all"}`)
+	assert.Equal(t, "only-b", b.readType(TypeOffer)["sdp"])
+	assert.Equal(t, "all", c.readType(TypeOffer)["sdp"], "c must not get the addressed message")
+
+	a.send(`{"type":"offer","sdp":"x","to":"nobody"}`)
+	e := a.readType(TypeError)
+	assert.Equal(t, CodeUnknownPeer, e["code"])
+}
+
+func TestInvalidJSONKeepsConnection(t *testing.T) {
+	_, url := startServer(t, ServerConfig{})
+	a, b := dialRaw(t, url), dialRaw(t, url)
+	a.join("r")
+	b.join("r")
+	for _, bad := range []string{"not json", `{"type":`, `[1,2]`, `"str"`, ``} {
+		a.send(bad)
+		e := a.readType(TypeError)
+		assert.Equal(t, CodeInvalidJSON, e["code"], "for %q", bad)
+	}
+	a.send(`{"type":"offer","sdp":"still-here"}`)
+	assert.Equal(t, "still-here", b.readType(TypeOffer)["sdp"])
+}
+
+func TestOversizeClosesOnlySender(t *testing.T) {
+	_, url := startServer(t, ServerConfig{MaxMessageBytes: 1024})
+	a, b, c := dialRaw(t, url), dialRaw(t, url), dialRaw(t, url)
+	a.join("r")
+	b.join("r")
+	c.join("r")
+	a.send(`{"type":"offer","sdp":"` + strings.Repeat("x", 2000) + `"}`)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var err error
+	for err == nil {
+		_, _, err = a.conn.Read(ctx)
+	}
+	assert.Equal(t, websocket.StatusMessageTooBig, websocket.CloseStatus(err), "got %v", err)
+
+	c.send(`{"type":"offer","sdp":"fine"}`)
+	m := b.readType(TypeOffer)
+	assert.Equal(t, "fine", m["sdp"])
+}
+
+// A client that never reads must not delay anyone else.
+func TestStuckReaderDoesNotBlockRoom(t *testing.T) {
+	s, url := startServer(t, ServerConfig{MessagesPerSecond: -1})
+	stuck, sender, reader := dialRaw(t, url), dialRaw(t, url), dialRaw(t, url)
+	stuck.join("r")
+	reader.join("r")
+	sender.join("r")
+	payload := strings.Repeat("c", 1000)
+	const n = 6000 // ~6 MB: more than the stuck client's queue and socket buffers
+	done := make(chan int)
+	go func() {
+		got := 0
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		for got < n {
+			_, data, err := reader.conn.Read(ctx)
+			if err != nil {
+				break
+			}
+			if strings.Contains(string(data), `"candidate"`) {
+				got++
+			}
+		}
+		done <- got
+	}()
+	for i := 0; i < n; i++ {
+		sender.send(`{"type":"candidate","candidate":{"candidate":"` + payload + `"}}`)
+	}
+	assert.Equal(t, n, <-done, "every message reached the reading client")
+	s.mu.Lock()
+	var stuckDropped int
+	for p := range s.peers {
+		p.mu.Lock()
+		stuckDropped = max(stuckDropped, p.dropped)
+		p.mu.Unlock()
+	}
+	s.mu.Unlock()
+	assert.Positive(t, stuckDropped, "the stuck client's queue overflowed")
+}
+
+func TestStuckReaderIsDisconnected(t *testing.T) {
+	s, url := startServer(t, ServerConfig{MessagesPerSecond: -1, QueueBytes: 16 << 10, WriteTimeout: 100 * time.Millisecond})
+	stuck, sender := dialRaw(t, url), dialRaw(t, url)
+	stuck.join("r")
+	sender.join("r")
+	payload := strings.Repeat("c", 4000)
+	// Keep sending until the server gives up on the stuck client; bounded.
+	for i := 0; i < 20000 && s.count() == 2; i++ {
+		sender.send(`{"type":"candidate","candidate":{"candidate":"` + payload + `"}}`)
+		if i%200 == 199 {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	assert.Equal(t, 1, s.count(), "stuck client disconnected")
+}
+
+func TestManyClientsManyRooms(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1,000 connections")
+	}
+	_, url := startServer(t, ServerConfig{})
+	const rooms, per = 100, 10
+	clients := make([][]*Client, rooms)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for r := range rooms {
+		for range per {
+			c, err := Dial(ctx, url, fmt.Sprintf("room-%d", r), &DialOptions{Logger: quietLogger()})
+			require.NoError(t, err)
+			clients[r] = append(clients[r], c)
+		}
+	}
+	defer func() {
+		for _, cs := range clients {
+			for _, c := range cs {
+				c.Close()
+			}
+		}
+	}()
+	// Wait until every join has been processed, so that every room is
+	// complete before anyone sends.
+	var wg sync.WaitGroup
+	errs := make(chan error, rooms*per)
+	for _, cs := range clients {
+		for _, c := range cs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					m, err := c.Recv(ctx)
+					if err != nil {
+						errs <- err
+						return
+					}
+					if m.Type == TypeJoined {
+						return
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	for r, cs := range clients {
+		for i, c := range cs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := c.Send(ctx, Message{Type: TypeOffer, SDP: fmt.Sprintf("room-%d/%d", r, i)}); err != nil {
+					errs <- err
+					return
+				}
+				seen := map[string]bool{}
+				for len(seen) < per-1 {
+					m, err := c.Recv(ctx)
+					if err != nil {
+						errs <- fmt.Errorf("room %d client %d after %d: %w", r, i, len(seen), err)
+						return
+					}
+					if m.Type != TypeOffer {
+						continue
+					}
+					if !strings.HasPrefix(m.SDP, fmt.Sprintf("room-%d/", r)) {
+						errs <- fmt.Errorf("room %d got %q from another room", r, m.SDP)
+						return
+					}
+					seen[m.SDP] = true
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	t.Run("origin", func(t *testing.T) {
+		_, url := startServer(t, ServerConfig{})
+		ctx := context.Background()
+		_, err := Dial(ctx, url, "r", &DialOptions{Header: http.Header{"Origin": {"https://evil.example"}}})
+		require.ErrorIs(t, err, ErrUnauthorized)
+		c, err := Dial(ctx, url, "r", &DialOptions{Header: http.Header{"Origin": {"http://localhost:8080"}}, Logger: quietLogger()})
+		require.NoError(t, err)
+		c.Close()
+	})
+	t.Run("allowed origin", func(t *testing.T) {
+		_, url := startServer(t, ServerConfig{AllowedOrigins: []string{"*.example.com"}})
+		c, err := Dial(context.Background(), url, "r", &DialOptions{Header: http.Header{"Origin": {"https://robot.example.com"}}, Logger: quietLogger()})
+		require.NoError(t, err)
+		c.Close()
+	})
+	t.Run("token", func(t *testing.T) {
+		_, url := startServer(t, ServerConfig{Token: "s3cret"})
+		ctx := context.Background()
+		_, err := Dial(ctx, url, "r", nil)
+		require.ErrorIs(t, err, ErrUnauthorized)
+		_, err = Dial(ctx, url, "r", &DialOptions{Token: "wrong"})
+		require.ErrorIs(t, err, ErrUnauthorized)
+		c, err := Dial(ctx, url, "r", &DialOptions{Token: "s3cret", Logger: quietLogger()})
+		require.NoError(t, err)
+		c.Close()
+		c, err = Dial(ctx, url+"/?token=s3cret", "r", &DialOptions{Logger: quietLogger()})
+		require.NoError(t, err)
+		c.Close()
+	})
+	t.Run("room full", func(t *testing.T) {
+		_, url := startServer(t, ServerConfig{MaxPeersPerRoom: 2})
+		a, b, c := dialRaw(t, url), dialRaw(t, url), dialRaw(t, url)
+		a.join("r")
+		b.join("r")
+		c.send(`{"type":"join","room":"r"}`)
+		assert.Equal(t, CodeRoomFull, c.readType(TypeError)["code"])
+		a.send(`{"type":"offer","sdp":"x"}`)
+		assert.Equal(t, "x", b.readType(TypeOffer)["sdp"])
+	})
+	t.Run("too many rooms", func(t *testing.T) {
+		_, url := startServer(t, ServerConfig{MaxRooms: 1})
+		a, b := dialRaw(t, url), dialRaw(t, url)
+		a.join("one")
+		b.send(`{"type":"join","room":"two"}`)
+		assert.Equal(t, CodeTooManyRooms, b.readType(TypeError)["code"])
+	})
+	t.Run("rate", func(t *testing.T) {
+		_, url := startServer(t, ServerConfig{MessagesPerSecond: 1, MessageBurst: 5})
+		a := dialRaw(t, url)
+		for range 20 {
+			a.send(`{"type":"candidate","candidate":{"candidate":"x"}}`)
+		}
+		assert.Equal(t, CodeRateLimited, a.readType(TypeError)["code"])
+	})
+}
+
+func TestCloseSendsGoingAway(t *testing.T) {
+	s, url := startServer(t, ServerConfig{})
+	a := dialRaw(t, url)
+	a.join("r")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go s.Close(ctx)
+	var err error
+	for err == nil {
+		_, _, err = a.conn.Read(ctx)
+	}
+	assert.Equal(t, websocket.StatusGoingAway, websocket.CloseStatus(err))
+	_, _, err = websocket.Dial(ctx, url, nil)
+	assert.Error(t, err, "a closed server takes no new connections")
+}
+
+func TestPlainGETAndHealth(t *testing.T) {
+	s, url := startServer(t, ServerConfig{})
+	base := "http" + strings.TrimPrefix(url, "ws")
+	resp, err := http.Get(base + "/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, err = http.Get(base + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	a, b := dialRaw(t, url), dialRaw(t, url)
+	a.join("r")
+	b.join("r")
+	a.send(`{"type":"offer","sdp":"m"}`)
+	b.readType(TypeOffer)
+	resp, err = http.Get(base + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var sb strings.Builder
+	_, _ = fmt.Fprint(&sb, resp.Body)
+	body := make([]byte, 1<<16)
+	n, _ := resp.Body.Read(body)
+	text := string(body[:n])
+	assert.Contains(t, text, "avlink_signal_connections 2")
+	assert.Contains(t, text, "avlink_signal_rooms 1")
+	_ = s
+}
