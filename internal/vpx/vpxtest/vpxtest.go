@@ -4,6 +4,8 @@ package vpxtest
 
 import (
 	"math"
+	"syscall"
+	"time"
 
 	"github.com/avlink/avlink/capture"
 )
@@ -86,4 +88,16 @@ func PSNR(a, b []byte) float64 {
 
 func clamp(v float64) byte {
 	return byte(min(max(math.Round(v), 0), 255))
+}
+
+// CPUTime returns the user plus system CPU time the process has used so
+// far. Benchmarks divide its growth by the frame count to report CPU per
+// frame, which, unlike wall time, does not grow when other processes
+// compete for the cores.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
