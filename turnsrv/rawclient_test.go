@@ -26,10 +26,21 @@ func reservation(token []byte) stun.Setter {
 	return stun.RawAttribute{Type: stun.AttrReservationToken, Value: token}
 }
 
-// rawAllocate performs an authenticated Allocate by hand, for attributes
-// pion's client does not send (EVEN-PORT, RESERVATION-TOKEN). conn nil
-// means a new loopback socket, closed at the end of the test.
-func rawAllocate(t testing.TB, server net.Addr, user, pass string, conn net.PacketConn, extra ...stun.Setter) rawResult {
+// rawSession is a hand-built TURN client on one socket, for attributes
+// pion's client does not send (EVEN-PORT, RESERVATION-TOKEN) and for
+// driving the server without a client library in between.
+type rawSession struct {
+	t          testing.TB
+	conn       net.PacketConn
+	server     net.Addr
+	user, pass string
+	nonce      stun.Nonce
+	realm      stun.Realm
+}
+
+// newRawSession opens a session; conn nil means a new loopback socket,
+// closed at the end of the test.
+func newRawSession(t testing.TB, server net.Addr, user, pass string, conn net.PacketConn) *rawSession {
 	t.Helper()
 	if conn == nil {
 		var err error
@@ -38,32 +49,73 @@ func rawAllocate(t testing.TB, server net.Addr, user, pass string, conn net.Pack
 		}
 		t.Cleanup(func() { _ = conn.Close() })
 	}
-	allocate := stun.NewType(stun.MethodAllocate, stun.ClassRequest)
-	first := exchange(t, conn, server, append([]stun.Setter{stun.TransactionID, allocate, requestUDP}, extra...)...)
-	var nonce stun.Nonce
-	var realm stun.Realm
-	if err := nonce.GetFrom(first); err != nil {
-		t.Fatalf("no nonce in %v", first)
+	return &rawSession{t: t, conn: conn, server: server, user: user, pass: pass}
+}
+
+// request sends an authenticated request, fetching a nonce first when
+// needed, and returns the final response.
+func (r *rawSession) request(method stun.Method, attrs ...stun.Setter) *stun.Message {
+	r.t.Helper()
+	typ := stun.NewType(method, stun.ClassRequest)
+	for range 3 {
+		setters := append([]stun.Setter{stun.TransactionID, typ}, attrs...)
+		if r.nonce != nil {
+			setters = append(setters, stun.NewUsername(r.user), r.realm, r.nonce,
+				stun.NewLongTermIntegrity(r.user, r.realm.String(), r.pass), stun.Fingerprint)
+		}
+		resp := exchange(r.t, r.conn, r.server, setters...)
+		var code stun.ErrorCodeAttribute
+		if resp.Type.Class == stun.ClassErrorResponse && code.GetFrom(resp) == nil &&
+			(code.Code == stun.CodeUnauthorized && r.nonce == nil || code.Code == stun.CodeStaleNonce) {
+			if err := r.nonce.GetFrom(resp); err != nil {
+				return resp
+			}
+			_ = r.realm.GetFrom(resp)
+			continue
+		}
+		return resp
 	}
-	if err := realm.GetFrom(first); err != nil {
-		t.Fatalf("no realm in %v", first)
-	}
-	setters := append([]stun.Setter{stun.TransactionID, allocate, requestUDP}, extra...)
-	setters = append(setters, stun.NewUsername(user), realm, nonce,
-		stun.NewLongTermIntegrity(user, realm.String(), pass), stun.Fingerprint)
-	resp := exchange(t, conn, server, setters...)
-	out := rawResult{resp: resp, conn: conn}
+	r.t.Fatal("authentication did not converge")
+	return nil
+}
+
+// peerAttr is an XOR-PEER-ADDRESS.
+type peerAttr struct{ addr *net.UDPAddr }
+
+func (p peerAttr) AddTo(m *stun.Message) error {
+	return (&stun.XORMappedAddress{IP: p.addr.IP, Port: p.addr.Port}).AddToAs(m, stun.AttrXORPeerAddress)
+}
+
+// channelBind binds channel number ch to peer.
+func (r *rawSession) channelBind(ch uint16, peer *net.UDPAddr) *stun.Message {
+	r.t.Helper()
+	return r.request(stun.MethodChannelBind,
+		stun.RawAttribute{Type: stun.AttrChannelNumber, Value: []byte{byte(ch >> 8), byte(ch), 0, 0}},
+		peerAttr{peer})
+}
+
+// rawAllocate performs an authenticated Allocate by hand on a new session.
+func rawAllocate(t testing.TB, server net.Addr, user, pass string, conn net.PacketConn, extra ...stun.Setter) rawResult {
+	t.Helper()
+	r := newRawSession(t, server, user, pass, conn)
+	return r.allocate(extra...)
+}
+
+func (r *rawSession) allocate(extra ...stun.Setter) rawResult {
+	r.t.Helper()
+	resp := r.request(stun.MethodAllocate, append([]stun.Setter{requestUDP}, extra...)...)
+	out := rawResult{resp: resp, conn: r.conn}
 	if resp.Type.Class == stun.ClassErrorResponse {
 		var code stun.ErrorCodeAttribute
 		if err := code.GetFrom(resp); err != nil {
-			t.Fatalf("error response without code: %v", resp)
+			r.t.Fatalf("error response without code: %v", resp)
 		}
 		out.code = int(code.Code)
 		return out
 	}
 	var relayed stun.XORMappedAddress
 	if err := relayed.GetFromAs(resp, stun.AttrXORRelayedAddress); err != nil {
-		t.Fatalf("no relayed address: %v", err)
+		r.t.Fatalf("no relayed address: %v", err)
 	}
 	out.relay = &net.UDPAddr{IP: relayed.IP, Port: relayed.Port}
 	if tok, err := resp.Get(stun.AttrReservationToken); err == nil {
