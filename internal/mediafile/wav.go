@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 )
 
 // WAVHeaderSize is the size of the header [WAVHeader] writes.
@@ -86,11 +87,15 @@ func parseFmt(b []byte) (WAVFormat, error) {
 }
 
 // WAVHeader returns a 44-byte header for 16-bit PCM with dataSize bytes
-// of samples.
+// of samples; math.MaxUint32 marks the size unknown.
 func WAVHeader(f WAVFormat, dataSize uint32) []byte {
 	b := make([]byte, 0, WAVHeaderSize)
 	b = append(b, "RIFF"...)
-	b = binary.LittleEndian.AppendUint32(b, 36+dataSize)
+	riff := uint32(math.MaxUint32) // unknown, as for dataSize
+	if dataSize <= math.MaxUint32-36 {
+		riff = 36 + dataSize
+	}
+	b = binary.LittleEndian.AppendUint32(b, riff)
 	b = append(b, "WAVEfmt "...)
 	b = binary.LittleEndian.AppendUint32(b, 16)
 	b = binary.LittleEndian.AppendUint16(b, 1)
