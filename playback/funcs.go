@@ -27,7 +27,9 @@ func (AudioSinkFunc) Close() error { return nil }
 type SampleSinkFunc func(codec capture.Codec, s *capture.Sample) error
 
 // WriteSample calls fn.
-func (fn SampleSinkFunc) WriteSample(codec capture.Codec, s *capture.Sample) error { return fn(codec, s) }
+func (fn SampleSinkFunc) WriteSample(codec capture.Codec, s *capture.Sample) error {
+	return fn(codec, s)
+}
 
 // Close does nothing and returns nil.
 func (SampleSinkFunc) Close() error { return nil }
