@@ -133,7 +133,7 @@ func ParseSPS(nal []byte) (*SPS, error) {
 			return bad("bit depth %d/%d", l+8, c+8)
 		}
 		s.BitDepthLuma, s.BitDepthChroma = int(l)+8, int(c)+8
-		r.u(1) // qpprime_y_zero_transform_bypass_flag
+		r.u(1)        // qpprime_y_zero_transform_bypass_flag
 		if r.flag() { // seq_scaling_matrix_present_flag
 			n := 8
 			if s.ChromaFormatIDC == 3 {
