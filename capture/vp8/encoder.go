@@ -36,6 +36,7 @@ type Encoder struct {
 	anchored bool
 	anchorT  time.Time
 	anchorP  int64
+	keyDue   bool // a keyframe was asked for but its frame was dropped
 }
 
 var _ capture.VideoEncoder = (*Encoder)(nil)
@@ -87,7 +88,8 @@ func (e *Encoder) SetBitrate(bps int) error {
 
 // Encode encodes one I420 frame. keyframe forces a keyframe. It returns a
 // nil sample when the rate control dropped the frame (only possible with
-// FrameDropThreshold set). A frame of another size than the previous one
+// FrameDropThreshold set); a keyframe asked for on a dropped frame comes
+// on the next one. A frame of another size than the previous one
 // re-creates the encoder at the new size; the result is a keyframe.
 //
 // Frames with a non-zero Time are timestamped from it, so the rate
@@ -124,6 +126,7 @@ func (e *Encoder) Encode(f *capture.VideoFrame, keyframe bool) (*capture.Sample,
 			return nil, err
 		}
 	}
+	keyframe = keyframe || e.keyDue
 	pts := e.pts(f.Time)
 	ysz := f.Width * f.Height
 	csz := ((f.Width + 1) / 2) * ((f.Height + 1) / 2)
@@ -133,8 +136,10 @@ func (e *Encoder) Encode(f *capture.VideoFrame, keyframe bool) (*capture.Sample,
 		return nil, err
 	}
 	if data == nil {
+		e.keyDue = keyframe
 		return nil, nil
 	}
+	e.keyDue = false
 	t := f.Time
 	if t.IsZero() {
 		t = time.Now()

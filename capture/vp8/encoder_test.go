@@ -287,3 +287,23 @@ func benchmarkEncode(b *testing.B, picture func(w, h, i int) *capture.VideoFrame
 	b.ReportMetric(float64(vpxtest.CPUTime()-cpu0)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(bytes)/float64(b.N), "B/frame")
 }
+
+// With a frame-drop threshold, a starved rate control drops frames:
+// Encode then returns a nil sample and no error.
+func TestFrameDrop(t *testing.T) {
+	e := newEncoder(t, EncoderConfig{Bitrate: DefaultMinBitrate, FrameDropThreshold: 30, Threads: 2})
+	dropped := 0
+	for i := range 60 {
+		s, err := e.Encode(vpxtest.Picture(640, 480, i), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s == nil {
+			dropped++
+		}
+	}
+	t.Logf("%d of 60 frames dropped at %d bit/s", dropped, DefaultMinBitrate)
+	if dropped == 0 {
+		t.Fatal("no frame dropped at the lowest bitrate")
+	}
+}
