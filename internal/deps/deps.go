@@ -13,7 +13,7 @@ import (
 	_ "github.com/pion/rtcp"
 	_ "github.com/pion/rtp"
 	_ "github.com/pion/stun/v3"
-	_ "github.com/pion/transport/v4/vnet"
+	_ "github.com/pion/transport/v5/vnet"
 	_ "github.com/pion/turn/v5"
 	_ "github.com/pion/webrtc/v4"
 	_ "github.com/prometheus/client_golang/prometheus"

@@ -1,0 +1,200 @@
+package rtclink
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/avlink/avlink/capture"
+	"github.com/avlink/avlink/playback"
+	"github.com/avlink/avlink/signal"
+	"github.com/pion/transport/v5"
+	"github.com/pion/webrtc/v4"
+)
+
+// Role says which side makes the offers.
+type Role int
+
+const (
+	// Answerer waits for offers and answers them: the viewer, the
+	// receiver. It is the zero value.
+	Answerer Role = iota
+	// Offerer offers to the peers of its room: the robot, as in the
+	// original system.
+	Offerer
+)
+
+func (r Role) String() string {
+	if r == Offerer {
+		return "offerer"
+	}
+	return "answerer"
+}
+
+// ICEServer is a STUN or TURN server, as in webrtc.ICEServer: URLs such as
+// "stun:host:3478" or "turn:host:3478?transport=udp", with Username and
+// Credential for TURN.
+type ICEServer = webrtc.ICEServer
+
+// VideoSender sends one video track from a raw source through an encoder,
+// or from a source of already-encoded samples.
+type VideoSender struct {
+	// Source and Encoder: raw frames, converted to I420 when needed.
+	Source  capture.VideoSource
+	Encoder capture.VideoEncoder
+	// Samples replaces Source and Encoder for pre-encoded video (an IVF
+	// file, a hardware H.264 encoder). Its samples go out untouched.
+	Samples capture.SampleSource
+	// MinBitrate and MaxBitrate clamp the congestion controller's
+	// estimate before it reaches the encoder. 0 means 100 kbit/s and
+	// 2.5 Mbit/s.
+	MinBitrate, MaxBitrate int
+	// StartBitrate is the first target. 0 means 500 kbit/s.
+	StartBitrate int
+}
+
+// AudioSender sends one audio track. Blocks from Source are resampled and
+// cut to the encoder's frame size.
+type AudioSender struct {
+	Source  capture.AudioSource
+	Encoder capture.AudioEncoder
+	// Samples replaces Source and Encoder for pre-encoded audio (an Ogg
+	// file).
+	Samples capture.SampleSource
+}
+
+// VideoReceiver takes the remote video track.
+type VideoReceiver struct {
+	// NewDecoder makes a decoder for the codec the peer sends. Nil means
+	// no decoding: Sink must then be a playback.SampleSink.
+	NewDecoder func(capture.Codec) (playback.VideoDecoder, error)
+	// Sink is a playback.VideoSink (decoded frames) or a
+	// playback.SampleSink (complete encoded frames).
+	Sink playback.Sink
+}
+
+// AudioReceiver takes the remote audio track.
+type AudioReceiver struct {
+	NewDecoder func(capture.Codec) (playback.AudioDecoder, error)
+	// Sink is a playback.AudioSink, or a playback.SampleSink for
+	// undecoded packets.
+	Sink playback.Sink
+}
+
+// Config configures a [Session]. Only Signaler is required.
+type Config struct {
+	// Signaler carries offers, answers and candidates.
+	Signaler signal.Signaler
+	// Role is Answerer (the zero value) or Offerer.
+	Role Role
+
+	// ICEServers lists STUN and TURN servers. Empty means host
+	// candidates only: no public server is assumed.
+	ICEServers []ICEServer
+	// RelayOnly uses TURN relay candidates only.
+	RelayOnly bool
+	// NoTrickle puts every candidate inside the offer or answer and sends
+	// no candidate messages, for peers that ignore them. Incoming
+	// candidates are always accepted.
+	NoTrickle bool
+
+	// Video and Audio are what this side sends; nil sends nothing.
+	Video *VideoSender
+	Audio *AudioSender
+	// ReceiveVideo and ReceiveAudio take what the peer sends; nil ignores
+	// it.
+	ReceiveVideo *VideoReceiver
+	ReceiveAudio *AudioReceiver
+
+	// DataChannels opens a reliable ordered and an unreliable unordered
+	// data channel (the offerer creates them). OnData receives their
+	// messages on one goroutine per channel.
+	DataChannels bool
+	OnData       func(ch Channel, data []byte)
+
+	// OnState is called with every connection state change, from one
+	// goroutine in order.
+	OnState func(State)
+
+	// DisableCongestionControl keeps the video encoder at StartBitrate
+	// instead of following the GCC estimate.
+	DisableCongestionControl bool
+
+	// DisconnectedGrace is how long the connection may stay
+	// "disconnected" before the offerer restarts ICE. ICE often recovers
+	// by itself, so restarting at once would flap. 0 means 4 s.
+	DisconnectedGrace time.Duration
+
+	// IncludeLoopback gathers 127.0.0.1 candidates too, for peers on the
+	// same host with no other interface (containers, CI).
+	IncludeLoopback bool
+
+	// Net is the network the session's ICE agent uses. Nil means the
+	// host's; tests pass a pion vnet.
+	Net transport.Net
+	// Logger receives negotiation and connection events; pion's own logs
+	// arrive at debug level. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *Config) validate() error {
+	if c.Signaler == nil {
+		return fmt.Errorf("%w: Signaler is nil", ErrConfig)
+	}
+	if v := c.Video; v != nil {
+		if v.Samples == nil && (v.Source == nil || v.Encoder == nil) {
+			return fmt.Errorf("%w: Video needs Source and Encoder, or Samples", ErrConfig)
+		}
+		if v.MinBitrate < 0 || v.MaxBitrate < 0 || (v.MaxBitrate > 0 && v.MinBitrate > v.MaxBitrate) {
+			return fmt.Errorf("%w: video bitrate range %d..%d", ErrConfig, v.MinBitrate, v.MaxBitrate)
+		}
+	}
+	if a := c.Audio; a != nil && a.Samples == nil && (a.Source == nil || a.Encoder == nil) {
+		return fmt.Errorf("%w: Audio needs Source and Encoder, or Samples", ErrConfig)
+	}
+	if r := c.ReceiveVideo; r != nil {
+		if err := checkSink(r.Sink, r.NewDecoder != nil, "ReceiveVideo", func(s playback.Sink) bool { _, ok := s.(playback.VideoSink); return ok }); err != nil {
+			return err
+		}
+	}
+	if r := c.ReceiveAudio; r != nil {
+		if err := checkSink(r.Sink, r.NewDecoder != nil, "ReceiveAudio", func(s playback.Sink) bool { _, ok := s.(playback.AudioSink); return ok }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkSink(s playback.Sink, decoding bool, name string, raw func(playback.Sink) bool) error {
+	if s == nil {
+		return fmt.Errorf("%w: %s.Sink is nil", ErrConfig, name)
+	}
+	if decoding && !raw(s) {
+		return fmt.Errorf("%w: %s has a decoder but its Sink takes no decoded media", ErrConfig, name)
+	}
+	if _, ok := s.(playback.SampleSink); !decoding && !ok {
+		return fmt.Errorf("%w: %s has no decoder and its Sink is not a SampleSink", ErrConfig, name)
+	}
+	return nil
+}
+
+func (v *VideoSender) bitrates() (lo, hi, start int) {
+	lo, hi, start = v.MinBitrate, v.MaxBitrate, v.StartBitrate
+	if lo == 0 {
+		lo = 100_000
+	}
+	if hi == 0 {
+		hi = 2_500_000
+	}
+	if start == 0 {
+		start = 500_000
+	}
+	return lo, hi, min(max(start, lo), hi)
+}
+
+func (c *Config) grace() time.Duration {
+	if c.DisconnectedGrace <= 0 {
+		return 4 * time.Second
+	}
+	return c.DisconnectedGrace
+}

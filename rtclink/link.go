@@ -1,0 +1,168 @@
+package rtclink
+
+import (
+	"time"
+
+	"github.com/avlink/avlink/signal"
+	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+)
+
+// link is one peer connection to one remote peer. Its fields belong to
+// the session loop.
+type link struct {
+	pc    *webrtc.PeerConnection
+	peer  string // remote id; "" until known on servers without ids
+	state webrtc.PeerConnectionState
+	est   cc.BandwidthEstimator
+
+	pending     []webrtc.ICECandidateInit // before the remote description
+	negotiated  bool
+	tracksAdded bool
+	offered     time.Time
+	graceTimer  *time.Timer
+	stopBitrate func()
+}
+
+func (s *Session) newLink(peer string) (*link, error) {
+	cfg := webrtc.Configuration{ICEServers: s.cfg.ICEServers, BundlePolicy: webrtc.BundlePolicyMaxBundle}
+	if s.cfg.RelayOnly {
+		cfg.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	s.newEstimator = nil
+	pc, err := s.api.NewPeerConnection(cfg)
+	if err != nil {
+		return nil, err
+	}
+	l := &link{pc: pc, peer: peer, est: s.newEstimator}
+	s.newEstimator = nil
+	s.link = l
+
+	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+		if c == nil || s.cfg.NoTrickle {
+			return
+		}
+		init := c.ToJSON()
+		s.post(func() {
+			if s.link != l {
+				return
+			}
+			s.send(signal.Message{Type: signal.TypeCandidate, To: l.peer, Candidate: &signal.Candidate{
+				Candidate: init.Candidate, SDPMid: init.SDPMid, SDPMLineIndex: init.SDPMLineIndex, UsernameFragment: init.UsernameFragment,
+			}})
+		})
+	})
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		s.post(func() { s.onState(l, st) })
+	})
+	pc.OnNegotiationNeeded(func() {
+		s.post(func() {
+			if s.link == l && l.negotiated && pc.SignalingState() == webrtc.SignalingStateStable {
+				s.log.Info("rtclink: renegotiating", "peer", l.peer)
+				s.offer(l, false)
+			}
+		})
+	})
+	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+		s.startReceiver(pc, t, r)
+	})
+	pc.OnDataChannel(func(dc *webrtc.DataChannel) { s.attachDataChannel(dc) })
+
+	if s.cfg.Role == Offerer {
+		if err := s.addTracks(l); err != nil {
+			_ = pc.Close()
+			s.link = nil
+			return nil, err
+		}
+		if s.cfg.DataChannels {
+			if err := s.createDataChannels(pc); err != nil {
+				_ = pc.Close()
+				s.link = nil
+				return nil, err
+			}
+		}
+	}
+	if l.est != nil && s.video != nil && s.video.enc != nil {
+		l.stopBitrate = s.video.followEstimate(l.est)
+	}
+	return l, nil
+}
+
+// addTracks attaches the session's outgoing tracks to l, and asks to
+// receive what the config wants but does not send. On the answerer it runs
+// after the offer is applied, so pion pairs the tracks with the offer's
+// transceivers.
+func (s *Session) addTracks(l *link) error {
+	l.tracksAdded = true
+	sendKinds := map[webrtc.RTPCodecType]bool{}
+	for _, tr := range []*sendTrack{s.videoTrack(), s.audioTrack()} {
+		if tr == nil {
+			continue
+		}
+		sender, err := l.pc.AddTrack(tr.track)
+		if err != nil {
+			return err
+		}
+		sendKinds[tr.kind] = true
+		s.wg.Add(1)
+		go s.readRTCP(sender, tr)
+	}
+	if s.cfg.Role == Offerer {
+		for kind, want := range map[webrtc.RTPCodecType]bool{
+			webrtc.RTPCodecTypeVideo: s.cfg.ReceiveVideo != nil,
+			webrtc.RTPCodecTypeAudio: s.cfg.ReceiveAudio != nil,
+		} {
+			if want && !sendKinds[kind] {
+				if _, err := l.pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// readRTCP turns the far side's picture-loss reports into keyframes. It
+// also keeps the interceptors' RTCP path drained.
+func (s *Session) readRTCP(sender *webrtc.RTPSender, tr *sendTrack) {
+	defer s.wg.Done()
+	for {
+		pkts, _, err := sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				s.stats.plisReceived.Add(1)
+				if tr.onPLI != nil {
+					tr.onPLI()
+				}
+			case *rtcp.TransportLayerNack:
+				s.stats.nacksReceived.Add(1)
+			}
+		}
+	}
+}
+
+// closeLink ends l's peer connection; its goroutines end with it.
+func (s *Session) closeLink(l *link, why string) {
+	if l.graceTimer != nil {
+		l.graceTimer.Stop()
+	}
+	if l.stopBitrate != nil {
+		l.stopBitrate()
+	}
+	if s.link == l {
+		s.link = nil
+		s.setSending(false)
+	}
+	s.dcMu.Lock()
+	s.dcs = [2]*webrtc.DataChannel{}
+	s.dcMu.Unlock()
+	if err := l.pc.Close(); err != nil {
+		s.log.Debug("rtclink: close peer connection", "err", err)
+	}
+	s.log.Info("rtclink: peer connection closed", "peer", l.peer, "why", why)
+}

@@ -1,0 +1,292 @@
+package rtclink
+
+import (
+	"time"
+
+	"github.com/avlink/avlink/signal"
+	"github.com/pion/webrtc/v4"
+)
+
+// handle acts on one signaling message, on the loop.
+func (s *Session) handle(m signal.Message) {
+	if m.Sender != "" && m.Sender == s.selfID {
+		return
+	}
+	switch m.Type {
+	case signal.TypeJoined:
+		s.sawJoined = true
+		s.selfID = m.ID
+		if s.cfg.Role == Offerer && s.link == nil && len(m.Peers) > 0 {
+			s.peerArrived(m.Peers[0])
+		}
+	case signal.TypePeerJoined:
+		s.peerArrived(m.Peer)
+	case signal.TypeJoin:
+		// An old server forwards joins instead of announcing peers.
+		if m.Sender != "" {
+			s.peerArrived(m.Sender)
+		}
+	case signal.TypePeerLeft:
+		delete(s.early, m.Peer)
+		if l := s.link; l != nil && l.peer == m.Peer {
+			s.closeLink(l, "peer left")
+		}
+	case signal.TypeOffer:
+		s.handleOffer(m)
+	case signal.TypeAnswer:
+		s.handleAnswer(m)
+	case signal.TypeCandidate:
+		s.handleCandidate(m)
+	case signal.TypeReconnected:
+		if l := s.link; l != nil && s.cfg.Role == Offerer {
+			s.log.Info("rtclink: signaling reconnected, restarting ICE")
+			s.restartICE(l)
+		}
+	case signal.TypeError:
+		s.log.Warn("rtclink: signaling server refused a message", "code", m.Code, "reason", m.Reason)
+	}
+}
+
+// peerArrived makes the offerer offer to a peer that joined the room. The
+// same arrival may be announced twice (forwarded join and peer-joined).
+func (s *Session) peerArrived(peer string) {
+	if s.cfg.Role != Offerer || peer == "" {
+		return
+	}
+	if t, ok := s.lastJoin[peer]; ok && time.Since(t) < time.Second {
+		return
+	}
+	s.lastJoin[peer] = time.Now()
+	if l := s.link; l != nil && l.peer != peer && l.peer != "" && l.state == webrtc.PeerConnectionStateConnected {
+		s.log.Info("rtclink: already connected, ignoring new peer", "peer", peer, "connected_to", l.peer)
+		return
+	}
+	s.connect(peer)
+}
+
+// connect replaces any current peer connection with a new one to peer and
+// offers ("" offers to the whole room, for servers without peer ids).
+func (s *Session) connect(peer string) {
+	if s.link != nil {
+		s.closeLink(s.link, "new peer")
+	}
+	l, err := s.newLink(peer)
+	if err != nil {
+		s.log.Error("rtclink: cannot create peer connection", "err", err)
+		return
+	}
+	s.log.Info("rtclink: offering", "peer", peer)
+	s.offer(l, false)
+}
+
+// offer creates and sends an offer on l.
+func (s *Session) offer(l *link, iceRestart bool) {
+	offer, err := l.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: iceRestart})
+	if err == nil {
+		err = l.pc.SetLocalDescription(offer)
+	}
+	if err != nil {
+		s.log.Error("rtclink: cannot make offer", "peer", l.peer, "err", err)
+		return
+	}
+	l.offered = time.Now()
+	s.sendDescription(l, signal.TypeOffer)
+}
+
+// sendDescription sends l's local description, at once when trickling or
+// after gathering completes when not.
+func (s *Session) sendDescription(l *link, typ string) {
+	if !s.cfg.NoTrickle {
+		s.send(signal.Message{Type: typ, SDP: l.pc.LocalDescription().SDP, To: l.peer})
+		return
+	}
+	done := webrtc.GatheringCompletePromise(l.pc)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		select {
+		case <-done:
+		case <-s.ctx.Done():
+			return
+		}
+		s.post(func() {
+			if s.link == l {
+				s.send(signal.Message{Type: typ, SDP: l.pc.LocalDescription().SDP, To: l.peer})
+			}
+		})
+	}()
+}
+
+func (s *Session) handleOffer(m signal.Message) {
+	l := s.link
+	if l != nil && l.peer != "" && l.peer != m.Sender {
+		s.log.Info("rtclink: offer from another peer, switching", "peer", m.Sender, "was", l.peer)
+		s.closeLink(l, "offer from another peer")
+		l = nil
+	}
+	if l == nil {
+		var err error
+		if l, err = s.newLink(m.Sender); err != nil {
+			s.log.Error("rtclink: cannot create peer connection", "err", err)
+			return
+		}
+	}
+	l.peer = m.Sender
+	if l.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
+		if s.cfg.Role == Offerer {
+			s.log.Debug("rtclink: offer collision, keeping ours", "peer", m.Sender)
+			return
+		}
+		if err := l.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); err != nil {
+			s.log.Warn("rtclink: rollback failed", "err", err)
+			return
+		}
+	}
+	err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: fixSDP(m.SDP)})
+	if err != nil {
+		s.log.Warn("rtclink: unusable offer", "peer", m.Sender, "err", err)
+		return
+	}
+	if !l.tracksAdded {
+		if err := s.addTracks(l); err != nil {
+			s.log.Error("rtclink: cannot add tracks", "err", err)
+			return
+		}
+	}
+	s.remoteSet(l)
+	answer, err := l.pc.CreateAnswer(nil)
+	if err == nil {
+		err = l.pc.SetLocalDescription(answer)
+	}
+	if err != nil {
+		s.log.Warn("rtclink: cannot answer", "peer", m.Sender, "err", err)
+		return
+	}
+	s.log.Info("rtclink: answering", "peer", m.Sender)
+	s.sendDescription(l, signal.TypeAnswer)
+}
+
+func (s *Session) handleAnswer(m signal.Message) {
+	l := s.link
+	if l == nil || (l.peer != "" && l.peer != m.Sender) {
+		return
+	}
+	if l.pc.SignalingState() != webrtc.SignalingStateHaveLocalOffer {
+		s.log.Debug("rtclink: unexpected answer", "peer", m.Sender, "state", l.pc.SignalingState())
+		return
+	}
+	if l.peer == "" {
+		l.peer = m.Sender
+	}
+	err := l.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: fixSDP(m.SDP)})
+	if err != nil {
+		s.log.Warn("rtclink: unusable answer", "peer", m.Sender, "err", err)
+		return
+	}
+	s.stats.joinToAnswer.Store(int64(time.Since(l.offered)))
+	s.remoteSet(l)
+}
+
+// remoteSet applies the candidates that came before the description.
+func (s *Session) remoteSet(l *link) {
+	l.negotiated = true
+	pending := append(s.early[l.peer], l.pending...)
+	delete(s.early, l.peer)
+	l.pending = nil
+	for _, c := range pending {
+		s.addCandidate(l, c)
+	}
+}
+
+func (s *Session) handleCandidate(m signal.Message) {
+	if m.Candidate == nil || m.Candidate.Candidate == "" {
+		return // end of candidates
+	}
+	c := webrtc.ICECandidateInit{
+		Candidate:        m.Candidate.Candidate,
+		SDPMid:           m.Candidate.SDPMid,
+		SDPMLineIndex:    m.Candidate.SDPMLineIndex,
+		UsernameFragment: m.Candidate.UsernameFragment,
+	}
+	l := s.link
+	switch {
+	case l != nil && (l.peer == m.Sender || l.peer == ""):
+		if l.pc.RemoteDescription() == nil {
+			l.pending = append(l.pending, c)
+			return
+		}
+		s.addCandidate(l, c)
+	default:
+		// Before the offer that will make a link for this peer.
+		if len(s.early[m.Sender]) < maxEarlyCandidates {
+			s.early[m.Sender] = append(s.early[m.Sender], c)
+		}
+	}
+}
+
+const maxEarlyCandidates = 64
+
+func (s *Session) addCandidate(l *link, c webrtc.ICECandidateInit) {
+	if err := l.pc.AddICECandidate(c); err != nil {
+		s.log.Debug("rtclink: remote candidate refused", "candidate", c.Candidate, "err", err)
+	}
+}
+
+// onState follows the connection state, on the loop.
+func (s *Session) onState(l *link, st webrtc.PeerConnectionState) {
+	if s.link != l {
+		return
+	}
+	l.state = st
+	s.log.Info("rtclink: connection state", "peer", l.peer, "state", st.String())
+	if l.graceTimer != nil {
+		l.graceTimer.Stop()
+		l.graceTimer = nil
+	}
+	switch st {
+	case webrtc.PeerConnectionStateConnected:
+		s.stats.connects.Add(1)
+		if s.video != nil {
+			// Whatever was written before DTLS came up is gone: start
+			// the picture afresh.
+			s.video.requestKeyframe()
+		}
+		s.setSending(true)
+	case webrtc.PeerConnectionStateDisconnected:
+		if s.cfg.Role == Offerer {
+			l.graceTimer = s.afterFunc(s.cfg.grace(), func() {
+				if s.link == l && l.state == webrtc.PeerConnectionStateDisconnected {
+					s.log.Info("rtclink: still disconnected, restarting ICE", "peer", l.peer)
+					s.restartICE(l)
+				}
+			})
+		}
+	case webrtc.PeerConnectionStateFailed:
+		s.setSending(false)
+		if s.cfg.Role == Offerer {
+			s.log.Info("rtclink: connection failed, restarting ICE", "peer", l.peer)
+			s.restartICE(l)
+		}
+	}
+	if s.cfg.OnState != nil {
+		s.cfg.OnState(st)
+	}
+}
+
+func (s *Session) restartICE(l *link) {
+	if l.pc.SignalingState() != webrtc.SignalingStateStable {
+		// An offer is already out; its answer (or the next event) decides.
+		return
+	}
+	s.stats.iceRestarts.Add(1)
+	s.offer(l, true)
+}
+
+func (s *Session) setSending(on bool) {
+	if s.video != nil {
+		s.video.sending.Store(on)
+	}
+	if s.audio != nil {
+		s.audio.sending.Store(on)
+	}
+}

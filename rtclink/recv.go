@@ -1,0 +1,252 @@
+package rtclink
+
+import (
+	"strings"
+	"time"
+
+	"github.com/avlink/avlink/capture"
+	"github.com/avlink/avlink/playback"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
+)
+
+// pliInterval paces picture-loss requests: often enough that a receiver
+// that joins late gets its first picture within a round trip or two, not
+// so often that the sender does nothing but keyframes.
+const pliInterval = 250 * time.Millisecond
+
+// reorderWait is how long a gap in a frame may stay open for a NACK
+// retransmission before the frame is given up on.
+const reorderWait = 150 * time.Millisecond
+
+func (s *Session) startReceiver(pc *webrtc.PeerConnection, t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+	codec := codecOf(t.Codec())
+	s.log.Info("rtclink: receiving track", "kind", t.Kind().String(), "codec", codec.MimeType, "ssrc", uint32(t.SSRC()))
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		for {
+			if _, _, err := r.ReadRTCP(); err != nil {
+				return
+			}
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		switch {
+		case t.Kind() == webrtc.RTPCodecTypeVideo && s.cfg.ReceiveVideo != nil:
+			s.receiveVideo(pc, t, codec)
+		case t.Kind() == webrtc.RTPCodecTypeAudio && s.cfg.ReceiveAudio != nil:
+			s.receiveAudio(t, codec)
+		}
+		drain(t)
+	}()
+}
+
+// drain reads a track nobody wants until its connection closes, so its
+// buffers never fill.
+func drain(t *webrtc.TrackRemote) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := t.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+func (s *Session) receiveVideo(pc *webrtc.PeerConnection, t *webrtc.TrackRemote, codec capture.Codec) {
+	rv := s.cfg.ReceiveVideo
+	asm := newAssembler(codec)
+	if asm == nil {
+		s.log.Warn("rtclink: cannot depacketize video codec, ignoring track", "codec", codec.MimeType)
+		return
+	}
+	var dec playback.VideoDecoder
+	if rv.NewDecoder != nil {
+		var err error
+		if dec, err = rv.NewDecoder(codec); err != nil {
+			s.log.Error("rtclink: no decoder for video track", "codec", codec.MimeType, "err", err)
+			return
+		}
+		defer dec.Close()
+	}
+	vsink, _ := rv.Sink.(playback.VideoSink)
+	ssink, _ := rv.Sink.(playback.SampleSink)
+
+	ssrc := uint32(t.SSRC())
+	var lastPLI time.Time
+	pli := func(now time.Time) {
+		if now.Sub(lastPLI) < pliInterval {
+			return
+		}
+		lastPLI = now
+		if err := pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err == nil {
+			s.stats.plisSent.Add(1)
+		}
+	}
+	pli(time.Now()) // ask at once: the keyframe sent on connect may be gone
+	gotKey := false
+	gaveUp := 0
+	var lastErr time.Time
+	for {
+		pkt, _, err := t.ReadRTP()
+		if err != nil {
+			return
+		}
+		now := time.Now()
+		s.stats.packetsIn.Add(1)
+		frames := asm.push(pkt, now)
+		if asm.gaveUp != gaveUp {
+			s.stats.framesGivenUp.Add(int64(asm.gaveUp - gaveUp))
+			gaveUp = asm.gaveUp
+			pli(now)
+		}
+		for _, f := range frames {
+			key := asm.isKey(f)
+			s.stats.framesReceived.Add(1)
+			if dec == nil {
+				gotKey = gotKey || key
+				if ssink != nil {
+					_ = ssink.WriteSample(codec, &capture.Sample{Data: f, Time: now, Keyframe: key})
+				}
+				continue
+			}
+			start := time.Now()
+			img, err := dec.Decode(f)
+			s.stats.decodeNanos.Add(int64(time.Since(start)))
+			if err != nil {
+				if time.Since(lastErr) > 5*time.Second {
+					s.log.Warn("rtclink: video decode failed", "err", err)
+					lastErr = time.Now()
+				}
+				pli(now)
+				continue
+			}
+			if img == nil {
+				continue
+			}
+			gotKey = true
+			s.stats.framesDecoded.Add(1)
+			if img.Time.IsZero() {
+				img.Time = now
+			}
+			if err := vsink.WriteVideo(img); err != nil && time.Since(lastErr) > 5*time.Second {
+				s.log.Warn("rtclink: video sink failed", "err", err)
+				lastErr = time.Now()
+			}
+		}
+		if !gotKey {
+			pli(now)
+		}
+	}
+}
+
+func newAssembler(c capture.Codec) *assembler {
+	switch strings.ToLower(c.MimeType) {
+	case "video/vp8":
+		return &assembler{
+			maxWait: reorderWait,
+			isHead:  (&codecs.VP8Packet{}).IsPartitionHead,
+			depack: func(b []byte) ([]byte, error) {
+				var p codecs.VP8Packet
+				return p.Unmarshal(b)
+			},
+			isKey: func(f []byte) bool { return len(f) > 0 && f[0]&0x01 == 0 },
+		}
+	case "video/h264":
+		hp := &codecs.H264Packet{}
+		return &assembler{
+			maxWait: reorderWait,
+			isHead:  hp.IsPartitionHead,
+			depack:  hp.Unmarshal,
+			isKey:   h264Key,
+		}
+	}
+	return nil
+}
+
+// h264Key reports whether an Annex-B access unit holds an IDR slice or a
+// sequence parameter set.
+func h264Key(f []byte) bool {
+	for i := 0; i+3 < len(f); i++ {
+		if f[i] == 0 && f[i+1] == 0 && f[i+2] == 1 {
+			switch f[i+3] & 0x1f {
+			case 5, 7:
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// maxConceal bounds how many lost audio packets are concealed at once;
+// a longer gap is a pause, not a loss.
+const maxConceal = 5
+
+func (s *Session) receiveAudio(t *webrtc.TrackRemote, codec capture.Codec) {
+	ra := s.cfg.ReceiveAudio
+	var dec playback.AudioDecoder
+	if ra.NewDecoder != nil {
+		var err error
+		if dec, err = ra.NewDecoder(codec); err != nil {
+			s.log.Error("rtclink: no decoder for audio track", "codec", codec.MimeType, "err", err)
+			return
+		}
+		defer dec.Close()
+	}
+	asink, _ := ra.Sink.(playback.AudioSink)
+	ssink, _ := ra.Sink.(playback.SampleSink)
+	var last uint16
+	started := false
+	var lastErr time.Time
+	out := func(f *capture.AudioFrame, err error) {
+		if err != nil {
+			if time.Since(lastErr) > 5*time.Second {
+				s.log.Warn("rtclink: audio decode failed", "err", err)
+				lastErr = time.Now()
+			}
+			return
+		}
+		if f == nil {
+			return
+		}
+		s.stats.audioFramesDecoded.Add(1)
+		if f.Time.IsZero() {
+			f.Time = time.Now()
+		}
+		if err := asink.WriteAudio(f); err != nil && time.Since(lastErr) > 5*time.Second {
+			s.log.Warn("rtclink: audio sink failed", "err", err)
+			lastErr = time.Now()
+		}
+	}
+	for {
+		pkt, _, err := t.ReadRTP()
+		if err != nil {
+			return
+		}
+		s.stats.packetsIn.Add(1)
+		if started {
+			gap := int16(pkt.SequenceNumber - last - 1)
+			if gap < 0 {
+				continue // late or duplicate: already concealed
+			}
+			if dec != nil && gap > 0 && gap <= maxConceal {
+				for range gap {
+					out(dec.Decode(nil))
+				}
+			}
+		}
+		started, last = true, pkt.SequenceNumber
+		if len(pkt.Payload) == 0 {
+			continue
+		}
+		if dec == nil {
+			if ssink != nil {
+				_ = ssink.WriteSample(codec, &capture.Sample{Data: pkt.Payload, Time: time.Now(), Duration: 20 * time.Millisecond})
+			}
+			continue
+		}
+		out(dec.Decode(pkt.Payload))
+	}
+}

@@ -1,0 +1,390 @@
+package rtclink
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/avlink/avlink/capture"
+	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
+)
+
+// streamID is shared by every track of a session, so a browser puts audio
+// and video in one MediaStream (event.streams[0] then has both).
+const streamID = "avlink"
+
+// rtpMTU leaves room for SRTP, TURN and header extensions within 1280.
+const rtpMTU = 1200
+
+// sendTrack packetizes encoded samples with RTP timestamps taken from
+// their capture times, so timing survives dropped frames exactly.
+type sendTrack struct {
+	track     *webrtc.TrackLocalStaticRTP
+	kind      webrtc.RTPCodecType
+	pk        rtp.Packetizer
+	clockRate uint32
+	onPLI     func()
+
+	mu     sync.Mutex
+	t0     time.Time
+	ts0    uint32
+	lastTS uint32
+	frames atomic.Int64
+	bytes  atomic.Int64
+}
+
+func newSendTrack(c capture.Codec, kind webrtc.RTPCodecType, id string) (*sendTrack, error) {
+	var pay rtp.Payloader
+	switch strings.ToLower(c.MimeType) {
+	case "video/vp8":
+		pay = &codecs.VP8Payloader{EnablePictureID: true}
+	case "video/h264":
+		pay = &codecs.H264Payloader{}
+	case "audio/opus":
+		pay = &codecs.OpusPayloader{}
+	default:
+		return nil, fmt.Errorf("%w: no packetizer for %s", ErrConfig, c.MimeType)
+	}
+	if c.ClockRate == 0 {
+		return nil, fmt.Errorf("%w: codec %s has no clock rate", ErrConfig, c.MimeType)
+	}
+	tr, err := webrtc.NewTrackLocalStaticRTP(rtpCapability(c, nil), id, streamID)
+	if err != nil {
+		return nil, err
+	}
+	seq := rtp.NewRandomSequencer()
+	return &sendTrack{
+		track: tr, kind: kind, clockRate: c.ClockRate,
+		// Payload type and SSRC are filled in per peer connection by the
+		// track's binding.
+		pk: rtp.NewPacketizer(rtpMTU, 0, 0, pay, seq, c.ClockRate),
+	}, nil
+}
+
+// write sends one encoded frame captured at t.
+func (t *sendTrack) write(data []byte, at time.Time) error {
+	t.mu.Lock()
+	if t.t0.IsZero() {
+		t.t0 = at
+		t.ts0 = uint32(time.Now().UnixNano())
+		t.lastTS = t.ts0 - 1
+	}
+	ts := t.ts0 + uint32(at.Sub(t.t0).Seconds()*float64(t.clockRate))
+	if int32(ts-t.lastTS) <= 0 {
+		ts = t.lastTS + 1 // capture clocks that stall must not run RTP time backwards
+	}
+	t.lastTS = ts
+	pkts := t.pk.Packetize(data, 0)
+	t.mu.Unlock()
+	for _, p := range pkts {
+		p.Timestamp = ts
+		if err := t.track.WriteRTP(p); err != nil {
+			return err
+		}
+	}
+	t.frames.Add(1)
+	t.bytes.Add(int64(len(data)))
+	return nil
+}
+
+func (s *Session) videoTrack() *sendTrack {
+	if s.video == nil {
+		return nil
+	}
+	return s.video.tr
+}
+
+func (s *Session) audioTrack() *sendTrack {
+	if s.audio == nil {
+		return nil
+	}
+	return s.audio.tr
+}
+
+func (s *Session) makeSenders() error {
+	if v := s.cfg.Video; v != nil {
+		tr, err := newSendTrack(v.codec(), webrtc.RTPCodecTypeVideo, "video")
+		if err != nil {
+			return err
+		}
+		s.video = &videoSend{s: s, cfg: v, enc: v.Encoder, tr: tr, box: newMailbox[*capture.VideoFrame]()}
+		tr.onPLI = s.video.onPLI
+		if v.Encoder != nil && v.Samples == nil {
+			_, _, start := v.bitrates()
+			if err := v.Encoder.SetBitrate(start); err != nil {
+				return fmt.Errorf("rtclink: video encoder: %w", err)
+			}
+			s.video.applied = start
+			s.video.target.Store(int64(start))
+		}
+	}
+	if a := s.cfg.Audio; a != nil {
+		tr, err := newSendTrack(a.codec(), webrtc.RTPCodecTypeAudio, "audio")
+		if err != nil {
+			return err
+		}
+		s.audio = &audioSend{s: s, cfg: a, tr: tr}
+		if a.Samples == nil {
+			rf, err := capture.NewReframer(capture.ReframerConfig{
+				Rate: a.Encoder.Rate(), Channels: a.Encoder.Channels(), FrameSize: a.Encoder.FrameSize(),
+			})
+			if err != nil {
+				return fmt.Errorf("rtclink: audio encoder format: %w", err)
+			}
+			s.audio.rf = rf
+		}
+	}
+	return nil
+}
+
+func (s *Session) startSenders() {
+	if v := s.video; v != nil {
+		if v.cfg.Samples != nil {
+			s.wg.Add(1)
+			go s.pumpSamples(v.cfg.Samples, v.tr, &v.sending, "video")
+		} else {
+			s.wg.Add(2)
+			go v.readLoop()
+			go v.encodeLoop()
+		}
+	}
+	if a := s.audio; a != nil {
+		s.wg.Add(1)
+		if a.cfg.Samples != nil {
+			go s.pumpSamples(a.cfg.Samples, a.tr, &a.sending, "audio")
+		} else {
+			go a.loop()
+		}
+	}
+}
+
+// pumpSamples forwards pre-encoded samples untouched.
+func (s *Session) pumpSamples(src capture.SampleSource, tr *sendTrack, sending *atomic.Bool, kind string) {
+	defer s.wg.Done()
+	for {
+		smp, err := src.ReadSample(s.ctx)
+		if err != nil {
+			s.sourceEnded(kind, err)
+			return
+		}
+		if !sending.Load() {
+			continue
+		}
+		at := smp.Time
+		if at.IsZero() {
+			at = time.Now()
+		}
+		if err := tr.write(smp.Data, at); err != nil {
+			s.log.Debug("rtclink: write sample", "kind", kind, "err", err)
+		}
+	}
+}
+
+func (s *Session) sourceEnded(kind string, err error) {
+	switch {
+	case s.ctx.Err() != nil:
+	case isEOF(err):
+		s.log.Info("rtclink: source ended", "kind", kind)
+	default:
+		s.log.Error("rtclink: source failed", "kind", kind, "err", err)
+	}
+}
+
+// videoSend reads raw frames on one goroutine and encodes on another,
+// with a one-frame mailbox between them: when encoding falls behind, the
+// stale frame is replaced, so latency never grows.
+type videoSend struct {
+	s       *Session
+	cfg     *VideoSender
+	enc     capture.VideoEncoder
+	tr      *sendTrack
+	box     *mailbox[*capture.VideoFrame]
+	sending atomic.Bool
+	kf      atomic.Bool
+	lastPLI atomic.Int64 // unix nanos of the last keyframe granted to a PLI
+	target  atomic.Int64
+	applied int
+	i420    capture.VideoFrame
+}
+
+func (v *videoSend) requestKeyframe() { v.kf.Store(true) }
+
+// onPLI grants at most one keyframe per 250 ms: a peer that keeps
+// asking during loss must not turn the stream into keyframes only.
+func (v *videoSend) onPLI() {
+	now := time.Now().UnixNano()
+	last := v.lastPLI.Load()
+	if now-last < int64(250*time.Millisecond) || !v.lastPLI.CompareAndSwap(last, now) {
+		return
+	}
+	v.s.stats.keyframesOnPLI.Add(1)
+	v.requestKeyframe()
+}
+
+func (v *videoSend) readLoop() {
+	defer v.s.wg.Done()
+	for {
+		f, err := v.cfg.Source.ReadVideo(v.s.ctx)
+		if err != nil {
+			v.s.sourceEnded("video", err)
+			return
+		}
+		if f.Time.IsZero() {
+			f.Time = time.Now()
+		}
+		if v.box.put(f) {
+			v.s.stats.framesStale.Add(1)
+		}
+	}
+}
+
+func (v *videoSend) encodeLoop() {
+	defer v.s.wg.Done()
+	var lastErr time.Time
+	for {
+		select {
+		case <-v.box.notify:
+		case <-v.s.ctx.Done():
+			return
+		}
+		f, ok := v.box.take()
+		if !ok || !v.sending.Load() {
+			continue
+		}
+		if f.Format != capture.FormatI420 {
+			if err := capture.ToI420(&v.i420, f); err != nil {
+				if time.Since(lastErr) > 5*time.Second {
+					v.s.log.Error("rtclink: cannot convert video frame", "err", err)
+					lastErr = time.Now()
+				}
+				continue
+			}
+			f = &v.i420
+		}
+		if t := int(v.target.Load()); t != v.applied {
+			if err := v.enc.SetBitrate(t); err == nil {
+				v.applied = t
+			}
+		}
+		start := time.Now()
+		smp, err := v.enc.Encode(f, v.kf.Swap(false))
+		v.s.stats.encodeNanos.Add(int64(time.Since(start)))
+		v.s.stats.framesEncoded.Add(1)
+		if err != nil {
+			if time.Since(lastErr) > 5*time.Second {
+				v.s.log.Error("rtclink: video encode failed", "err", err)
+				lastErr = time.Now()
+			}
+			continue
+		}
+		if smp == nil {
+			continue
+		}
+		if err := v.tr.write(smp.Data, f.Time); err != nil {
+			v.s.log.Debug("rtclink: write video", "err", err)
+		}
+	}
+}
+
+// followEstimate feeds the GCC estimate to the encoder, clamped to the
+// configured range; rises are smoothed, falls are taken at once.
+func (v *videoSend) followEstimate(est cc.BandwidthEstimator) (stop func()) {
+	lo, hi, _ := v.cfg.bitrates()
+	var stopped atomic.Bool
+	est.OnTargetBitrateChange(func(bps int) {
+		if stopped.Load() {
+			return
+		}
+		cur := int(v.target.Load())
+		next := bps
+		if bps > cur {
+			next = cur + (bps-cur)/2
+		}
+		next = min(max(next, lo), hi)
+		v.target.Store(int64(next))
+		v.s.stats.targetBitrate.Store(int64(next))
+	})
+	return func() { stopped.Store(true) }
+}
+
+func (v *videoSend) closeSource() error {
+	if v.cfg.Samples != nil {
+		return v.cfg.Samples.Close()
+	}
+	return v.cfg.Source.Close()
+}
+
+func (v *videoSend) closeEncoder() error {
+	if v.cfg.Encoder != nil {
+		return v.cfg.Encoder.Close()
+	}
+	return nil
+}
+
+// audioSend re-frames and encodes PCM on one goroutine: audio blocks are
+// small and the encoder is fast, so no mailbox is needed.
+type audioSend struct {
+	s       *Session
+	cfg     *AudioSender
+	tr      *sendTrack
+	rf      *capture.Reframer
+	sending atomic.Bool
+}
+
+func (a *audioSend) loop() {
+	defer a.s.wg.Done()
+	var lastErr time.Time
+	for {
+		f, err := a.cfg.Source.ReadAudio(a.s.ctx)
+		if err != nil {
+			a.s.sourceEnded("audio", err)
+			return
+		}
+		frames, err := a.rf.Push(f)
+		if err != nil {
+			if time.Since(lastErr) > 5*time.Second {
+				a.s.log.Error("rtclink: bad audio block", "err", err)
+				lastErr = time.Now()
+			}
+			continue
+		}
+		if !a.sending.Load() {
+			continue
+		}
+		for _, fr := range frames {
+			smp, err := a.cfg.Encoder.Encode(fr)
+			if err != nil {
+				if time.Since(lastErr) > 5*time.Second {
+					a.s.log.Error("rtclink: audio encode failed", "err", err)
+					lastErr = time.Now()
+				}
+				continue
+			}
+			if smp == nil {
+				continue
+			}
+			if err := a.tr.write(smp.Data, fr.Time); err != nil {
+				a.s.log.Debug("rtclink: write audio", "err", err)
+			}
+		}
+	}
+}
+
+func (a *audioSend) closeSource() error {
+	if a.cfg.Samples != nil {
+		return a.cfg.Samples.Close()
+	}
+	return a.cfg.Source.Close()
+}
+
+func (a *audioSend) closeEncoder() error {
+	if a.cfg.Encoder != nil {
+		return a.cfg.Encoder.Close()
+	}
+	return nil
+}

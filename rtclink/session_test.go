@@ -1,0 +1,130 @@
+package rtclink_test
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/avlink/avlink/rtclink"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// The article's directions: the robot (A) sends video and audio, the
+// viewer (B) sends audio back; a data channel carries a command and its
+// reply.
+func TestTwoPeersExchangeMedia(t *testing.T) {
+	for _, robotRole := range []rtclink.Role{rtclink.Offerer, rtclink.Answerer} {
+		t.Run("robot is "+robotRole.String(), func(t *testing.T) {
+			url := signalServer(t)
+			video := newVideoCollector()
+			atRobot, atViewer := &audioCollector{}, &audioCollector{}
+			var gotCmd, gotReply sync.WaitGroup
+			gotCmd.Add(1)
+			gotReply.Add(1)
+			var robot, viewer *rtclink.Session
+			var err error
+
+			viewerRole := rtclink.Offerer
+			if robotRole == rtclink.Offerer {
+				viewerRole = rtclink.Answerer
+			}
+			viewer, err = rtclink.New(rtclink.Config{
+				Signaler:        dial(t, url, "realsense"),
+				Role:            viewerRole,
+				Audio:           audioSender(t, 440),
+				ReceiveVideo:    videoReceiver(video),
+				ReceiveAudio:    audioReceiver(atViewer),
+				DataChannels:    true,
+				IncludeLoopback: true,
+				Logger:          testLogger(),
+				OnData: func(ch rtclink.Channel, data []byte) {
+					if string(data) == "forward 0.5" && ch == rtclink.Reliable {
+						_ = viewer.SendData(rtclink.Reliable, []byte("ok"))
+						gotCmd.Done()
+					}
+				},
+			})
+			require.NoError(t, err)
+			defer viewer.Close()
+
+			robot, err = rtclink.New(rtclink.Config{
+				Signaler:        dial(t, url, "realsense"),
+				Role:            robotRole,
+				Video:           videoSender(t, 640, 480),
+				Audio:           audioSender(t, 1000),
+				ReceiveAudio:    audioReceiver(atRobot),
+				DataChannels:    true,
+				IncludeLoopback: true,
+				Logger:          testLogger(),
+				OnData: func(ch rtclink.Channel, data []byte) {
+					if string(data) == "ok" {
+						gotReply.Done()
+					}
+				},
+			})
+			require.NoError(t, err)
+			defer robot.Close()
+
+			<-videoFirst(t, video)
+			// Let 90 frames flow, then compare what was sent and decoded
+			// over the same span.
+			sent0 := robot.Stats().FramesSent
+			frames0, _, _ := video.count()
+			eventually(t, 30*time.Second, func() bool { return robot.Stats().FramesSent-sent0 >= 90 }, "robot stopped sending")
+			sent := robot.Stats().FramesSent - sent0
+			frames, stamped, width := video.count()
+			frames -= frames0
+			assert.Equal(t, 640, width)
+			assert.GreaterOrEqual(t, float64(frames), 0.95*float64(sent), "decoded %d of %d frames", frames, sent)
+			assert.Greater(t, stamped, 0, "stamps readable after VP8")
+
+			eventually(t, 20*time.Second, func() bool {
+				_, _, a := atViewer.tone()
+				_, _, b := atRobot.tone()
+				return a > 2*48000 && b > 2*48000
+			}, "two seconds of audio did not arrive both ways")
+			f, amp, _ := atViewer.tone()
+			assert.InDelta(t, 1000, f, 15, "robot's tone at the viewer")
+			assert.Greater(t, amp, 0.1)
+			f, _, _ = atRobot.tone()
+			assert.InDelta(t, 440, f, 15, "viewer's tone at the robot")
+
+			eventually(t, 10*time.Second, func() bool {
+				return robot.SendData(rtclink.Reliable, []byte("forward 0.5")) == nil
+			}, "data channel never opened")
+			waitGroup(t, &gotCmd, "command")
+			waitGroup(t, &gotReply, "reply")
+
+			st := robot.Stats()
+			assert.Equal(t, "connected", st.State)
+			assert.Equal(t, "host", st.LocalCandidate)
+		})
+	}
+}
+
+func videoFirst(t *testing.T, v *videoCollector) <-chan struct{} {
+	t.Helper()
+	select {
+	case <-v.first:
+	case <-time.After(15 * time.Second):
+		t.Fatal("no video frame decoded")
+	}
+	return v.first
+}
+
+func waitGroup(t *testing.T, wg *sync.WaitGroup, what string) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no %s over the data channel", what)
+	}
+}

@@ -1,0 +1,159 @@
+package rtclink
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+type counters struct {
+	framesEncoded, framesStale                   atomic.Int64
+	encodeNanos, decodeNanos                     atomic.Int64
+	framesReceived, framesDecoded, framesGivenUp atomic.Int64
+	audioFramesDecoded, packetsIn                atomic.Int64
+	plisSent, plisReceived, keyframesOnPLI       atomic.Int64
+	nacksReceived                                atomic.Int64
+	connects, iceRestarts                        atomic.Int64
+	targetBitrate, joinToAnswer                  atomic.Int64
+
+	mu   sync.Mutex
+	prev Stats
+}
+
+// Stats is a snapshot of a session. Rates cover the time since the
+// previous call to Session.Stats (or since the session started).
+type Stats struct {
+	// At is when the snapshot was taken.
+	At time.Time
+	// State is the peer connection's state ("" without one).
+	State string
+	// LocalCandidate and RemoteCandidate are the types of the selected
+	// pair: host, srflx, prflx or relay.
+	LocalCandidate, RemoteCandidate string
+	// RTT is the ICE round-trip time of the selected pair.
+	RTT time.Duration
+
+	BytesSent, BytesReceived uint64
+	// BitrateOut and BitrateIn are in bits per second.
+	BitrateOut, BitrateIn float64
+	// TargetBitrate is what congestion control last asked of the video
+	// encoder (0 without an estimate).
+	TargetBitrate int
+
+	// FramesSent counts encoded video frames put on the wire;
+	// FramesStale those replaced before the encoder took them.
+	FramesSent, FramesEncoded, FramesStale int64
+	// FramesReceived counts complete frames reassembled, FramesDecoded
+	// those the decoder turned into pictures, FramesGivenUp those lost
+	// for good.
+	FramesReceived, FramesDecoded, FramesGivenUp int64
+	AudioFramesDecoded                           int64
+	FPSSent, FPSDecoded                          float64
+	// EncodeTime and DecodeTime are means per video frame.
+	EncodeTime, DecodeTime time.Duration
+
+	PacketsReceived, PacketsLost int64
+	NACKsSent, NACKsReceived     int64
+	PLIsSent, PLIsReceived       int64
+	KeyframesOnPLI               int64
+	Connects, ICERestarts        int64
+}
+
+// Stats returns the session's current figures. It does not block on the
+// network.
+func (s *Session) Stats() Stats {
+	st := Stats{At: time.Now()}
+	c := &s.stats
+	if s.video != nil {
+		st.FramesSent = s.video.tr.frames.Load()
+	}
+	st.FramesEncoded = c.framesEncoded.Load()
+	st.FramesStale = c.framesStale.Load()
+	st.FramesReceived = c.framesReceived.Load()
+	st.FramesDecoded = c.framesDecoded.Load()
+	st.FramesGivenUp = c.framesGivenUp.Load()
+	st.AudioFramesDecoded = c.audioFramesDecoded.Load()
+	st.PacketsReceived = c.packetsIn.Load()
+	st.PLIsSent = c.plisSent.Load()
+	st.PLIsReceived = c.plisReceived.Load()
+	st.KeyframesOnPLI = c.keyframesOnPLI.Load()
+	st.NACKsReceived = c.nacksReceived.Load()
+	st.Connects = c.connects.Load()
+	st.ICERestarts = c.iceRestarts.Load()
+	st.TargetBitrate = int(c.targetBitrate.Load())
+	if n := st.FramesEncoded; n > 0 {
+		st.EncodeTime = time.Duration(c.encodeNanos.Load() / n)
+	}
+	if n := st.FramesDecoded; n > 0 {
+		st.DecodeTime = time.Duration(c.decodeNanos.Load() / n)
+	}
+	if pc := s.currentPC(); pc != nil {
+		st.State = pc.ConnectionState().String()
+		fillFromReport(&st, pc.GetStats())
+	}
+
+	c.mu.Lock()
+	prev := c.prev
+	c.prev = st
+	c.mu.Unlock()
+	if !prev.At.IsZero() {
+		if dt := st.At.Sub(prev.At).Seconds(); dt > 0 {
+			st.BitrateOut = float64(st.BytesSent-min(prev.BytesSent, st.BytesSent)) * 8 / dt
+			st.BitrateIn = float64(st.BytesReceived-min(prev.BytesReceived, st.BytesReceived)) * 8 / dt
+			st.FPSSent = float64(st.FramesSent-prev.FramesSent) / dt
+			st.FPSDecoded = float64(st.FramesDecoded-prev.FramesDecoded) / dt
+		}
+	}
+	return st
+}
+
+// currentPC asks the loop for its peer connection.
+func (s *Session) currentPC() *webrtc.PeerConnection {
+	if s.closed.Load() {
+		return nil
+	}
+	ch := make(chan *webrtc.PeerConnection, 1)
+	s.post(func() {
+		if s.link != nil {
+			ch <- s.link.pc
+		} else {
+			ch <- nil
+		}
+	})
+	ctx, cancel := context.WithTimeout(s.ctx, 2*time.Second)
+	defer cancel()
+	select {
+	case pc := <-ch:
+		return pc
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+func fillFromReport(st *Stats, r webrtc.StatsReport) {
+	var local, remote string
+	for _, v := range r {
+		switch x := v.(type) {
+		case webrtc.ICECandidatePairStats:
+			if x.Nominated && x.State == webrtc.StatsICECandidatePairStateSucceeded {
+				local, remote = x.LocalCandidateID, x.RemoteCandidateID
+				st.RTT = time.Duration(x.CurrentRoundTripTime * float64(time.Second))
+			}
+		case webrtc.TransportStats:
+			st.BytesSent += x.BytesSent
+			st.BytesReceived += x.BytesReceived
+		case webrtc.InboundRTPStreamStats:
+			st.PacketsLost += int64(x.PacketsLost)
+			st.NACKsSent += int64(x.NACKCount)
+		}
+	}
+	if c, ok := r[local].(webrtc.ICECandidateStats); ok {
+		st.LocalCandidate = c.CandidateType.String()
+	}
+	if c, ok := r[remote].(webrtc.ICECandidateStats); ok {
+		st.RemoteCandidate = c.CandidateType.String()
+	}
+}
