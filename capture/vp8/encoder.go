@@ -25,9 +25,9 @@ type Encoder struct {
 	cfg    EncoderConfig
 	log    *slog.Logger
 	target atomic.Int64 // bits per second requested by SetBitrate
+	closed atomic.Bool
 
 	mu       sync.Mutex
-	closed   bool
 	enc      *vpx.Encoder // nil until the first frame fixes the size
 	w, h     int
 	nominal  int64 // frame interval in timebase ticks
@@ -70,16 +70,14 @@ func (e *Encoder) Bitrate() int { return int(e.target.Load()) }
 func (e *Encoder) BitrateRange() (minBps, maxBps int) { return e.cfg.MinBitrate, e.cfg.MaxBitrate }
 
 // SetBitrate sets the target bitrate in bits per second, clamped to
-// [MinBitrate, MaxBitrate] of the config. libvpx is reconfigured at the
-// next Encode, and only if the target in kbit/s changed.
+// [MinBitrate, MaxBitrate] of the config. It does not wait for a running
+// Encode: libvpx is reconfigured at the next Encode, and only if the
+// target in kbit/s changed.
 func (e *Encoder) SetBitrate(bps int) error {
 	if bps <= 0 {
 		return fmt.Errorf("%w: %d bit/s", ErrBitrate, bps)
 	}
-	e.mu.Lock()
-	closed := e.closed
-	e.mu.Unlock()
-	if closed {
+	if e.closed.Load() {
 		return ErrClosed
 	}
 	e.target.Store(int64(e.cfg.clamp(bps)))
@@ -107,7 +105,7 @@ func (e *Encoder) Encode(f *capture.VideoFrame, keyframe bool) (*capture.Sample,
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.closed {
+	if e.closed.Load() {
 		return nil, ErrClosed
 	}
 	if e.enc == nil || f.Width != e.w || f.Height != e.h {
@@ -157,7 +155,7 @@ func (e *Encoder) Encode(f *capture.VideoFrame, keyframe bool) (*capture.Sample,
 func (e *Encoder) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.closed = true
+	e.closed.Store(true)
 	if e.enc != nil {
 		err := e.enc.Close()
 		e.enc = nil
