@@ -1,12 +1,14 @@
 package vp8
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/avlink/avlink/capture"
+	"github.com/avlink/avlink/capture/synth"
 	"github.com/avlink/avlink/internal/vpx"
 	"github.com/avlink/avlink/internal/vpx/vpxtest"
 )
@@ -263,6 +265,38 @@ func BenchmarkEncode640x480(b *testing.B) { benchmarkEncode(b, vpxtest.Picture) 
 // BenchmarkEncode640x480Smooth is BenchmarkEncode640x480 on the picture
 // without grain, which is closer to a synthetic test pattern.
 func BenchmarkEncode640x480Smooth(b *testing.B) { benchmarkEncode(b, vpxtest.SmoothPicture) }
+
+// BenchmarkEncode640x480Pattern encodes the project's stamped test
+// pattern (capture/synth), the frames its latency benchmarks send.
+func BenchmarkEncode640x480Pattern(b *testing.B) {
+	clk := &stepClock{now: time.Unix(1_700_000_000, 0)}
+	p, err := synth.NewPattern(synth.PatternConfig{Clock: clk})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	frames := make([]*capture.VideoFrame, 60)
+	for i := range frames {
+		if frames[i], err = p.ReadVideo(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		frames[i].Time = time.Time{} // the benchmark loops over them
+	}
+	benchmarkEncode(b, func(_, _, i int) *capture.VideoFrame { return frames[i] })
+}
+
+// stepClock jumps to the time asked for, so paced sources run at full
+// speed.
+type stepClock struct{ now time.Time }
+
+func (c *stepClock) Now() time.Time { return c.now }
+
+func (c *stepClock) SleepUntil(_ context.Context, t time.Time) error {
+	if t.After(c.now) {
+		c.now = t
+	}
+	return nil
+}
 
 func benchmarkEncode(b *testing.B, picture func(w, h, i int) *capture.VideoFrame) {
 	const w, h = 640, 480

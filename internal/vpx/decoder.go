@@ -119,6 +119,12 @@ func NewDecoder(threads int) (*Decoder, error) {
 // size, or a nil buffer when the frame produced no picture. A frame that
 // libvpx flags as corrupt returns the picture together with [ErrCorrupt].
 func (d *Decoder) Decode(data []byte) (pix []byte, width, height int, err error) {
+	return d.DecodeInto(data, nil)
+}
+
+// DecodeInto is Decode writing the picture into dst when it is large
+// enough, so a caller can reuse one buffer for every frame.
+func (d *Decoder) DecodeInto(data, dst []byte) (pix []byte, width, height int, err error) {
 	if d.p == nil {
 		return nil, 0, 0, ErrClosed
 	}
@@ -134,7 +140,12 @@ func (d *Decoder) Decode(data []byte) (pix []byte, width, height int, err error)
 		return nil, 0, 0, nil
 	}
 	width, height = int(w), int(h)
-	pix = make([]byte, width*height+2*((width+1)/2)*((height+1)/2))
+	size := width*height + 2*((width+1)/2)*((height+1)/2)
+	if cap(dst) >= size {
+		pix = dst[:size]
+	} else {
+		pix = make([]byte, size)
+	}
 	C.avl_dec_copy(d.p, (*C.uchar)(unsafe.Pointer(&pix[0])))
 	if corrupt != 0 {
 		return pix, width, height, ErrCorrupt

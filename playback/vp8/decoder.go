@@ -17,6 +17,12 @@ type DecoderConfig struct {
 	// sent with one token partition, as realtime encoders send them, do
 	// not decode faster with more.
 	Threads int
+	// ReuseFrames makes Decode return frames whose Data is overwritten by
+	// the next Decode, saving an allocation of a whole picture per frame
+	// (and the garbage collection that follows). Leave it false unless
+	// every consumer of the frames is done with one before the next
+	// arrives, as a sink that encodes or displays at once is.
+	ReuseFrames bool
 	// Logger receives debug messages about frames given up on. nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -32,6 +38,8 @@ type Decoder struct {
 	d       *vpx.Decoder
 	closed  bool
 	needKey bool
+	reuse   bool
+	buf     []byte // the picture buffer when reusing frames
 }
 
 var _ playback.VideoDecoder = (*Decoder)(nil)
@@ -48,7 +56,7 @@ func NewDecoder(cfg DecoderConfig) (*Decoder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vp8: %w", err)
 	}
-	return &Decoder{log: cfg.Logger, d: d, needKey: true}, nil
+	return &Decoder{log: cfg.Logger, d: d, needKey: true, reuse: cfg.ReuseFrames}, nil
 }
 
 // Decode decodes one complete VP8 frame and returns it as a tightly
@@ -70,7 +78,11 @@ func (d *Decoder) Decode(data []byte) (*capture.VideoFrame, error) {
 	if d.needKey && !tag.Keyframe {
 		return nil, nil
 	}
-	pix, w, h, err := d.d.Decode(data)
+	var dst []byte
+	if d.reuse {
+		dst = d.buf
+	}
+	pix, w, h, err := d.d.DecodeInto(data, dst)
 	if err != nil {
 		d.needKey = true
 		d.log.Debug("vp8: frame not decoded, waiting for a keyframe", "bytes", len(data), "err", err)
@@ -81,6 +93,9 @@ func (d *Decoder) Decode(data []byte) (*capture.VideoFrame, error) {
 	}
 	if pix == nil {
 		return nil, nil
+	}
+	if d.reuse {
+		d.buf = pix
 	}
 	return &capture.VideoFrame{Format: capture.FormatI420, Width: w, Height: h, Data: pix}, nil
 }

@@ -1,11 +1,13 @@
 package vp8
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/avlink/avlink/capture"
+	"github.com/avlink/avlink/capture/synth"
 	capvp8 "github.com/avlink/avlink/capture/vp8"
 	"github.com/avlink/avlink/internal/vpx/vpxtest"
 )
@@ -15,6 +17,11 @@ import (
 // frames.
 func encodeRun(t testing.TB, w, h, n int, keys ...int) ([]*capture.Sample, []*capture.VideoFrame) {
 	t.Helper()
+	return encodePictures(t, vpxtest.Picture, w, h, n, keys...)
+}
+
+func encodePictures(t testing.TB, picture func(w, h, i int) *capture.VideoFrame, w, h, n int, keys ...int) ([]*capture.Sample, []*capture.VideoFrame) {
+	t.Helper()
 	enc, err := capvp8.NewEncoder(capvp8.EncoderConfig{})
 	if err != nil {
 		t.Fatal(err)
@@ -23,7 +30,7 @@ func encodeRun(t testing.TB, w, h, n int, keys ...int) ([]*capture.Sample, []*ca
 	var samples []*capture.Sample
 	var frames []*capture.VideoFrame
 	for i := range n {
-		f := vpxtest.Picture(w, h, i)
+		f := picture(w, h, i)
 		force := false
 		for _, k := range keys {
 			force = force || k == i
@@ -88,6 +95,30 @@ func TestOddSizeIsTightlyPacked(t *testing.T) {
 		}
 		if p := vpxtest.PSNR(f.Data, frames[i].Data); p < 30 {
 			t.Fatalf("frame %d: PSNR %.2f dB, planes misplaced?", i, p)
+		}
+	}
+}
+
+func TestReuseFrames(t *testing.T) {
+	samples, frames := encodeRun(t, 160, 120, 4)
+	d, err := NewDecoder(DecoderConfig{ReuseFrames: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var first *capture.VideoFrame
+	for i, s := range samples {
+		f, err := d.Decode(s.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := vpxtest.PSNR(f.Data, frames[i].Data); p < 30 {
+			t.Fatalf("frame %d: PSNR %.2f dB", i, p)
+		}
+		if first == nil {
+			first = f
+		} else if &f.Data[0] != &first.Data[0] {
+			t.Fatalf("frame %d: new buffer although frames are reused", i)
 		}
 	}
 }
@@ -239,7 +270,53 @@ func FuzzDecode(f *testing.F) {
 // other processes share the machine.
 func BenchmarkDecode640x480(b *testing.B) {
 	samples, _ := encodeRun(b, 640, 480, 60)
-	d := newDecoder(b)
+	benchmarkDecode(b, samples, DecoderConfig{})
+}
+
+// BenchmarkDecode640x480Reuse is BenchmarkDecode640x480 with ReuseFrames.
+func BenchmarkDecode640x480Reuse(b *testing.B) {
+	samples, _ := encodeRun(b, 640, 480, 60)
+	benchmarkDecode(b, samples, DecoderConfig{ReuseFrames: true})
+}
+
+// BenchmarkDecode640x480Pattern decodes the project's stamped test
+// pattern (capture/synth), the frames its latency benchmarks send.
+func BenchmarkDecode640x480Pattern(b *testing.B) {
+	p, err := synth.NewPattern(synth.PatternConfig{Clock: &stepClock{now: time.Unix(1_700_000_000, 0)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	samples, _ := encodePictures(b, func(_, _, _ int) *capture.VideoFrame {
+		f, err := p.ReadVideo(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		f.Time = time.Time{}
+		return f
+	}, 640, 480, 60)
+	benchmarkDecode(b, samples, DecoderConfig{})
+}
+
+// stepClock jumps to the time asked for, so paced sources run at full
+// speed.
+type stepClock struct{ now time.Time }
+
+func (c *stepClock) Now() time.Time { return c.now }
+
+func (c *stepClock) SleepUntil(_ context.Context, t time.Time) error {
+	if t.After(c.now) {
+		c.now = t
+	}
+	return nil
+}
+
+func benchmarkDecode(b *testing.B, samples []*capture.Sample, cfg DecoderConfig) {
+	d, err := NewDecoder(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
 	b.ReportAllocs()
 	var cpu0 time.Duration
 	// The run starts with a keyframe, so cycling through it is a valid
