@@ -121,7 +121,7 @@ func (e *Encoder) Encode(f *capture.VideoFrame, keyframe bool) (*capture.Sample,
 	if kbps := bpsToKbps(int(e.target.Load())); kbps != e.enc.Params().BitrateKbps {
 		e.log.Debug("vp8: bitrate changed", "kbps", kbps)
 		if err := e.enc.SetBitrateKbps(kbps); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w: %w", ErrEncode, err)
 		}
 	}
 	keyframe = keyframe || e.keyDue
@@ -131,7 +131,7 @@ func (e *Encoder) Encode(f *capture.VideoFrame, keyframe bool) (*capture.Sample,
 	y, u, v := f.Data[:ysz], f.Data[ysz:ysz+csz], f.Data[ysz+csz:ysz+2*csz]
 	data, key, err := e.enc.Encode(y, u, v, f.Width, (f.Width+1)/2, pts, uint64(e.nominal), keyframe)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrEncode, err)
 	}
 	if data == nil {
 		e.keyDue = keyframe
@@ -190,7 +190,7 @@ func (e *Encoder) open(w, h int) error {
 		NoiseSensitivity:   e.cfg.NoiseSensitivity,
 	})
 	if err != nil {
-		return fmt.Errorf("vp8: open %dx%d encoder: %w", w, h, err)
+		return fmt.Errorf("%w: open %dx%d encoder: %w", ErrConfig, w, h, err)
 	}
 	e.enc, e.w, e.h = enc, w, h
 	return nil

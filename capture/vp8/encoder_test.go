@@ -163,6 +163,11 @@ func TestRejectsOtherFormats(t *testing.T) {
 	if _, err := e.Encode(nil, false); !errors.Is(err, capture.ErrBadFrame) {
 		t.Fatalf("nil frame: %v", err)
 	}
+	huge := &capture.VideoFrame{Format: capture.FormatI420, Width: 16400, Height: 2,
+		Data: make([]byte, capture.FormatI420.FrameSize(16400, 2))}
+	if _, err := e.Encode(huge, false); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "16400x2") {
+		t.Fatalf("frame wider than VP8 allows: %v", err)
+	}
 }
 
 func TestSizeChangeReinitialises(t *testing.T) {

@@ -10,6 +10,9 @@ var (
 	ErrFormat = errors.New("vp8: unsupported pixel format")
 	// ErrConfig reports an invalid EncoderConfig.
 	ErrConfig = errors.New("vp8: invalid encoder config")
+	// ErrEncode reports that libvpx failed to encode a frame or to take a
+	// new bitrate.
+	ErrEncode = errors.New("vp8: encode failed")
 	// ErrBitrate reports a bitrate that is not positive.
 	ErrBitrate = errors.New("vp8: invalid bitrate")
 )
