@@ -2,6 +2,7 @@ package rtclink
 
 import (
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/avlink/avlink/capture"
@@ -88,6 +89,7 @@ func (s *Session) receiveVideo(pc *webrtc.PeerConnection, t *webrtc.TrackRemote,
 	pli(time.Now()) // ask at once: the keyframe sent on connect may be gone
 	gotKey := false
 	gaveUp := 0
+	loss := lossCounter{c: &s.stats.packetsLost}
 	var lastErr time.Time
 	for {
 		pkt, _, err := t.ReadRTP()
@@ -96,6 +98,7 @@ func (s *Session) receiveVideo(pc *webrtc.PeerConnection, t *webrtc.TrackRemote,
 		}
 		now := time.Now()
 		s.stats.packetsIn.Add(1)
+		loss.see(pkt.SequenceNumber)
 		frames := asm.push(pkt, now)
 		if asm.gaveUp != gaveUp {
 			s.stats.framesGivenUp.Add(int64(asm.gaveUp - gaveUp))
@@ -199,6 +202,7 @@ func (s *Session) receiveAudio(t *webrtc.TrackRemote, codec capture.Codec) {
 	ssink, _ := ra.Sink.(playback.SampleSink)
 	var last uint16
 	started := false
+	loss := lossCounter{c: &s.stats.packetsLost}
 	var lastErr time.Time
 	out := func(f *capture.AudioFrame, err error) {
 		if err != nil {
@@ -226,6 +230,7 @@ func (s *Session) receiveAudio(t *webrtc.TrackRemote, codec capture.Codec) {
 			return
 		}
 		s.stats.packetsIn.Add(1)
+		loss.see(pkt.SequenceNumber)
 		if started {
 			gap := int16(pkt.SequenceNumber - last - 1)
 			if gap < 0 {
@@ -248,5 +253,28 @@ func (s *Session) receiveAudio(t *webrtc.TrackRemote, codec capture.Codec) {
 			continue
 		}
 		out(dec.Decode(pkt.Payload))
+	}
+}
+
+// lossCounter counts sequence numbers skipped over, and takes back the
+// ones that arrive late (reordered or retransmitted).
+type lossCounter struct {
+	c       *atomic.Int64
+	highest uint16
+	started bool
+}
+
+func (l *lossCounter) see(seq uint16) {
+	if !l.started {
+		l.started, l.highest = true, seq
+		return
+	}
+	d := int16(seq - l.highest)
+	switch {
+	case d > 0:
+		l.c.Add(int64(d - 1))
+		l.highest = seq
+	case d < 0:
+		l.c.Add(-1)
 	}
 }

@@ -35,7 +35,6 @@ type sendTrack struct {
 	ts0    uint32
 	lastTS uint32
 	frames atomic.Int64
-	bytes  atomic.Int64
 }
 
 func newSendTrack(c capture.Codec, kind webrtc.RTPCodecType, id string) (*sendTrack, error) {
@@ -88,7 +87,6 @@ func (t *sendTrack) write(data []byte, at time.Time) error {
 		}
 	}
 	t.frames.Add(1)
-	t.bytes.Add(int64(len(data)))
 	return nil
 }
 
@@ -108,59 +106,87 @@ func (s *Session) audioTrack() *sendTrack {
 
 func (s *Session) makeSenders() error {
 	if v := s.cfg.Video; v != nil {
-		tr, err := newSendTrack(v.codec(), webrtc.RTPCodecTypeVideo, "video")
+		vs, err := s.newVideoSend(v)
 		if err != nil {
 			return err
 		}
-		s.video = &videoSend{s: s, cfg: v, enc: v.Encoder, tr: tr, box: newMailbox[*capture.VideoFrame]()}
-		tr.onPLI = s.video.onPLI
-		if v.Encoder != nil && v.Samples == nil {
-			_, _, start := v.bitrates()
-			if err := v.Encoder.SetBitrate(start); err != nil {
-				return fmt.Errorf("rtclink: video encoder: %w", err)
-			}
-			s.video.applied = start
-			s.video.target.Store(int64(start))
-		}
+		s.video = vs
 	}
 	if a := s.cfg.Audio; a != nil {
-		tr, err := newSendTrack(a.codec(), webrtc.RTPCodecTypeAudio, "audio")
+		as, err := s.newAudioSend(a)
 		if err != nil {
 			return err
 		}
-		s.audio = &audioSend{s: s, cfg: a, tr: tr}
-		if a.Samples == nil {
-			rf, err := capture.NewReframer(capture.ReframerConfig{
-				Rate: a.Encoder.Rate(), Channels: a.Encoder.Channels(), FrameSize: a.Encoder.FrameSize(),
-			})
-			if err != nil {
-				return fmt.Errorf("rtclink: audio encoder format: %w", err)
-			}
-			s.audio.rf = rf
-		}
+		s.audio = as
 	}
 	return nil
 }
 
+func (s *Session) newVideoSend(v *VideoSender) (*videoSend, error) {
+	tr, err := newSendTrack(v.codec(), webrtc.RTPCodecTypeVideo, "video")
+	if err != nil {
+		return nil, err
+	}
+	vs := &videoSend{s: s, cfg: v, enc: v.Encoder, tr: tr, box: newMailbox[*capture.VideoFrame]()}
+	tr.onPLI = vs.onPLI
+	if v.Encoder != nil && v.Samples == nil {
+		_, _, start := v.bitrates()
+		if err := v.Encoder.SetBitrate(start); err != nil {
+			return nil, fmt.Errorf("rtclink: video encoder: %w", err)
+		}
+		vs.applied = start
+		vs.target.Store(int64(start))
+	}
+	return vs, nil
+}
+
+func (s *Session) newAudioSend(a *AudioSender) (*audioSend, error) {
+	tr, err := newSendTrack(a.codec(), webrtc.RTPCodecTypeAudio, "audio")
+	if err != nil {
+		return nil, err
+	}
+	as := &audioSend{s: s, cfg: a, tr: tr}
+	if a.Samples == nil {
+		rf, err := capture.NewReframer(capture.ReframerConfig{
+			Rate: a.Encoder.Rate(), Channels: a.Encoder.Channels(), FrameSize: a.Encoder.FrameSize(),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("rtclink: audio encoder format: %w", err)
+		}
+		as.rf = rf
+	}
+	return as, nil
+}
+
 func (s *Session) startSenders() {
-	if v := s.video; v != nil {
-		if v.cfg.Samples != nil {
-			s.wg.Add(1)
-			go s.pumpSamples(v.cfg.Samples, v.tr, &v.sending, "video")
-		} else {
-			s.wg.Add(2)
-			go v.readLoop()
-			go v.encodeLoop()
-		}
+	if s.video != nil {
+		s.video.start()
 	}
-	if a := s.audio; a != nil {
+	if s.audio != nil {
+		s.audio.start()
+	}
+}
+
+func (v *videoSend) start() {
+	s := v.s
+	if v.cfg.Samples != nil {
 		s.wg.Add(1)
-		if a.cfg.Samples != nil {
-			go s.pumpSamples(a.cfg.Samples, a.tr, &a.sending, "audio")
-		} else {
-			go a.loop()
-		}
+		go s.pumpSamples(v.cfg.Samples, v.tr, &v.sending, "video")
+		return
 	}
+	s.wg.Add(2)
+	go v.readLoop()
+	go v.encodeLoop()
+}
+
+func (a *audioSend) start() {
+	s := a.s
+	s.wg.Add(1)
+	if a.cfg.Samples != nil {
+		go s.pumpSamples(a.cfg.Samples, a.tr, &a.sending, "audio")
+		return
+	}
+	go a.loop()
 }
 
 // pumpSamples forwards pre-encoded samples untouched.

@@ -38,8 +38,11 @@ type Session struct {
 	early        map[string][]webrtc.ICECandidateInit
 	newEstimator cc.BandwidthEstimator
 
-	video *videoSend
-	audio *audioSend
+	// video and audio are written on the loop (and in New); other
+	// goroutines read them under mediaMu.
+	mediaMu sync.Mutex
+	video   *videoSend
+	audio   *audioSend
 
 	dcMu sync.Mutex
 	dcs  [2]*webrtc.DataChannel
@@ -167,19 +170,32 @@ func (s *Session) Close() error {
 	}
 	s.cancel()
 	var errs []error
+	s.mediaMu.Lock()
+	video, audio := s.video, s.audio
+	s.mediaMu.Unlock()
 	// Sources first, so that blocked reads return.
-	if s.video != nil {
-		errs = append(errs, s.video.closeSource())
+	if video != nil {
+		errs = append(errs, video.closeSource())
 	}
-	if s.audio != nil {
-		errs = append(errs, s.audio.closeSource())
+	if audio != nil {
+		errs = append(errs, audio.closeSource())
 	}
 	s.wg.Wait()
-	if s.video != nil {
-		errs = append(errs, s.video.closeEncoder())
+	// A track added while closing is seen only now.
+	s.mediaMu.Lock()
+	if s.video != video && s.video != nil {
+		errs = append(errs, s.video.closeSource())
 	}
-	if s.audio != nil {
-		errs = append(errs, s.audio.closeEncoder())
+	if s.audio != audio && s.audio != nil {
+		errs = append(errs, s.audio.closeSource())
+	}
+	video, audio = s.video, s.audio
+	s.mediaMu.Unlock()
+	if video != nil {
+		errs = append(errs, video.closeEncoder())
+	}
+	if audio != nil {
+		errs = append(errs, audio.closeEncoder())
 	}
 	if r := s.cfg.ReceiveVideo; r != nil {
 		errs = append(errs, r.Sink.Close())

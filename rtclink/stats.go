@@ -13,7 +13,7 @@ type counters struct {
 	framesEncoded, framesStale                   atomic.Int64
 	encodeNanos, decodeNanos                     atomic.Int64
 	framesReceived, framesDecoded, framesGivenUp atomic.Int64
-	audioFramesDecoded, packetsIn                atomic.Int64
+	audioFramesDecoded, packetsIn, packetsLost   atomic.Int64
 	plisSent, plisReceived, keyframesOnPLI       atomic.Int64
 	nacksReceived                                atomic.Int64
 	connects, iceRestarts                        atomic.Int64
@@ -67,9 +67,11 @@ type Stats struct {
 func (s *Session) Stats() Stats {
 	st := Stats{At: time.Now()}
 	c := &s.stats
+	s.mediaMu.Lock()
 	if s.video != nil {
 		st.FramesSent = s.video.tr.frames.Load()
 	}
+	s.mediaMu.Unlock()
 	st.FramesEncoded = c.framesEncoded.Load()
 	st.FramesStale = c.framesStale.Load()
 	st.FramesReceived = c.framesReceived.Load()
@@ -77,6 +79,7 @@ func (s *Session) Stats() Stats {
 	st.FramesGivenUp = c.framesGivenUp.Load()
 	st.AudioFramesDecoded = c.audioFramesDecoded.Load()
 	st.PacketsReceived = c.packetsIn.Load()
+	st.PacketsLost = c.packetsLost.Load()
 	st.PLIsSent = c.plisSent.Load()
 	st.PLIsReceived = c.plisReceived.Load()
 	st.KeyframesOnPLI = c.keyframesOnPLI.Load()
@@ -92,7 +95,7 @@ func (s *Session) Stats() Stats {
 	}
 	if pc := s.currentPC(); pc != nil {
 		st.State = pc.ConnectionState().String()
-		fillFromReport(&st, pc.GetStats())
+		fillFromTransport(&st, pc)
 	}
 
 	c.mu.Lock()
@@ -133,27 +136,25 @@ func (s *Session) currentPC() *webrtc.PeerConnection {
 	}
 }
 
-func fillFromReport(st *Stats, r webrtc.StatsReport) {
-	var local, remote string
-	for _, v := range r {
-		switch x := v.(type) {
-		case webrtc.ICECandidatePairStats:
-			if x.Nominated && x.State == webrtc.StatsICECandidatePairStateSucceeded {
-				local, remote = x.LocalCandidateID, x.RemoteCandidateID
-				st.RTT = time.Duration(x.CurrentRoundTripTime * float64(time.Second))
-			}
-		case webrtc.TransportStats:
-			st.BytesSent += x.BytesSent
-			st.BytesReceived += x.BytesReceived
-		case webrtc.InboundRTPStreamStats:
-			st.PacketsLost += int64(x.PacketsLost)
-			st.NACKsSent += int64(x.NACKCount)
-		}
+// fillFromTransport reads the selected pair and byte counts from the ICE
+// transport. pc.GetStats is avoided: it races with pion closing the peer
+// connection by itself after a DTLS failure.
+func fillFromTransport(st *Stats, pc *webrtc.PeerConnection) {
+	sctp := pc.SCTP()
+	if sctp == nil || sctp.Transport() == nil {
+		return
 	}
-	if c, ok := r[local].(webrtc.ICECandidateStats); ok {
-		st.LocalCandidate = c.CandidateType.String()
+	ice := sctp.Transport().ICETransport()
+	if ice == nil {
+		return
 	}
-	if c, ok := r[remote].(webrtc.ICECandidateStats); ok {
-		st.RemoteCandidate = c.CandidateType.String()
+	ts := ice.Stats()
+	st.BytesSent, st.BytesReceived = ts.BytesSent, ts.BytesReceived
+	if pair, err := ice.GetSelectedCandidatePair(); err == nil && pair != nil {
+		st.LocalCandidate = pair.Local.Typ.String()
+		st.RemoteCandidate = pair.Remote.Typ.String()
+	}
+	if ps, ok := ice.GetSelectedCandidatePairStats(); ok {
+		st.RTT = time.Duration(ps.CurrentRoundTripTime * float64(time.Second))
 	}
 }

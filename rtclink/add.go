@@ -1,0 +1,87 @@
+package rtclink
+
+import (
+	"fmt"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// AddVideo starts sending video on a running session; the session
+// renegotiates with its peer. It fails if the session already sends video.
+func (s *Session) AddVideo(v *VideoSender) error {
+	cfg := Config{Signaler: s.cfg.Signaler, Video: v}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	return s.onLoop(func() error {
+		if s.video != nil {
+			return fmt.Errorf("%w: the session already sends video", ErrConfig)
+		}
+		vs, err := s.newVideoSend(v)
+		if err != nil {
+			return err
+		}
+		s.mediaMu.Lock()
+		s.video = vs
+		s.mediaMu.Unlock()
+		vs.start()
+		return s.attachLate(vs.tr)
+	})
+}
+
+// AddAudio starts sending audio on a running session; the session
+// renegotiates with its peer. It fails if the session already sends audio.
+func (s *Session) AddAudio(a *AudioSender) error {
+	cfg := Config{Signaler: s.cfg.Signaler, Audio: a}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	return s.onLoop(func() error {
+		if s.audio != nil {
+			return fmt.Errorf("%w: the session already sends audio", ErrConfig)
+		}
+		as, err := s.newAudioSend(a)
+		if err != nil {
+			return err
+		}
+		s.mediaMu.Lock()
+		s.audio = as
+		s.mediaMu.Unlock()
+		as.start()
+		return s.attachLate(as.tr)
+	})
+}
+
+// attachLate adds a new track to a live peer connection; pion then asks
+// for negotiation and the session offers.
+func (s *Session) attachLate(tr *sendTrack) error {
+	l := s.link
+	if l == nil || !l.tracksAdded {
+		return nil // the next peer connection picks it up
+	}
+	sender, err := l.pc.AddTrack(tr.track)
+	if err != nil {
+		return fmt.Errorf("rtclink: add track: %w", err)
+	}
+	s.wg.Add(1)
+	go s.readRTCP(sender, tr)
+	if l.state == webrtc.PeerConnectionStateConnected {
+		s.setSending(true)
+	}
+	return nil
+}
+
+// onLoop runs f on the session loop and returns its error.
+func (s *Session) onLoop(f func() error) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	errc := make(chan error, 1)
+	s.post(func() { errc <- f() })
+	select {
+	case err := <-errc:
+		return err
+	case <-s.ctx.Done():
+		return ErrClosed
+	}
+}
