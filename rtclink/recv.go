@@ -127,6 +127,9 @@ func (s *Session) receiveVideo(pc *webrtc.PeerConnection, t *webrtc.TrackRemote,
 				continue
 			}
 			if img == nil {
+				if nk, ok := dec.(interface{ NeedKeyframe() bool }); ok && nk.NeedKeyframe() {
+					pli(now)
+				}
 				continue
 			}
 			gotKey = true

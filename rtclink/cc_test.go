@@ -1,0 +1,49 @@
+package rtclink_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/avlink/avlink/rtclink"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The GCC estimate reaches the encoder, clamped to the sender's range;
+// switched off, the encoder keeps its start bitrate.
+func TestCongestionControlDrivesEncoder(t *testing.T) {
+	for _, off := range []bool{false, true} {
+		name := "on"
+		if off {
+			name = "off"
+		}
+		t.Run(name, func(t *testing.T) {
+			url := signalServer(t)
+			video := newVideoCollector()
+			viewer, err := rtclink.New(rtclink.Config{
+				Signaler: dial(t, url, "r"), ReceiveVideo: videoReceiver(video), IncludeLoopback: true, Logger: testLogger(),
+			})
+			require.NoError(t, err)
+			defer viewer.Close()
+			vs := videoSender(t, 320, 240)
+			vs.MinBitrate, vs.MaxBitrate, vs.StartBitrate = 150_000, 400_000, 300_000
+			robot, err := rtclink.New(rtclink.Config{
+				Signaler: dial(t, url, "r"), Role: rtclink.Offerer, Video: vs,
+				DisableCongestionControl: off, IncludeLoopback: true, Logger: testLogger(),
+			})
+			require.NoError(t, err)
+			defer robot.Close()
+			<-videoFirst(t, video)
+			if off {
+				frames, _, _ := video.count()
+				eventually(t, 10*time.Second, func() bool { f, _, _ := video.count(); return f > frames+30 }, "video stalled")
+				assert.Zero(t, robot.Stats().TargetBitrate, "no estimate without congestion control")
+				return
+			}
+			eventually(t, 15*time.Second, func() bool { return robot.Stats().TargetBitrate > 0 }, "no estimate reached the encoder")
+			tb := robot.Stats().TargetBitrate
+			assert.GreaterOrEqual(t, tb, 150_000)
+			assert.LessOrEqual(t, tb, 400_000)
+		})
+	}
+}
