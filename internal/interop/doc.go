@@ -1,0 +1,14 @@
+// Package interop tests avlink against the pieces of the original system
+// it replaces: aiortc clients in the receiver and sender roles, and a
+// browser viewer page in headless Chromium. Each test runs the real
+// signaling server on 127.0.0.1, real codecs and a real peer, and skips
+// when the peer's tool is not installed.
+//
+// The peers live in testdata: receiver.py and sender.py re-create the
+// original Python programs (run with the system Python that has aiortc,
+// /usr/bin/python3 on Debian, or $AVLINK_PYTHON), and viewer.html the
+// original viewer page. wsclient.py is a small WebSocket client for those
+// scripts, used when the websockets package is not installed.
+//
+// Set AVLINK_TEST_LOG=1 to see the sessions' logs and the peers' output.
+package interop
