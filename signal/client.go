@@ -133,10 +133,15 @@ func (c *Client) connect(ctx context.Context) (*websocket.Conn, error) {
 		return nil, fmt.Errorf("signal: dial %s: %w", c.url, err)
 	}
 	conn.SetReadLimit(c.opts.ReadLimit)
-	join, _ := json.Marshal(Message{Type: TypeJoin, Room: c.room})
-	if c.room == "" {
-		join = []byte(`{"type":"join","room":""}`)
-	}
+	// After a drop, ask to keep the id the peers know this client by.
+	c.mu.Lock()
+	id := c.id
+	c.mu.Unlock()
+	join, _ := json.Marshal(struct {
+		Type string `json:"type"`
+		Room string `json:"room"`
+		ID   string `json:"id,omitempty"`
+	}{TypeJoin, c.room, id})
 	if err := conn.Write(ctx, websocket.MessageText, join); err != nil {
 		conn.CloseNow()
 		return nil, fmt.Errorf("signal: join %q: %w", c.room, err)

@@ -72,6 +72,8 @@ func TestClientReconnectsAfterServerRestart(t *testing.T) {
 	defer a.Close()
 	_, err = a.Recv(ctx) // joined
 	require.NoError(t, err)
+	id := a.ID()
+	require.NotEmpty(t, id)
 
 	stop(s1, hs1)
 	// Restart on the same address.
@@ -93,6 +95,7 @@ func TestClientReconnectsAfterServerRestart(t *testing.T) {
 		gotReconnect = gotReconnect || m.Type == TypeReconnected
 		gotJoined = gotJoined || (gotReconnect && m.Type == TypeJoined && m.Room == "r")
 	}
+	assert.Equal(t, id, a.ID(), "the client resumed its id")
 	// The rejoined client is in its room again.
 	b, err := Dial(ctx, "ws://"+addr, "r", opts)
 	require.NoError(t, err)

@@ -19,7 +19,9 @@
 // {"type":"joined","id":...,"room":...,"peers":[...]}; the other members get
 // {"type":"peer-joined","peer":...} and later {"type":"peer-left","peer":...};
 // a message with "to" reaches that one peer only; refused input is answered
-// with {"type":"error","code":...,"message":...}.
+// with {"type":"error","code":...,"message":...}. A join may carry "id", the
+// id the client had before its connection dropped: the server gives it back
+// when no connected peer has it, so the client's peers still know it.
 //
 // [Server] is an http.Handler to mount in any mux. [Dial] returns a
 // [Client], a [Signaler] that joins a room and reconnects by itself.

@@ -12,6 +12,7 @@ type envelope struct {
 	Type      string          `json:"type"`
 	Room      *string         `json:"room"`
 	To        string          `json:"to"`
+	ID        string          `json:"id"`
 	Sender    json.RawMessage `json:"sender"`
 	hasSender bool
 }

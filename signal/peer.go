@@ -12,7 +12,8 @@ import (
 // HTTP handler's goroutine; a writer goroutine exists only while there is
 // something to send, so an idle connection costs one goroutine.
 type peer struct {
-	id   string
+	id   string // guarded by srv.mu once the peer is added: a join may resume an old id
+	conn string // the id given at connect, for log lines from other goroutines
 	ws   *websocket.Conn
 	bc   *batchConn
 	srv  *Server
@@ -43,7 +44,7 @@ func (p *peer) enqueue(msg []byte) {
 		p.mu.Unlock()
 		p.srv.metrics.drops.Inc()
 		if stuck {
-			p.srv.log.Warn("signal: peer stopped reading, disconnecting", "peer", p.id, "timeout", p.srv.cfg.writeTimeout())
+			p.srv.log.Warn("signal: peer stopped reading, disconnecting", "conn", p.conn, "timeout", p.srv.cfg.writeTimeout())
 			p.srv.metrics.slowDisconnects.Inc()
 			p.ws.CloseNow()
 		}

@@ -17,7 +17,7 @@ func (s *Server) handle(p *peer, data []byte) {
 		if env.Room != nil {
 			name = *env.Room
 		}
-		if !s.join(p, name) {
+		if !s.join(p, name, env.ID) {
 			return
 		}
 	}
@@ -48,8 +48,14 @@ func (s *Server) handle(p *peer, data []byte) {
 // join moves p into the named room, telling the old room it left and the
 // new one it came. It reports false, after telling p why, when the room
 // is full or no more rooms may be made.
-func (s *Server) join(p *peer, name string) bool {
+func (s *Server) join(p *peer, name, resume string) bool {
 	s.mu.Lock()
+	if resume != "" && resume != p.id && validID(resume) && !s.idInUseLocked(resume) {
+		// A client back after a dropped connection keeps its id, so its
+		// peers' sessions still know it.
+		s.log.Info("signal: resumed id", "conn", p.conn, "peer", resume)
+		p.id = resume
+	}
 	old := p.room
 	if old != nil && old.name == name {
 		peers := ids(old.membersExcept(p))
@@ -90,6 +96,30 @@ func (s *Server) join(p *peer, name string) bool {
 		o.enqueue(came)
 	}
 	s.log.Info("signal: joined", "peer", p.id, "room", name, "members", len(others)+1, "rooms", nrooms)
+	return true
+}
+
+// idInUseLocked reports whether a connected peer has id. Called with
+// s.mu held.
+func (s *Server) idInUseLocked(id string) bool {
+	for q := range s.peers {
+		if q.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+// validID accepts ids of the shape the server makes, and no longer.
+func validID(id string) bool {
+	if len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_') {
+			return false
+		}
+	}
 	return true
 }
 

@@ -118,7 +118,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.wg.Done()
 
 	hw := &hijackWriter{ResponseWriter: w, pool: s.pool}
-	p := &peer{id: newID(), srv: s}
+	id := newID()
+	p := &peer{id: id, conn: id, srv: s}
 	ws, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // origin already checked by authorize
 		OnPongReceived:     func(context.Context, []byte) {},
@@ -198,7 +199,7 @@ func (s *Server) keepalive(p *peer) (stop func()) {
 		err := p.ws.Ping(ctx)
 		cancel()
 		if err != nil {
-			s.log.Info("signal: peer did not answer ping, disconnecting", "peer", p.id, "err", err)
+			s.log.Info("signal: peer did not answer ping, disconnecting", "conn", p.conn, "err", err)
 			p.ws.CloseNow()
 			return
 		}

@@ -395,3 +395,21 @@ func TestPlainGETAndHealth(t *testing.T) {
 	assert.Contains(t, text, "avlink_signal_rooms 1")
 	_ = s
 }
+
+func TestResumeIDOnlyWhenFree(t *testing.T) {
+	_, url := startServer(t, ServerConfig{})
+	a, b := dialRaw(t, url), dialRaw(t, url)
+	ida := a.join("r")
+	b.send(`{"type":"join","room":"r","id":"` + ida + `"}`)
+	idb := b.readType(TypeJoined)["id"].(string)
+	assert.NotEqual(t, ida, idb, "an id in use is not handed out twice")
+
+	c := dialRaw(t, url)
+	c.send(`{"type":"join","room":"r","id":"robot-1"}`)
+	assert.Equal(t, "robot-1", c.readType(TypeJoined)["id"])
+	d := dialRaw(t, url)
+	d.send(`{"type":"join","room":"r","id":"bad id with spaces"}`)
+	assert.NotEqual(t, "bad id with spaces", d.readType(TypeJoined)["id"])
+	c.send(`{"type":"offer","sdp":"x"}`)
+	assert.Equal(t, "robot-1", a.readType(TypeOffer)["sender"])
+}
