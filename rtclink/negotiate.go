@@ -1,6 +1,7 @@
 package rtclink
 
 import (
+	"slices"
 	"time"
 
 	"github.com/avlink/avlink/signal"
@@ -16,7 +17,9 @@ func (s *Session) handle(m signal.Message) {
 	case signal.TypeJoined:
 		s.sawJoined = true
 		s.selfID = m.ID
-		if s.cfg.Role == Offerer && s.link == nil && len(m.Peers) > 0 {
+		if l := s.link; l != nil && slices.Contains(m.Peers, l.peer) {
+			s.peerArrived(l.peer)
+		} else if s.cfg.Role == Offerer && s.link == nil && len(m.Peers) > 0 {
 			s.peerArrived(m.Peers[0])
 		}
 	case signal.TypePeerJoined:
@@ -39,8 +42,16 @@ func (s *Session) handle(m signal.Message) {
 		s.handleCandidate(m)
 	case signal.TypeReconnected:
 		if l := s.link; l != nil && s.cfg.Role == Offerer {
-			s.log.Info("rtclink: signaling reconnected, restarting ICE")
-			s.restartICE(l)
+			// Restart once the peer is back in the room: an offer sent
+			// before it rejoined would reach nobody.
+			s.restartWanted = true
+			s.afterFunc(3*time.Second, func() {
+				if s.restartWanted && s.link == l {
+					s.restartWanted = false
+					s.log.Info("rtclink: peer not seen since signaling reconnected, restarting ICE anyway")
+					s.restartICE(l)
+				}
+			})
 		}
 	case signal.TypeError:
 		s.log.Warn("rtclink: signaling server refused a message", "code", m.Code, "reason", m.Reason)
@@ -51,6 +62,16 @@ func (s *Session) handle(m signal.Message) {
 // same arrival may be announced twice (forwarded join and peer-joined).
 func (s *Session) peerArrived(peer string) {
 	if s.cfg.Role != Offerer || peer == "" {
+		return
+	}
+	if l := s.link; l != nil && l.peer == peer {
+		// The same peer back after a signaling drop (ids survive it):
+		// keep the peer connection, and restart ICE if ours dropped too.
+		if s.restartWanted {
+			s.restartWanted = false
+			s.log.Info("rtclink: signaling reconnected, restarting ICE", "peer", peer)
+			s.restartICE(l)
+		}
 		return
 	}
 	if t, ok := s.lastJoin[peer]; ok && time.Since(t) < time.Second {

@@ -31,12 +31,13 @@ type Session struct {
 	closed atomic.Bool
 
 	// Owned by the loop goroutine.
-	link         *link
-	selfID       string
-	sawJoined    bool
-	lastJoin     map[string]time.Time
-	early        map[string][]webrtc.ICECandidateInit
-	newEstimator cc.BandwidthEstimator
+	link          *link
+	selfID        string
+	sawJoined     bool
+	restartWanted bool // an ICE restart waits for the peer to rejoin
+	lastJoin      map[string]time.Time
+	early         map[string][]webrtc.ICECandidateInit
+	newEstimator  cc.BandwidthEstimator
 
 	// video and audio are written on the loop (and in New); other
 	// goroutines read them under mediaMu.
