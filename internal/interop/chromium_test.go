@@ -1,0 +1,205 @@
+package interop
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/avlink/avlink/capture/stamp"
+	"github.com/avlink/avlink/rtclink"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// pageResult is what viewer.html posts to /result.
+type pageResult struct {
+	Why              string   `json:"why"`
+	Errors           []string `json:"errors"`
+	ICEStates        []string `json:"iceStates"`
+	LocalCandidates  []string `json:"localCandidates"`
+	RemoteCandidates []string `json:"remoteCandidates"`
+	TrackEvents      []struct {
+		Kind        string   `json:"kind"`
+		Streams     int      `json:"streams"`
+		StreamID    string   `json:"streamId"`
+		StreamKinds []string `json:"streamKinds"`
+	} `json:"trackEvents"`
+	StreamID       string    `json:"streamId"`
+	StreamKinds    []string  `json:"streamKinds"`
+	PaintedFrames  int       `json:"paintedFrames"`
+	FramesDecoded  int       `json:"framesDecoded"`
+	FrameWidth     int       `json:"frameWidth"`
+	FrameHeight    int       `json:"frameHeight"`
+	VideoWidth     int       `json:"videoWidth"`
+	VideoHeight    int       `json:"videoHeight"`
+	VideoCodec     string    `json:"videoCodec"`
+	AudioCodec     string    `json:"audioCodec"`
+	AudioPackets   int       `json:"audioPackets"`
+	AudioSamples   int       `json:"audioSamples"`
+	StampsRead     int       `json:"stampsRead"`
+	StampLatencyMs []float64 `json:"stampLatencyMs"`
+	Pair           string    `json:"pair"`
+}
+
+func (r *pageResult) medianLatencyMs() float64 {
+	if len(r.StampLatencyMs) == 0 {
+		return 0
+	}
+	l := append([]float64(nil), r.StampLatencyMs...)
+	sort.Float64s(l)
+	return l[len(l)/2]
+}
+
+// chromiumPath returns the browser binary, or skips the test.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	p := os.Getenv("AVLINK_CHROMIUM")
+	if p == "" {
+		p = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("no Chromium at %s (Debian: apt-get install chromium, or set AVLINK_CHROMIUM)", p)
+	}
+	return p
+}
+
+// viewerPage serves viewer.html and stamp.js beside the signaling server
+// and returns the server's base URL and the channel the page's result
+// arrives on.
+func viewerPage(t *testing.T) (string, <-chan pageResult) {
+	t.Helper()
+	page, err := os.ReadFile("testdata/viewer.html")
+	require.NoError(t, err)
+	results := make(chan pageResult, 1)
+	base := signalServer(t, map[string]http.Handler{
+		"/viewer.html": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = w.Write(page)
+		}),
+		"/stamp.js": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/javascript")
+			_, _ = w.Write(stamp.JS())
+		}),
+		"/log": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(io.LimitReader(r.Body, 4096))
+			if verbose() {
+				t.Logf("page: %s", b)
+			}
+		}),
+		"/result": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var res pageResult
+			if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&res); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			select {
+			case results <- res:
+			default:
+			}
+		}),
+	})
+	return base, results
+}
+
+// startChromium opens url in a fresh headless Chromium. grantMedia adds
+// the fake capture device and auto-accepts the permission prompt; without
+// it the page has no media permission, as a real viewer page has until it
+// asks. The browser is stopped (its whole process group) at cleanup.
+func startChromium(t *testing.T, url string, grantMedia bool) {
+	t.Helper()
+	bin := chromiumPath(t)
+	args := []string{
+		"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+		"--no-first-run", "--disable-background-networking", "--disable-component-update",
+		"--disable-sync", "--disable-dev-shm-usage", "--mute-audio",
+		"--autoplay-policy=no-user-gesture-required",
+		"--user-data-dir=" + t.TempDir(),
+	}
+	if grantMedia {
+		args = append(args, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream")
+	}
+	if verbose() {
+		args = append(args, "--enable-logging=stderr", "--v=0")
+	}
+	cmd := exec.Command(bin, append(args, url)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var out strings.Builder
+	cmd.Stdout = &lockedWriter{mu: new(sync.Mutex), w: &out}
+	cmd.Stderr = cmd.Stdout
+	cmd.WaitDelay = 5 * time.Second
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		if verbose() || t.Failed() {
+			t.Logf("chromium output:\n%s", tail(out.String(), 4000))
+		}
+	})
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+func waitPage(t *testing.T, results <-chan pageResult) pageResult {
+	t.Helper()
+	select {
+	case r := <-results:
+		return r
+	case <-time.After(45 * time.Second):
+		t.Fatal("the viewer page posted no result")
+		return pageResult{}
+	}
+}
+
+// The original viewer page in Chromium answers a Session that offers VP8
+// video and Opus audio, and shows the video with its audio in one stream.
+func TestChromiumViewer(t *testing.T) {
+	chromiumPath(t)
+	base, results := viewerPage(t)
+	robot, err := rtclink.New(rtclink.Config{
+		Signaler:        dial(t, wsURL(base), "realsense"),
+		Role:            rtclink.Offerer,
+		Video:           videoSender(t, 640, 480),
+		Audio:           audioSender(t, 1000),
+		IncludeLoopback: true,
+		Logger:          testLogger(),
+	})
+	require.NoError(t, err)
+	defer robot.Close()
+
+	startChromium(t, base+"/viewer.html?room=realsense&frames=60&media=1", true)
+	res := waitPage(t, results)
+	st := robot.Stats()
+	t.Logf("page: %s after %d pictures painted, %d decoded (%s) at %dx%d, %d stamps read (median stamp-to-paint %.1f ms), audio %s %d packets; ICE %v, pair %s; %d local / %d remote candidates; tracks %+v",
+		res.Why, res.PaintedFrames, res.FramesDecoded, res.VideoCodec, res.VideoWidth, res.VideoHeight, res.StampsRead, res.medianLatencyMs(),
+		res.AudioCodec, res.AudioPackets, res.ICEStates, res.Pair, len(res.LocalCandidates), len(res.RemoteCandidates), res.TrackEvents)
+	t.Logf("robot: state %s, %s/%s pair, %d frames sent, %d PLIs received", st.State, st.LocalCandidate, st.RemoteCandidate, st.FramesSent, st.PLIsReceived)
+
+	assert.Empty(t, res.Errors)
+	assert.Equal(t, "frames", res.Why, "the page did not paint 60 pictures")
+	assert.GreaterOrEqual(t, res.FramesDecoded, 60)
+	assert.Equal(t, 640, res.VideoWidth)
+	assert.Equal(t, 480, res.VideoHeight)
+	assert.Greater(t, res.StampsRead, 0, "stamps readable in the painted pictures")
+	assert.Greater(t, res.AudioPackets, 0, "audio packets received")
+	// One stream holds both tracks: the page attaches streams[0] and
+	// must get the picture and the sound.
+	require.Len(t, res.TrackEvents, 2)
+	for _, ev := range res.TrackEvents {
+		assert.Equal(t, 1, ev.Streams, "%s track in one stream", ev.Kind)
+		assert.Equal(t, res.TrackEvents[0].StreamID, ev.StreamID, "audio and video in the same stream")
+	}
+	assert.Equal(t, []string{"audio", "video"}, res.StreamKinds, "the attached stream's tracks")
+}
