@@ -1,0 +1,196 @@
+// Command mediabench measures avlink's media pipeline on loopback and
+// prints a Markdown table: glass-to-glass video latency, capture to last
+// packet, encode and decode time, audio latency, join to first frame,
+// sender and receiver CPU with the bitrate sent and the PSNR received,
+// and memory per session.
+//
+//	go run ./internal/mediabench/cmd                      # 640x480@30, 500 kbit/s, 3 runs of 10 s
+//	go run ./internal/mediabench/cmd -runs 1 -duration 5s -bitrate 1000000
+//
+// Sender and receiver run as two processes (this binary re-executed with
+// -peer), so each one's CPU time is its own; the signaling server runs in
+// this process. All three share the machine's cores.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/avlink/avlink/internal/mediabench"
+)
+
+// logEnv, when set to anything, makes the peers log at debug level to
+// stderr.
+const logEnv = "MEDIABENCH_LOG"
+
+func main() {
+	peer := flag.String(mediabench.ChildFlag, "", "run one peer with this JSON configuration (used by the benchmark itself)")
+	width := flag.Int("width", 640, "frame width")
+	height := flag.Int("height", 480, "frame height")
+	fps := flag.Int("fps", 30, "frames per second")
+	bitrate := flag.Int("bitrate", 500_000, "video bitrate in bit/s (congestion control off)")
+	duration := flag.Duration("duration", 10*time.Second, "measurement window of each run")
+	warmup := flag.Duration("warmup", time.Second, "time after connecting before the window starts")
+	runs := flag.Int("runs", 3, "runs of each kind; the table gives medians")
+	pairs := flag.Int("pairs", 4, "sender and receiver pairs in the memory run")
+	reuse := flag.Bool("reuse-frames", true, "decode into a reused buffer (playback/vp8 ReuseFrames)")
+	only := flag.String("only", "video,samples,audio,psnr,memory", "comma-separated kinds of run to make")
+	profile := flag.String("profile", "", "directory for CPU profiles of the first video run's sender and receiver")
+	verbose := flag.Bool("v", false, "pass the peers' stderr through (set "+logEnv+"=1 for their debug logs)")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if *peer != "" {
+		if err := child(ctx, *peer); err != nil {
+			fmt.Fprintln(os.Stderr, "mediabench peer:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	base := mediabench.PeerConfig{Width: *width, Height: *height, FPS: *fps, Bitrate: *bitrate,
+		Warmup: *warmup, Window: *duration, ReuseFrames: *reuse, Pairs: *pairs}
+	var logTo io.Writer
+	if *verbose {
+		logTo = os.Stderr
+	}
+	if err := run(ctx, base, *runs, kinds(*only), *profile, logTo); err != nil {
+		fmt.Fprintln(os.Stderr, "mediabench:", err)
+		os.Exit(1)
+	}
+}
+
+func kinds(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, k := range strings.Split(s, ",") {
+		m[strings.TrimSpace(k)] = true
+	}
+	return m
+}
+
+func child(ctx context.Context, js string) error {
+	var cfg mediabench.PeerConfig
+	if err := json.Unmarshal([]byte(js), &cfg); err != nil {
+		return fmt.Errorf("bad -%s: %w", mediabench.ChildFlag, err)
+	}
+	if os.Getenv(logEnv) != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return mediabench.RunChild(ctx, cfg, os.Stdin, os.Stdout)
+}
+
+func run(ctx context.Context, base mediabench.PeerConfig, runs int, want map[string]bool, profile string, logTo io.Writer) error {
+	if runs < 1 {
+		return errors.New("-runs must be at least 1")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	sig, err := mediabench.StartSignaling(nil)
+	if err != nil {
+		return err
+	}
+	defer sig.Close()
+	base.Signal = sig.URL
+
+	rep := &mediabench.Report{Machine: machine(), Setup: setup(base, runs)}
+	pair := func(kind string, i int, send, recv mediabench.Mode) (mediabench.Pair, error) {
+		s, r := base, base
+		s.Mode, r.Mode = send, recv
+		s.Room = fmt.Sprintf("%s-%d", kind, i)
+		r.Room = s.Room
+		if profile != "" && kind == "video" && i == 0 {
+			s.CPUProfile = filepath.Join(profile, "sender.pprof")
+			r.CPUProfile = filepath.Join(profile, "receiver.pprof")
+		}
+		fmt.Fprintf(os.Stderr, "mediabench: %s run %d of %d (%v)…\n", kind, i+1, runs, base.Warmup+base.Window)
+		p, err := mediabench.RunPair(exe, s, r, logTo)
+		if err != nil {
+			return p, fmt.Errorf("%s run %d: %w", kind, i+1, err)
+		}
+		return p, ctx.Err()
+	}
+	if profile != "" {
+		if err := os.MkdirAll(profile, 0o755); err != nil {
+			return err
+		}
+	}
+	for i := range runs {
+		if want["video"] {
+			p, err := pair("video", i, mediabench.SendVideo, mediabench.ReceiveDecode)
+			if err != nil {
+				return err
+			}
+			rep.Video = append(rep.Video, p)
+		}
+		if want["samples"] {
+			p, err := pair("samples", i, mediabench.SendVideo, mediabench.ReceiveSamples)
+			if err != nil {
+				return err
+			}
+			rep.Samples = append(rep.Samples, p)
+		}
+		if want["audio"] {
+			p, err := pair("audio", i, mediabench.SendAudio, mediabench.ReceiveAudio)
+			if err != nil {
+				return err
+			}
+			rep.Audio = append(rep.Audio, p)
+		}
+	}
+	if want["psnr"] {
+		fmt.Fprintln(os.Stderr, "mediabench: PSNR run, in one process…")
+		s, r := base, base
+		s.Mode, r.Mode, s.Room, r.Room = mediabench.SendVideo, mediabench.ReceiveDecode, "psnr", "psnr"
+		ring := mediabench.NewFrameRing(64)
+		s.Ring, r.Ring = ring, ring
+		r.ReuseFrames = false
+		p, err := mediabench.RunInProcess(ctx, s, r)
+		if err != nil {
+			return fmt.Errorf("PSNR run: %w", err)
+		}
+		rep.Quality = &p
+	}
+	if want["memory"] {
+		fmt.Fprintf(os.Stderr, "mediabench: memory run, %d pairs in one process…\n", base.Pairs)
+		m := base
+		m.Room = "memory"
+		mr, err := mediabench.RunMemoryChild(exe, m, logTo)
+		if err != nil {
+			return fmt.Errorf("memory run: %w", err)
+		}
+		rep.Memory = &mr
+	}
+	return rep.Markdown(os.Stdout)
+}
+
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		if m := mediabench.ParseCPUModel(b); m != "" {
+			model = m
+		}
+	}
+	return fmt.Sprintf("Machine: %d cores (nproc), %s, %s/%s, %s. Sender, receiver and signaling server are three processes sharing these cores (with whatever else the machine runs).",
+		runtime.NumCPU(), model, runtime.GOOS, runtime.GOARCH, runtime.Version())
+}
+
+func setup(c mediabench.PeerConfig, runs int) string {
+	return fmt.Sprintf("Setup: loopback, %dx%d@%d stamped test pattern, VP8 (capture/vp8 defaults) at %d kbit/s with congestion control off, "+
+		"Opus 20 ms mono; %d run(s) of each kind, %v warm-up then a %v window; decoder ReuseFrames=%v.",
+		c.Width, c.Height, c.FPS, c.Bitrate/1000, runs, c.Warmup, c.Window, c.ReuseFrames)
+}

@@ -1,0 +1,20 @@
+package mediabench
+
+import "errors"
+
+var (
+	// ErrProcFormat reports a /proc file that does not have the expected
+	// layout.
+	ErrProcFormat = errors.New("mediabench: unexpected /proc format")
+	// ErrFrameMismatch reports two frames that cannot be compared: other
+	// sizes or formats.
+	ErrFrameMismatch = errors.New("mediabench: frames differ in size or format")
+	// ErrTimeout reports a peer that did not reach a stage of the run in
+	// time.
+	ErrTimeout = errors.New("mediabench: timed out")
+	// ErrPeer reports a peer process that failed or gave no result.
+	ErrPeer = errors.New("mediabench: peer failed")
+)
+
+// ErrConfig reports a PeerConfig that cannot run.
+var ErrConfig = errors.New("mediabench: invalid config")

@@ -1,0 +1,206 @@
+package mediabench
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+)
+
+// Report gathers every run of a benchmark and prints it as Markdown.
+type Report struct {
+	// Machine and Setup are printed above the table.
+	Machine, Setup string
+	// Video are the decode runs (two processes), Samples the runs with
+	// an undecoding receiver, Audio the click runs.
+	Video, Samples, Audio []Pair
+	// Quality is the in-process run that compares decoded frames with
+	// the sent ones; nil when skipped.
+	Quality *Pair
+	// Memory is the many-pairs run; nil when skipped.
+	Memory *MemoryResult
+}
+
+// ClickMatchWindow is how long after a click at the source a click at the
+// sink may come and still count as the same one: under the source's
+// 500 ms period.
+const ClickMatchWindow = 250 * time.Millisecond
+
+// Row is one line of the table: a figure, its median over the runs, each
+// run's value, and the aim it is held against.
+type Row struct {
+	Name   string
+	Median float64
+	Runs   []float64
+	Unit   string
+	Aim    string
+}
+
+func newRow(name, unit, aim string, runs []float64) Row {
+	return Row{Name: name, Unit: unit, Aim: aim, Runs: runs, Median: Median(runs)}
+}
+
+func per(ps []Pair, f func(Pair) float64) []float64 {
+	out := make([]float64, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, f(p))
+	}
+	return out
+}
+
+func sinceMs(a, b time.Time) float64 {
+	if a.IsZero() || b.IsZero() {
+		return math.NaN()
+	}
+	return Ms(b.Sub(a))
+}
+
+// AudioDelaysMs matches the clicks of an audio run and returns their
+// delays in milliseconds.
+func AudioDelaysMs(p Pair) []float64 {
+	var out []float64
+	for _, d := range MatchClicks(p.Sender.Clicks, p.Receiver.Clicks, ClickMatchWindow) {
+		out = append(out, Ms(d))
+	}
+	return out
+}
+
+// Rows computes the table.
+func (r *Report) Rows() []Row {
+	var rows []Row
+	lat := func(p Pair, q float64) float64 { return Percentile(p.Receiver.LatencyMs, q) }
+	if len(r.Video) > 0 {
+		v := r.Video
+		rows = append(rows,
+			newRow("Glass-to-glass video latency p50 (stamp → decoded frame at the sink)", "ms", "≤ 8", per(v, func(p Pair) float64 { return lat(p, 50) })),
+			newRow("Glass-to-glass video latency p95", "ms", "≤ 12", per(v, func(p Pair) float64 { return lat(p, 95) })),
+			newRow("Glass-to-glass video latency max", "ms", "", per(v, func(p Pair) float64 { return lat(p, 100) })),
+		)
+	}
+	if len(r.Samples) > 0 {
+		s := r.Samples
+		rows = append(rows,
+			newRow("Stamp → last packet of the frame received p50", "ms", "", per(s, func(p Pair) float64 { return lat(p, 50) })),
+			newRow("Stamp → last packet of the frame received p95", "ms", "", per(s, func(p Pair) float64 { return lat(p, 95) })),
+		)
+	}
+	if len(r.Video) > 0 {
+		v := r.Video
+		rows = append(rows,
+			newRow("Encode time per frame (Stats.EncodeTime)", "ms", "", per(v, func(p Pair) float64 { return Ms(p.Sender.Stats.EncodeTime) })),
+			newRow("Decode time per frame (Stats.DecodeTime)", "ms", "", per(v, func(p Pair) float64 { return Ms(p.Receiver.Stats.DecodeTime) })),
+		)
+	}
+	if len(r.Audio) > 0 {
+		a := r.Audio
+		rows = append(rows,
+			newRow("Audio latency p50 (click at 48 kHz source → click in decoded Opus at the sink)", "ms", "", per(a, func(p Pair) float64 { return Median(AudioDelaysMs(p)) })),
+			newRow("Audio latency p95", "ms", "", per(a, func(p Pair) float64 { return Percentile(AudioDelaysMs(p), 95) })),
+		)
+	}
+	if len(r.Video) > 0 {
+		v := r.Video
+		rows = append(rows,
+			newRow("Sender joins (signal.Dial) → first decoded frame at the receiver", "ms", "≤ 30", per(v, func(p Pair) float64 { return sinceMs(p.Sender.JoinStart, p.Receiver.First) })),
+			newRow("… of which signal.Dial", "ms", "", per(v, func(p Pair) float64 { return sinceMs(p.Sender.JoinStart, p.Sender.Dialled) })),
+			newRow("… of which Dial returned → sender connected", "ms", "", per(v, func(p Pair) float64 { return sinceMs(p.Sender.Dialled, p.Sender.Connected) })),
+			newRow("… of which sender connected → first decoded frame", "ms", "", per(v, func(p Pair) float64 { return sinceMs(p.Sender.Connected, p.Receiver.First) })),
+			newRow("…… sender connected → receiver connected", "ms", "", per(v, func(p Pair) float64 { return sinceMs(p.Sender.Connected, p.Receiver.Connected) })),
+			newRow("…… sender connected → capture of the first decoded frame (stamp, ms-truncated)", "ms", "", per(v, func(p Pair) float64 { return sinceMs(p.Sender.Connected, p.Receiver.FirstStamp) })),
+			newRow("…… capture → decode of the first decoded frame (a keyframe)", "ms", "", per(v, func(p Pair) float64 { return sinceMs(p.Receiver.FirstStamp, p.Receiver.First) })),
+			newRow("Sender CPU, video (user+sys per second of media)", "% of a core", "≤ 10", per(v, func(p Pair) float64 { return p.Sender.CPUPercent })),
+			newRow("… bitrate actually sent (Stats.BitrateOut)", "kbit/s", "500", per(v, func(p Pair) float64 { return p.Sender.Stats.BitrateOut / 1000 })),
+			newRow("… frames decoded per second (Stats.FPSDecoded)", "fps", "30", per(v, func(p Pair) float64 { return p.Receiver.Stats.FPSDecoded })),
+			newRow("Receiver CPU, video decoded (user+sys per second of media)", "% of a core", "≤ 6", per(v, func(p Pair) float64 { return p.Receiver.CPUPercent })),
+		)
+	}
+	if len(r.Samples) > 0 {
+		rows = append(rows, newRow("Receiver CPU, video received but not decoded (SampleSink)", "% of a core", "", per(r.Samples, func(p Pair) float64 { return p.Receiver.CPUPercent })))
+	}
+	if len(r.Audio) > 0 {
+		rows = append(rows,
+			newRow("Sender CPU, audio only (clicks → Opus)", "% of a core", "", per(r.Audio, func(p Pair) float64 { return p.Sender.CPUPercent })),
+			newRow("Receiver CPU, audio only (Opus → sink)", "% of a core", "", per(r.Audio, func(p Pair) float64 { return p.Receiver.CPUPercent })),
+		)
+	}
+	if q := r.Quality; q != nil {
+		one := func(f func(PSNR) float64) []float64 {
+			var xs []float64
+			for _, p := range q.Receiver.PSNR {
+				xs = append(xs, f(p))
+			}
+			return xs
+		}
+		y, all := one(func(p PSNR) float64 { return p.Y }), one(func(p PSNR) float64 { return p.All })
+		rows = append(rows,
+			Row{Name: fmt.Sprintf("PSNR of decoded against sent frames, luma, mean of %d frames (in-process run)", len(y)), Unit: "dB", Median: mean(y), Runs: []float64{Percentile(y, 0)}, Aim: "stated"},
+			Row{Name: "PSNR, all planes, mean", Unit: "dB", Median: mean(all), Runs: []float64{Percentile(all, 0)}, Aim: "stated"},
+			newRow("Glass-to-glass p50, sender and receiver in one process (PSNR run)", "ms", "", []float64{Percentile(q.Receiver.LatencyMs, 50)}),
+		)
+	}
+	if len(r.Video) > 0 {
+		rows = append(rows,
+			newRow("Sender process RSS (one session, after the window)", "MiB", "", per(r.Video, func(p Pair) float64 { return mib(p.Sender.Memory.RSS) })),
+			newRow("Receiver process RSS (one session, after the window)", "MiB", "", per(r.Video, func(p Pair) float64 { return mib(p.Receiver.Memory.RSS) })),
+		)
+	}
+	if m := r.Memory; m != nil {
+		rows = append(rows,
+			newRow(fmt.Sprintf("Memory per sender+receiver pair, RSS growth from 1 to %d pairs ÷ %d", m.Pairs, m.Pairs-1), "MiB", "", []float64{m.RSSPerPair() / (1 << 20)}),
+			newRow("Memory per sender+receiver pair, Go heap in use (same)", "MiB", "", []float64{m.HeapPerPair() / (1 << 20)}),
+		)
+	}
+	return rows
+}
+
+func mean(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+func num(x float64) string {
+	switch {
+	case math.IsNaN(x):
+		return "–"
+	case math.IsInf(x, 0):
+		return "∞"
+	case math.Abs(x) >= 100:
+		return fmt.Sprintf("%.0f", x)
+	default:
+		return fmt.Sprintf("%.2f", x)
+	}
+}
+
+// Markdown writes the machine, the setup and the table.
+func (r *Report) Markdown(w io.Writer) error {
+	var b strings.Builder
+	if r.Machine != "" {
+		fmt.Fprintf(&b, "%s\n\n", r.Machine)
+	}
+	if r.Setup != "" {
+		fmt.Fprintf(&b, "%s\n\n", r.Setup)
+	}
+	b.WriteString("| Figure | Median | Runs | Unit | Aim |\n|---|---:|---|---|---|\n")
+	for _, row := range r.Rows() {
+		runs := make([]string, len(row.Runs))
+		for i, x := range row.Runs {
+			runs[i] = num(x)
+		}
+		rs := strings.Join(runs, ", ")
+		if strings.HasPrefix(row.Name, "PSNR") {
+			rs = "min " + rs
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", row.Name, num(row.Median), rs, row.Unit, row.Aim)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
