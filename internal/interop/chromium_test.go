@@ -127,7 +127,7 @@ func startChromium(t *testing.T, url string, grantMedia bool) {
 		args = append(args, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream")
 	}
 	if verbose() {
-		args = append(args, "--enable-logging=stderr", "--v=0")
+		args = append(args, "--enable-logging=stderr", "--v=0", "--vmodule=*mdns*=3,*p2p*=1,*webrtc*=1,*port*=1")
 	}
 	cmd := exec.Command(bin, append(args, url)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -140,7 +140,11 @@ func startChromium(t *testing.T, url string, grantMedia bool) {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
 		if verbose() || t.Failed() {
-			t.Logf("chromium output:\n%s", tail(out.String(), 4000))
+			n := 4000
+			if verbose() {
+				n = 1 << 20
+			}
+			t.Logf("chromium output:\n%s", tail(out.String(), n))
 		}
 	})
 }
