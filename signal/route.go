@@ -161,13 +161,17 @@ func (s *Server) removePeer(p *peer) {
 	stayed := s.leaveLocked(p)
 	delete(s.peers, p)
 	n, nrooms := len(s.peers), len(s.rooms)-1
+	closing := s.closed
+	id := p.id
 	s.mu.Unlock()
 	s.metrics.connections.Set(float64(n))
 	s.metrics.rooms.Set(float64(nrooms))
-	if r == nil {
+	// A server going away is not a peer leaving: its clients reconnect
+	// (elsewhere) and keep their peers.
+	if r == nil || closing {
 		return
 	}
-	left := encode(Message{Type: TypePeerLeft, Peer: p.id, Room: r.name})
+	left := encode(Message{Type: TypePeerLeft, Peer: id, Room: r.name})
 	for _, o := range stayed {
 		o.enqueue(left)
 	}

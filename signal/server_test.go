@@ -352,14 +352,19 @@ func TestRefusals(t *testing.T) {
 
 func TestCloseSendsGoingAway(t *testing.T) {
 	s, url := startServer(t, ServerConfig{})
-	a := dialRaw(t, url)
+	a, b := dialRaw(t, url), dialRaw(t, url)
 	a.join("r")
+	b.join("r")
+	a.readType(TypePeerJoined)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	go s.Close(ctx)
 	var err error
+	var data []byte
 	for err == nil {
-		_, _, err = a.conn.Read(ctx)
+		_, data, err = a.conn.Read(ctx)
+		// Shutting down is not b leaving: a must not drop its call with b.
+		assert.NotContains(t, string(data), TypePeerLeft)
 	}
 	assert.Equal(t, websocket.StatusGoingAway, websocket.CloseStatus(err))
 	_, _, err = websocket.Dial(ctx, url, nil)
