@@ -70,8 +70,10 @@ type Config struct {
 	Users map[string]string
 	// AuthSecrets, when not empty, accept coturn TURN REST API credentials
 	// (use-auth-secret, static-auth-secret): username "expiry:user" with
-	// the password minted by RESTCredentials from any of these secrets.
-	// Users keep working alongside them.
+	// the password minted by RESTCredentials from the first secret (pion
+	// asks for one key per request, so a rotated secret needs a restart;
+	// ParseConf warns about extra static-auth-secret lines). Users keep
+	// working alongside.
 	AuthSecrets []string
 
 	// AllowLoopbackPeers permits relaying to 127.0.0.0/8 and ::1
@@ -110,9 +112,12 @@ type Config struct {
 	// metrics at /metrics and a health check at /healthz.
 	HTTPAddr string
 
-	// UDPReaders is how many sockets, each with its own reader, share each
-	// UDP listening port (SO_REUSEPORT). Zero means one per CPU on Linux
-	// and one elsewhere. All of them share one allocation table.
+	// UDPReaders is how many sockets, each with its own reader goroutine,
+	// share each UDP listening port (SO_REUSEPORT, Linux only). Zero means
+	// one: pion's loop then reads that socket itself in batches (recvmmsg),
+	// which costs the least CPU per packet on small machines. More readers
+	// drain the kernel queues in parallel on many-core servers; all of them
+	// feed one allocation table, so reservations stay shared.
 	UDPReaders int
 	// SocketBuffer is the receive and send buffer size asked of the kernel
 	// for listening and relay sockets. Zero means 4 MiB; negative leaves
@@ -171,9 +176,6 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.UDPReaders <= 0 {
 		c.UDPReaders = 1
-		if runtime.GOOS == "linux" {
-			c.UDPReaders = runtime.NumCPU()
-		}
 	}
 	if c.Net != nil || runtime.GOOS != "linux" {
 		c.UDPReaders = 1

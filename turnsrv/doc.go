@@ -16,11 +16,11 @@
 // bandwidth cap; failed authentications are logged and rate-limited per
 // client address.
 //
-// For throughput, each UDP listening port is served by several sockets
-// (SO_REUSEPORT on Linux) whose readers take datagrams in batches
-// (recvmmsg) and feed one pion server, so allocations and EVEN-PORT
-// reservations stay shared; reserved relay ports stay bound until they are
-// used. Metrics go to a Prometheus registry of the server's own, served
+// For throughput, each UDP listening port is read in batches (recvmmsg)
+// into large socket buffers; optionally (Config.UDPReaders) several
+// sockets share the port (SO_REUSEPORT on Linux), each with its own
+// reader, all feeding one pion server so allocations and EVEN-PORT
+// reservations stay shared. Reserved relay ports stay bound until used. Metrics go to a Prometheus registry of the server's own, served
 // with /healthz when Config.HTTPAddr is set.
 //
 // ParseConf reads a coturn-style turnserver.conf into a Config.

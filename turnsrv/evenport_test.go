@@ -2,6 +2,7 @@ package turnsrv
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"os"
 	"runtime"
@@ -78,8 +79,14 @@ func TestBurstNoKernelDrops(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("per-socket drop counters are read from /proc/net/udp")
 	}
+	for _, readers := range []int{1, 2} {
+		t.Run(fmt.Sprintf("readers=%d", readers), func(t *testing.T) { testBurst(t, readers) })
+	}
+}
+
+func testBurst(t *testing.T, readers int) {
 	const burst, size = 1000, 1200
-	s, _ := startServer(t, func(c *Config) { c.AllowLoopbackPeers = true })
+	s, _ := startServer(t, func(c *Config) { c.AllowLoopbackPeers = true; c.UDPReaders = readers })
 	server := s.Addrs().UDP[0]
 	client, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {

@@ -38,6 +38,8 @@ type fanInConn struct {
 	queue chan *rxBatch
 	pool  sync.Pool
 	fp    bool
+	// inline, when set, is the only socket, read from ReadFrom itself.
+	inline *ipv4.PacketConn
 
 	readMu sync.Mutex
 	cur    *rxBatch
@@ -81,6 +83,12 @@ func listenUDPFanIn(addr string, readers, bufSize int, fingerprint bool, log *sl
 		c := pc.(*net.UDPConn) //nolint:forcetypeassert // "udp" always gives *net.UDPConn
 		setBuffers(c, bufSize, true, log)
 		f.socks = append(f.socks, c)
+	}
+	if len(f.socks) == 1 {
+		// One socket: pion's loop reads the batches itself, which saves a
+		// goroutine hand-off per wake-up when traffic is light.
+		f.inline = ipv4.NewPacketConn(f.socks[0])
+		return f, nil
 	}
 	for _, c := range f.socks {
 		f.wg.Add(1)
@@ -131,6 +139,12 @@ func (f *fanInConn) ReadFrom(p []byte) (int, net.Addr, error) {
 			f.pool.Put(f.cur)
 			f.cur = nil
 		}
+		if f.inline != nil {
+			if err := f.readInline(); err != nil {
+				return 0, nil, err
+			}
+			continue
+		}
 		select {
 		case b := <-f.queue:
 			f.cur, f.next = b, 0
@@ -142,6 +156,33 @@ func (f *fanInConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	f.next++
 	n := copy(p, m.Buffers[0][:m.N])
 	return n, m.Addr, nil
+}
+
+// readInline fills f.cur with one batch from the only socket.
+func (f *fanInConn) readInline() error {
+	b := f.pool.Get().(*rxBatch) //nolint:forcetypeassert // pool holds only *rxBatch
+	for i := range b.msgs {
+		b.msgs[i].Buffers[0] = b.msgs[i].Buffers[0][:maxPacket]
+	}
+	for {
+		n, err := f.inline.ReadBatch(b.msgs, 0)
+		if err == nil {
+			b.n = n
+			f.cur, f.next = b, 0
+			return nil
+		}
+		select {
+		case <-f.done:
+			f.pool.Put(b)
+			return net.ErrClosed
+		default:
+		}
+		if errors.Is(err, net.ErrClosed) {
+			f.pool.Put(b)
+			return err
+		}
+		// ICMP errors surface as read errors on UDP; keep reading.
+	}
 }
 
 // WriteTo sends from one of the port's sockets (all share the address).

@@ -83,6 +83,7 @@ func main() {
 	maxPort := flag.Int("max-port", 65535, "relay port range end (with -serve)")
 	runs := flag.Int("runs", 3, "runs per load and server; the median is reported")
 	msgs := flag.Int("n", 0, "messages per session (turnutils_uclient -n); 0 means 500 paced and 200000/sessions unpaced")
+	readers := flag.Int("readers", 0, "turnsrv UDP readers per port, Config.UDPReaders (0: its default)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the server here (with -serve)")
 	loadList := flag.String("loads", "", "comma-separated loads like 100x1200z0 or 400x170z20c (default: all)")
 	flag.Parse()
@@ -93,7 +94,7 @@ func main() {
 				defer func() { pprof.StopCPUProfile(); _ = fh.Close() }()
 			}
 		}
-		if err := serveTurnsrv(*port, *minPort, *maxPort); err != nil {
+		if err := serveTurnsrv(*port, *minPort, *maxPort, *readers); err != nil {
 			fmt.Fprintln(os.Stderr, "turnbench:", err)
 			os.Exit(1) //nolint:gocritic // the profile is lost on this error path
 		}
@@ -104,7 +105,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "turnbench:", err)
 		os.Exit(2)
 	}
-	if err := bench(loads, *runs, *msgs, os.Stdout); err != nil {
+	if err := bench(loads, *runs, *msgs, *readers, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "turnbench:", err)
 		os.Exit(1)
 	}
@@ -130,7 +131,7 @@ func parseLoads(s string) ([]load, error) {
 }
 
 // serveTurnsrv runs turnsrv with settings equivalent to the coturn runs.
-func serveTurnsrv(port, minPort, maxPort int) error {
+func serveTurnsrv(port, minPort, maxPort, readers int) error {
 	srv, err := turnsrv.New(turnsrv.Config{
 		ListeningIPs:       []netip.Addr{netip.MustParseAddr("127.0.0.1")},
 		ListeningPort:      port,
@@ -141,6 +142,7 @@ func serveTurnsrv(port, minPort, maxPort int) error {
 		MaxPort:            maxPort,
 		Fingerprint:        true,
 		AllowLoopbackPeers: true,
+		UDPReaders:         readers,
 		Logger:             slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
@@ -155,7 +157,7 @@ func serveTurnsrv(port, minPort, maxPort int) error {
 	return srv.Close()
 }
 
-func bench(loads []load, runs, msgs int, out io.Writer) error {
+func bench(loads []load, runs, msgs, readers int, out io.Writer) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -198,7 +200,8 @@ func bench(loads []load, runs, msgs int, out io.Writer) error {
 					}
 				} else {
 					args = []string{"-serve", "-port", strconv.Itoa(port),
-						"-min-port", strconv.Itoa(minP), "-max-port", strconv.Itoa(minP + 999)}
+						"-min-port", strconv.Itoa(minP), "-max-port", strconv.Itoa(minP + 999),
+						"-readers", strconv.Itoa(readers)}
 				}
 				res, err := runOnce(bin, args, port, l, msgs)
 				if err != nil {
