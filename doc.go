@@ -4,24 +4,24 @@
 // This root package holds documentation only. The work is done by a few
 // small packages that each do one job and fit together in one direction:
 //
-//	capture ──► rtclink.Session ──► network ──► rtclink.Session ──► playback
-//	                   ▲                               ▲
-//	                   └──── signal.Signaler ──────────┘
-//	                 signal server (rooms)      turnsrv (STUN/TURN relay)
+//		capture ──► rtclink.Session ──► network ──► rtclink.Session ──► playback
+//		                   ▲                               ▲
+//		                   └──── signal.Signaler ──────────┘
+//		                 signal server (rooms)      turnsrv (STUN/TURN relay)
 //
-//   - [github.com/avlink/avlink/signal]: the signaling wire protocol (JSON
-//     over WebSocket, compatible with existing browser pages and aiortc
-//     clients), the [signal.Signaler] interface, a reconnecting client and
-//     a room-aware server you mount as an http.Handler.
-//   - [github.com/avlink/avlink/turnsrv]: an embedded STUN/TURN server
-//     configured like coturn, with coturn-compatible REST credentials.
-//   - [github.com/avlink/avlink/rtclink]: a Session is one peer connection
-//     driven over a Signaler: negotiation, trickle ICE, ICE restart,
-//     congestion control, data channels and stats.
-//   - [github.com/avlink/avlink/capture]: where outgoing media comes from:
-//     VideoSource, AudioSource, frame types, converters and encoders.
-//   - [github.com/avlink/avlink/playback]: where incoming media goes: Sink
-//     interfaces, decoders, speaker and file sinks.
+//	  - [github.com/avlink/avlink/signal]: the signaling wire protocol (JSON
+//	    over WebSocket, compatible with existing browser pages and aiortc
+//	    clients), the [signal.Signaler] interface, a reconnecting client and
+//	    a room-aware server you mount as an http.Handler.
+//	  - [github.com/avlink/avlink/turnsrv]: an embedded STUN/TURN server
+//	    configured like coturn, with coturn-compatible REST credentials.
+//	  - [github.com/avlink/avlink/rtclink]: a Session is one peer connection
+//	    driven over a Signaler: negotiation, trickle ICE, ICE restart,
+//	    congestion control, data channels and stats.
+//	  - [github.com/avlink/avlink/capture]: where outgoing media comes from:
+//	    VideoSource, AudioSource, frame types, converters and encoders.
+//	  - [github.com/avlink/avlink/playback]: where incoming media goes: Sink
+//	    interfaces, decoders, speaker and file sinks.
 //
 // The signal, turnsrv and rtclink packages build without cgo, so a
 // signaling or TURN server needs no C libraries; codecs and devices live in

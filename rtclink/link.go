@@ -19,6 +19,7 @@ type link struct {
 
 	pending     []webrtc.ICECandidateInit // before the remote description
 	negotiated  bool
+	peerGone    bool // left signaling while the call was up
 	tracksAdded bool
 	offered     time.Time
 	graceTimer  *time.Timer

@@ -32,6 +32,13 @@ func (s *Session) handle(m signal.Message) {
 	case signal.TypePeerLeft:
 		delete(s.early, m.Peer)
 		if l := s.link; l != nil && l.peer == m.Peer {
+			if l.state == webrtc.PeerConnectionStateConnected {
+				// Its signaling dropped, not necessarily its media: keep
+				// the call while it lasts; it may come back.
+				l.peerGone = true
+				s.log.Info("rtclink: peer left signaling, keeping the connected call", "peer", m.Peer)
+				return
+			}
 			s.closeLink(l, "peer left")
 		}
 	case signal.TypeOffer:
@@ -67,6 +74,7 @@ func (s *Session) peerArrived(peer string) {
 	if l := s.link; l != nil && l.peer == peer {
 		// The same peer back after a signaling drop (ids survive it):
 		// keep the peer connection, and restart ICE if ours dropped too.
+		l.peerGone = false
 		if s.restartWanted {
 			s.restartWanted = false
 			s.log.Info("rtclink: signaling reconnected, restarting ICE", "peer", peer)
@@ -274,20 +282,34 @@ func (s *Session) onState(l *link, st webrtc.PeerConnectionState) {
 		}
 		s.setSending(true)
 	case webrtc.PeerConnectionStateDisconnected:
-		if s.cfg.Role == Offerer {
-			l.graceTimer = s.afterFunc(s.cfg.grace(), func() {
-				if s.link == l && l.state == webrtc.PeerConnectionStateDisconnected {
-					s.log.Info("rtclink: still disconnected, restarting ICE", "peer", l.peer)
-					s.restartICE(l)
-				}
-			})
-		}
+		l.graceTimer = s.afterFunc(s.cfg.grace(), func() {
+			if s.link != l || l.state != webrtc.PeerConnectionStateDisconnected {
+				return
+			}
+			switch {
+			case l.peerGone:
+				s.closeLink(l, "peer gone and connection lost")
+			case s.cfg.Role == Offerer:
+				s.log.Info("rtclink: still disconnected, restarting ICE", "peer", l.peer)
+				s.restartICE(l)
+			}
+		})
 	case webrtc.PeerConnectionStateFailed:
 		s.setSending(false)
-		if s.cfg.Role == Offerer {
+		switch {
+		case l.peerGone:
+			s.closeLink(l, "peer gone and connection failed")
+		case s.cfg.Role == Offerer:
 			s.log.Info("rtclink: connection failed, restarting ICE", "peer", l.peer)
 			s.restartICE(l)
 		}
+	case webrtc.PeerConnectionStateClosed:
+		// The far end closed the call (pion follows a DTLS close).
+		if s.cfg.OnState != nil {
+			s.cfg.OnState(st)
+		}
+		s.closeLink(l, "closed by the peer")
+		return
 	}
 	if s.cfg.OnState != nil {
 		s.cfg.OnState(st)

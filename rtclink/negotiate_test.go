@@ -53,17 +53,20 @@ func (h *holdOffer) Recv(ctx context.Context) (signal.Message, error) {
 }
 
 func TestCandidatesBeforeOfferAreKept(t *testing.T) {
+	// One address per host (a simulated LAN), so that the only way the
+	// viewer can know the robot's address in advance is its candidates.
+	net := newVnetPair(t)
 	url := signalServer(t)
 	video := newVideoCollector()
 	hold := &holdOffer{Signaler: dial(t, url, "r")}
 	viewer, err := rtclink.New(rtclink.Config{
-		Signaler: hold, ReceiveVideo: videoReceiver(video), IncludeLoopback: true, Logger: testLogger(),
+		Signaler: hold, ReceiveVideo: videoReceiver(video), Net: net.b, Logger: testLogger(),
 	})
 	require.NoError(t, err)
 	defer viewer.Close()
 	robot, err := rtclink.New(rtclink.Config{
 		Signaler: dial(t, url, "r"), Role: rtclink.Offerer, Video: videoSender(t, 320, 240),
-		IncludeLoopback: true, Logger: testLogger(),
+		Net: net.a, Logger: testLogger(),
 	})
 	require.NoError(t, err)
 	defer robot.Close()
