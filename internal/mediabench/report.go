@@ -15,6 +15,10 @@ type Report struct {
 	// Video are the decode runs (two processes), Samples the runs with
 	// an undecoding receiver, Audio the click runs.
 	Video, Samples, Audio []Pair
+	// Held are runs whose sender re-delivers its last captured frame at
+	// connect time (PeerConfig.ResendOnConnect); only their join figures
+	// are used.
+	Held []Pair
 	// Quality is the in-process run that compares decoded frames with
 	// the sent ones; nil when skipped.
 	Quality *Pair
@@ -109,6 +113,18 @@ func (r *Report) Rows() []Row {
 			newRow("…… sender connected → receiver connected", "ms", "", per(v, func(p Pair) float64 { return sinceMs(p.Sender.Connected, p.Receiver.Connected) })),
 			newRow("…… sender connected → capture of the first decoded frame (stamp, ms-truncated)", "ms", "", per(v, func(p Pair) float64 { return sinceMs(p.Sender.Connected, p.Receiver.FirstStamp) })),
 			newRow("…… capture → decode of the first decoded frame (a keyframe)", "ms", "", per(v, func(p Pair) float64 { return sinceMs(p.Receiver.FirstStamp, p.Receiver.First) })),
+		)
+	}
+	if len(r.Held) > 0 {
+		h := r.Held
+		rows = append(rows,
+			newRow("Join → first decoded frame if the frame held at connect were encoded at once (emulated by re-delivering it)", "ms", "≤ 30", per(h, func(p Pair) float64 { return sinceMs(p.Sender.JoinStart, p.Receiver.First) })),
+			newRow("…… sender connected → first decoded frame, same", "ms", "", per(h, func(p Pair) float64 { return sinceMs(p.Sender.Connected, p.Receiver.First) })),
+		)
+	}
+	if len(r.Video) > 0 {
+		v := r.Video
+		rows = append(rows,
 			newRow("Sender CPU, video (user+sys per second of media)", "% of a core", "≤ 10", per(v, func(p Pair) float64 { return p.Sender.CPUPercent })),
 			newRow("… bitrate actually sent (Stats.BitrateOut)", "kbit/s", "500", per(v, func(p Pair) float64 { return p.Sender.Stats.BitrateOut / 1000 })),
 			newRow("… frames decoded per second (Stats.FPSDecoded)", "fps", "30", per(v, func(p Pair) float64 { return p.Receiver.Stats.FPSDecoded })),

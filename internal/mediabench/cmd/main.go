@@ -46,7 +46,7 @@ func main() {
 	runs := flag.Int("runs", 3, "runs of each kind; the table gives medians")
 	pairs := flag.Int("pairs", 4, "sender and receiver pairs in the memory run")
 	reuse := flag.Bool("reuse-frames", true, "decode into a reused buffer (playback/vp8 ReuseFrames)")
-	only := flag.String("only", "video,samples,audio,psnr,memory", "comma-separated kinds of run to make")
+	only := flag.String("only", "video,samples,join,audio,psnr,memory", "comma-separated kinds of run to make")
 	profile := flag.String("profile", "", "directory for CPU profiles of the first video run's sender and receiver")
 	verbose := flag.Bool("v", false, "pass the peers' stderr through (set "+logEnv+"=1 for their debug logs)")
 	flag.Parse()
@@ -113,11 +113,16 @@ func run(ctx context.Context, base mediabench.PeerConfig, runs int, want map[str
 		s.Mode, r.Mode = send, recv
 		s.Room = fmt.Sprintf("%s-%d", kind, i)
 		r.Room = s.Room
+		if kind == "join" {
+			// Only the time to the first frame matters here.
+			s.ResendOnConnect = true
+			s.Window, r.Window = time.Second, time.Second
+		}
 		if profile != "" && kind == "video" && i == 0 {
 			s.CPUProfile = filepath.Join(profile, "sender.pprof")
 			r.CPUProfile = filepath.Join(profile, "receiver.pprof")
 		}
-		fmt.Fprintf(os.Stderr, "mediabench: %s run %d of %d (%v)…\n", kind, i+1, runs, base.Warmup+base.Window)
+		fmt.Fprintf(os.Stderr, "mediabench: %s run %d of %d (%v)…\n", kind, i+1, runs, s.Warmup+s.Window)
 		p, err := mediabench.RunPair(exe, s, r, logTo)
 		if err != nil {
 			return p, fmt.Errorf("%s run %d: %w", kind, i+1, err)
@@ -143,6 +148,13 @@ func run(ctx context.Context, base mediabench.PeerConfig, runs int, want map[str
 				return err
 			}
 			rep.Samples = append(rep.Samples, p)
+		}
+		if want["join"] {
+			p, err := pair("join", i, mediabench.SendVideo, mediabench.ReceiveDecode)
+			if err != nil {
+				return err
+			}
+			rep.Held = append(rep.Held, p)
 		}
 		if want["audio"] {
 			p, err := pair("audio", i, mediabench.SendAudio, mediabench.ReceiveAudio)
@@ -175,6 +187,7 @@ func run(ctx context.Context, base mediabench.PeerConfig, runs int, want map[str
 		}
 		rep.Memory = &mr
 	}
+	rep.Setup += " Load average at the end: " + loadavg() + "."
 	return rep.Markdown(os.Stdout)
 }
 
@@ -185,12 +198,25 @@ func machine() string {
 			model = m
 		}
 	}
-	return fmt.Sprintf("Machine: %d cores (nproc), %s, %s/%s, %s. Sender, receiver and signaling server are three processes sharing these cores (with whatever else the machine runs).",
-		runtime.NumCPU(), model, runtime.GOOS, runtime.GOARCH, runtime.Version())
+	return fmt.Sprintf("Machine: %d cores (nproc), %s, %s/%s, %s; load average at the start: %s. Sender, receiver and signaling server are three processes sharing these cores (with whatever else the machine runs).",
+		runtime.NumCPU(), model, runtime.GOOS, runtime.GOARCH, runtime.Version(), loadavg())
 }
 
 func setup(c mediabench.PeerConfig, runs int) string {
 	return fmt.Sprintf("Setup: loopback, %dx%d@%d stamped test pattern, VP8 (capture/vp8 defaults) at %d kbit/s with congestion control off, "+
-		"Opus 20 ms mono; %d run(s) of each kind, %v warm-up then a %v window; decoder ReuseFrames=%v.",
+		"Opus 20 ms mono; %d run(s) of each kind, %v warm-up then a %v window (1 s for the join runs); decoder ReuseFrames=%v.",
 		c.Width, c.Height, c.FPS, c.Bitrate/1000, runs, c.Warmup, c.Window, c.ReuseFrames)
+}
+
+// loadavg returns the 1, 5 and 15 minute load averages.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
