@@ -47,6 +47,7 @@ type pageResult struct {
 	StampsRead     int       `json:"stampsRead"`
 	StampLatencyMs []float64 `json:"stampLatencyMs"`
 	Pair           string    `json:"pair"`
+	SentMic        bool      `json:"sentMic"`
 }
 
 func (r *pageResult) medianLatencyMs() float64 {
@@ -71,18 +72,24 @@ func chromiumPath(t *testing.T) string {
 	return p
 }
 
-// viewerPage serves viewer.html and stamp.js beside the signaling server
-// and returns the server's base URL and the channel the page's result
-// arrives on.
-func viewerPage(t *testing.T) (string, <-chan pageResult) {
+// page is viewer.html served beside the signaling server.
+type page struct {
+	base    string
+	results chan pageResult
+	logs    chan string
+}
+
+// viewerPage serves viewer.html and stamp.js beside the signaling server,
+// with the endpoints the page reports its progress and its result to.
+func viewerPage(t *testing.T) *page {
 	t.Helper()
-	page, err := os.ReadFile("testdata/viewer.html")
+	html, err := os.ReadFile("testdata/viewer.html")
 	require.NoError(t, err)
-	results := make(chan pageResult, 1)
-	base := signalServer(t, map[string]http.Handler{
+	p := &page{results: make(chan pageResult, 4), logs: make(chan string, 256)}
+	p.base = signalServer(t, map[string]http.Handler{
 		"/viewer.html": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			_, _ = w.Write(page)
+			_, _ = w.Write(html)
 		}),
 		"/stamp.js": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/javascript")
@@ -93,6 +100,10 @@ func viewerPage(t *testing.T) (string, <-chan pageResult) {
 			if verbose() {
 				t.Logf("page: %s", b)
 			}
+			select {
+			case p.logs <- string(b):
+			default:
+			}
 		}),
 		"/result": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var res pageResult
@@ -101,19 +112,36 @@ func viewerPage(t *testing.T) (string, <-chan pageResult) {
 				return
 			}
 			select {
-			case results <- res:
+			case p.results <- res:
 			default:
 			}
 		}),
 	})
-	return base, results
+	return p
+}
+
+// waitLog waits for a progress line of the page that contains s.
+func (p *page) waitLog(t *testing.T, s string) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case l := <-p.logs:
+			if strings.Contains(l, s) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("the page never logged %q", s)
+		}
+	}
 }
 
 // startChromium opens url in a fresh headless Chromium. grantMedia adds
 // the fake capture device and auto-accepts the permission prompt; without
 // it the page has no media permission, as a real viewer page has until it
-// asks. The browser is stopped (its whole process group) at cleanup.
-func startChromium(t *testing.T, url string, grantMedia bool) {
+// asks. The returned stop kills the browser's whole process group and
+// waits for it; it also runs at cleanup.
+func startChromium(t *testing.T, url string, grantMedia bool) (stop func()) {
 	t.Helper()
 	bin := chromiumPath(t)
 	args := []string{
@@ -131,22 +159,30 @@ func startChromium(t *testing.T, url string, grantMedia bool) {
 	}
 	cmd := exec.Command(bin, append(args, url)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var mu sync.Mutex
 	var out strings.Builder
-	cmd.Stdout = &lockedWriter{mu: new(sync.Mutex), w: &out}
+	cmd.Stdout = &lockedWriter{mu: &mu, w: &out}
 	cmd.Stderr = cmd.Stdout
 	cmd.WaitDelay = 5 * time.Second
 	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-		if verbose() || t.Failed() {
-			n := 4000
-			if verbose() {
-				n = 1 << 20
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			_ = cmd.Wait()
+			if verbose() || t.Failed() {
+				n := 4000
+				if verbose() {
+					n = 1 << 20
+				}
+				mu.Lock()
+				t.Logf("chromium output:\n%s", tail(out.String(), n))
+				mu.Unlock()
 			}
-			t.Logf("chromium output:\n%s", tail(out.String(), n))
-		}
-	})
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 func tail(s string, n int) string {
@@ -156,10 +192,10 @@ func tail(s string, n int) string {
 	return s
 }
 
-func waitPage(t *testing.T, results <-chan pageResult) pageResult {
+func (p *page) wait(t *testing.T) pageResult {
 	t.Helper()
 	select {
-	case r := <-results:
+	case r := <-p.results:
 		return r
 	case <-time.After(45 * time.Second):
 		t.Fatal("the viewer page posted no result")
@@ -171,9 +207,9 @@ func waitPage(t *testing.T, results <-chan pageResult) pageResult {
 // video and Opus audio, and shows the video with its audio in one stream.
 func TestChromiumViewer(t *testing.T) {
 	chromiumPath(t)
-	base, results := viewerPage(t)
+	p := viewerPage(t)
 	robot, err := rtclink.New(rtclink.Config{
-		Signaler:        dial(t, wsURL(base), "realsense"),
+		Signaler:        dial(t, wsURL(p.base), "realsense"),
 		Role:            rtclink.Offerer,
 		Video:           videoSender(t, 640, 480),
 		Audio:           audioSender(t, 1000),
@@ -183,8 +219,8 @@ func TestChromiumViewer(t *testing.T) {
 	require.NoError(t, err)
 	defer robot.Close()
 
-	startChromium(t, base+"/viewer.html?room=realsense&frames=60&media=1", true)
-	res := waitPage(t, results)
+	startChromium(t, p.base+"/viewer.html?room=realsense&frames=60&media=1", true)
+	res := p.wait(t)
 	st := robot.Stats()
 	t.Logf("page: %s after %d pictures painted, %d decoded (%s) at %dx%d, %d stamps read (median stamp-to-paint %.1f ms), audio %s %d packets; ICE %v, pair %s; %d local / %d remote candidates; tracks %+v",
 		res.Why, res.PaintedFrames, res.FramesDecoded, res.VideoCodec, res.VideoWidth, res.VideoHeight, res.StampsRead, res.medianLatencyMs(),

@@ -83,9 +83,9 @@ func TestChromiumViewerMDNS(t *testing.T) {
 	if !inNetns(t) {
 		return
 	}
-	base, results := viewerPage(t)
+	p := viewerPage(t)
 	robot, err := rtclink.New(rtclink.Config{
-		Signaler:        dial(t, wsURL(base), "realsense"),
+		Signaler:        dial(t, wsURL(p.base), "realsense"),
 		Role:            rtclink.Offerer,
 		Video:           videoSender(t, 640, 480),
 		Audio:           audioSender(t, 1000),
@@ -95,8 +95,8 @@ func TestChromiumViewerMDNS(t *testing.T) {
 	require.NoError(t, err)
 	defer robot.Close()
 
-	startChromium(t, base+"/viewer.html?room=realsense&frames=60&timeout=20000", false)
-	res := waitPage(t, results)
+	startChromium(t, p.base+"/viewer.html?room=realsense&frames=60&timeout=20000", false)
+	res := p.wait(t)
 	st := robot.Stats()
 	t.Logf("page: %s after %d pictures painted, %d decoded at %dx%d; ICE %v, pair %s; local candidates %q; errors %q",
 		res.Why, res.PaintedFrames, res.FramesDecoded, res.VideoWidth, res.VideoHeight, res.ICEStates, res.Pair, res.LocalCandidates, res.Errors)
