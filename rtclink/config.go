@@ -24,6 +24,7 @@ const (
 	Offerer
 )
 
+// String returns "offerer" or "answerer".
 func (r Role) String() string {
 	if r == Offerer {
 		return "offerer"

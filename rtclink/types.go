@@ -18,6 +18,7 @@ const (
 	Unreliable
 )
 
+// String returns "reliable" or "unreliable".
 func (c Channel) String() string {
 	if c == Unreliable {
 		return "unreliable"
