@@ -47,7 +47,7 @@ func main() {
 	pairs := flag.Int("pairs", 4, "sender and receiver pairs in the memory run")
 	reuse := flag.Bool("reuse-frames", true, "decode into a reused buffer (playback/vp8 ReuseFrames)")
 	only := flag.String("only", "video,samples,join,audio,psnr,memory", "comma-separated kinds of run to make")
-	profile := flag.String("profile", "", "directory for CPU profiles of the first video run's sender and receiver")
+	profile := flag.String("profile", "", "directory for CPU profiles of the measurement window of each kind's first run (KIND-sender.pprof, KIND-receiver.pprof)")
 	verbose := flag.Bool("v", false, "pass the peers' stderr through (set "+logEnv+"=1 for their debug logs)")
 	flag.Parse()
 
@@ -118,9 +118,9 @@ func run(ctx context.Context, base mediabench.PeerConfig, runs int, want map[str
 			s.ResendOnConnect = true
 			s.Window, r.Window = time.Second, time.Second
 		}
-		if profile != "" && kind == "video" && i == 0 {
-			s.CPUProfile = filepath.Join(profile, "sender.pprof")
-			r.CPUProfile = filepath.Join(profile, "receiver.pprof")
+		if profile != "" && i == 0 {
+			s.CPUProfile = filepath.Join(profile, kind+"-sender.pprof")
+			r.CPUProfile = filepath.Join(profile, kind+"-receiver.pprof")
 		}
 		fmt.Fprintf(os.Stderr, "mediabench: %s run %d of %d (%v)…\n", kind, i+1, runs, s.Warmup+s.Window)
 		p, err := mediabench.RunPair(exe, s, r, logTo)
