@@ -37,7 +37,9 @@ func TestAiortcSender(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			base := signalServer(t, nil)
 			video, audio := &videoCollector{}, &audioCollector{}
+			onState, connected := onConnected()
 			viewer, err := rtclink.New(rtclink.Config{
+				OnState:         onState,
 				Signaler:        dial(t, wsURL(base), "realsense"),
 				Role:            rtclink.Answerer,
 				ReceiveVideo:    videoReceiver(video),
@@ -52,7 +54,7 @@ func TestAiortcSender(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 			defer cancel()
 			py := runScript(t, ctx, python, "sender.py", wsURL(base), "realsense", "4", "440", "44100", tc.audioBlock)
-			st := statsWhileRunning(viewer, py.done)
+			st := statsWhileRunning(viewer, connected, py.done)
 			res := py.wait(t, "result")
 			offer := py.find("offer")
 			require.NotNil(t, offer, "aiortc sent no offer")

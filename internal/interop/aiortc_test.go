@@ -18,7 +18,9 @@ func TestAiortcReceiver(t *testing.T) {
 	python := aiortcPython(t)
 	base := signalServer(t, nil)
 
+	onState, connected := onConnected()
 	robot, err := rtclink.New(rtclink.Config{
+		OnState:         onState,
 		Signaler:        dial(t, wsURL(base), "realsense"),
 		Role:            rtclink.Offerer,
 		Video:           videoSender(t, 640, 480),
@@ -33,7 +35,7 @@ func TestAiortcReceiver(t *testing.T) {
 	defer cancel()
 	// Stop at 60 video and 100 audio frames (2 s), or after 25 s.
 	py := runScript(t, ctx, python, "receiver.py", wsURL(base), "realsense", "25", "60", "100")
-	st := statsWhileRunning(robot, py.done)
+	st := statsWhileRunning(robot, connected, py.done)
 	res := py.wait(t, "result")
 	t.Logf("aiortc decoded %v video frames at %vx%v and %v audio frames (%v Hz, %v ch, pitch %.1f Hz); first picture %.3fs after start; ICE %v",
 		res["video_frames"], res["width"], res["height"], res["audio_frames"], res["audio_rate"], res["audio_channels"], res.num("audio_pitch_hz"), res.num("first_video_s"), res["ice_states"])
@@ -47,4 +49,36 @@ func TestAiortcReceiver(t *testing.T) {
 	assert.Equal(t, 48000.0, res.num("audio_rate"))
 	assert.InDelta(t, 1000, res.num("audio_pitch_hz"), 15, "the robot's tone as aiortc heard it")
 	assert.Equal(t, "connected", st.State)
+}
+
+// Session.Stats may be called at any time (a metrics exporter polls it).
+// Called while the answer is being applied, it races with pion starting
+// the ICE transport.
+func TestStatsDuringNegotiation(t *testing.T) {
+	t.Skip("rtclink bug: Session.Stats calls ICETransport.GetSelectedCandidatePair(Stats), which read the transport's " +
+		"gatherer without its lock while SetRemoteDescription's ICETransport.StartContext writes it: a data race under -race; see the interop report")
+	python := aiortcPython(t)
+	base := signalServer(t, nil)
+	robot, err := rtclink.New(rtclink.Config{
+		Signaler:        dial(t, wsURL(base), "realsense"),
+		Role:            rtclink.Offerer,
+		Video:           videoSender(t, 640, 480),
+		IncludeLoopback: true,
+		Logger:          testLogger(),
+	})
+	require.NoError(t, err)
+	defer robot.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	py := runScript(t, ctx, python, "receiver.py", wsURL(base), "realsense", "25", "10", "0")
+	for {
+		select {
+		case <-py.done:
+			res := py.wait(t, "result")
+			assert.GreaterOrEqual(t, res.num("video_frames"), 10.0)
+			return
+		default:
+			_ = robot.Stats()
+		}
+	}
 }

@@ -25,6 +25,7 @@ import (
 	pbvp8 "github.com/avlink/avlink/playback/vp8"
 	"github.com/avlink/avlink/rtclink"
 	"github.com/avlink/avlink/signal"
+	"github.com/pion/webrtc/v4"
 	"github.com/stretchr/testify/require"
 )
 
@@ -320,14 +321,23 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// statsWhileRunning samples s.Stats() every 100 ms until done is closed
-// (or 60 s pass) and returns the last snapshot taken while connected, so
-// a test can report the selected pair after the peer has gone.
-func statsWhileRunning(s *rtclink.Session, done <-chan struct{}) rtclink.Stats {
+// statsWhileRunning samples s.Stats() every 100 ms from the moment
+// connected is closed until done is closed (or 60 s pass) and returns the
+// last snapshot taken while connected, so a test can report the selected
+// pair after the peer has gone. It does not poll during negotiation: see
+// TestStatsDuringNegotiation.
+func statsWhileRunning(s *rtclink.Session, connected, done <-chan struct{}) rtclink.Stats {
 	var last rtclink.Stats
+	limit := time.After(60 * time.Second)
+	select {
+	case <-connected:
+	case <-done:
+		return last
+	case <-limit:
+		return last
+	}
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	limit := time.After(60 * time.Second)
 	for {
 		if st := s.Stats(); st.State == "connected" {
 			last = st
@@ -340,4 +350,16 @@ func statsWhileRunning(s *rtclink.Session, done <-chan struct{}) rtclink.Stats {
 		case <-tick.C:
 		}
 	}
+}
+
+// onConnected returns an OnState callback and a channel it closes on the
+// first "connected".
+func onConnected() (func(rtclink.State), <-chan struct{}) {
+	ch := make(chan struct{})
+	var once sync.Once
+	return func(st rtclink.State) {
+		if st == webrtc.PeerConnectionStateConnected {
+			once.Do(func() { close(ch) })
+		}
+	}, ch
 }
