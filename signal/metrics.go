@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -36,7 +37,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "refusals_total", Help: "Refused upgrades and messages, by reason."}, []string{"reason"}),
 	}
 	if reg == nil {
+		// A registry of the server's own also carries the Go runtime's
+		// and the process's figures (heap, goroutines, RSS), as the
+		// default registry does.
 		r := prometheus.NewRegistry()
+		if err := r.Register(collectors.NewGoCollector()); err != nil {
+			return nil, err
+		}
+		if err := r.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+			return nil, err
+		}
 		reg = r
 		m.handler = promhttp.HandlerFor(r, promhttp.HandlerOpts{})
 	} else if g, ok := reg.(prometheus.Gatherer); ok {

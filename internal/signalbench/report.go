@@ -1,0 +1,202 @@
+package signalbench
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// median returns the median of the numbers that are not NaN, or NaN.
+func median(xs []float64) float64 {
+	var v []float64
+	for _, x := range xs {
+		if !math.IsNaN(x) {
+			v = append(v, x)
+		}
+	}
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+func medianDur(ds []time.Duration) time.Duration {
+	xs := make([]float64, len(ds))
+	for i, d := range ds {
+		xs[i] = float64(d)
+	}
+	return time.Duration(median(xs))
+}
+
+// Summary is the medians over the runs of one server at one count.
+// Held is the fewest held and Dropped the most dropped in any run.
+type Summary struct {
+	Result
+	Runs int
+}
+
+// Summaries returns one Summary per server and count, in the order the
+// configuration lists them.
+func (r *Report) Summaries() []Summary {
+	var out []Summary
+	for _, n := range r.Config.Counts {
+		for _, k := range r.Config.Servers {
+			var rs []Result
+			for _, x := range r.Results {
+				if x.Kind == k && x.N == n {
+					rs = append(rs, x)
+				}
+			}
+			if len(rs) == 0 {
+				continue
+			}
+			col := func(f func(Result) float64) float64 {
+				xs := make([]float64, len(rs))
+				for i, x := range rs {
+					xs[i] = f(x)
+				}
+				return median(xs)
+			}
+			s := Summary{Runs: len(rs), Result: Result{Kind: k, N: n, Rooms: rs[0].Rooms, Held: rs[0].Held}}
+			for _, x := range rs {
+				s.Held = min(s.Held, x.Held)
+				s.Dropped = max(s.Dropped, x.Dropped)
+			}
+			s.IdleRSS = col(func(x Result) float64 { return x.IdleRSS })
+			s.JoinedRSS = col(func(x Result) float64 { return x.JoinedRSS })
+			s.IdleHeap = col(func(x Result) float64 { return x.IdleHeap })
+			s.JoinedHeap = col(func(x Result) float64 { return x.JoinedHeap })
+			s.Goroutines = col(func(x Result) float64 { return x.Goroutines })
+			s.Delivered = col(func(x Result) float64 { return x.Delivered })
+			s.PerCPUSecond = col(func(x Result) float64 { return x.PerCPUSecond })
+			s.ServerCPU = col(func(x Result) float64 { return x.ServerCPU })
+			s.ClientCPU = col(func(x Result) float64 { return x.ClientCPU })
+			s.ServerDrops = col(func(x Result) float64 { return x.ServerDrops })
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// PacedSummaries returns the median paced figures per server.
+func (r *Report) PacedSummaries() []Paced {
+	var out []Paced
+	for _, k := range r.Config.Servers {
+		var p50, p99, mx []time.Duration
+		s := Paced{Kind: k}
+		for _, p := range r.Paced {
+			if p.Kind != k {
+				continue
+			}
+			s.Clients = p.Clients
+			s.Samples += p.Samples
+			s.Dropped = max(s.Dropped, p.Dropped)
+			p50, p99, mx = append(p50, p.P50), append(p99, p.P99), append(mx, p.Max)
+		}
+		if len(p50) == 0 {
+			continue
+		}
+		s.P50, s.P99, s.Max = medianDur(p50), medianDur(p99), medianDur(mx)
+		out = append(out, s)
+	}
+	return out
+}
+
+func kib(bytes float64) string {
+	if math.IsNaN(bytes) {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f", bytes/1024)
+}
+
+func num(x float64, format string) string {
+	if math.IsNaN(x) {
+		return "–"
+	}
+	return fmt.Sprintf(format, x)
+}
+
+// thousands writes x rounded, with thin groups of three digits.
+func thousands(x float64) string {
+	if math.IsNaN(x) {
+		return "–"
+	}
+	s := fmt.Sprintf("%.0f", x)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }
+
+// WriteMarkdown writes the medians as Markdown tables.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	c := r.Config
+	var b strings.Builder
+	sums := r.Summaries()
+	roomsText := "rooms of 10"
+	if c.Rooms > 0 {
+		roomsText = fmt.Sprintf("%d rooms", c.Rooms)
+	}
+	fmt.Fprintf(&b, "Medians of %d runs; held is the fewest and dropped the most of any run. "+
+		"Throughput: every client in one room, each sending %d-byte candidate messages as fast as a window allows (senders at most %d messages ahead of the slowest receiver), "+
+		"measured for %v after %v; N above %d is measured idle only. Joined: %s (the Node server keeps no rooms).\n\n",
+		c.Runs, c.MessageBytes, c.Window, c.Duration, c.Warmup, c.LoadMax, roomsText)
+	b.WriteString("| N | server | held | dropped | RSS KiB/conn idle | RSS KiB/conn joined | Go heap KiB/conn idle / joined | goroutines/conn | delivered msg/s | deliveries per server CPU-s | server CPU | load CPU |\n")
+	b.WriteString("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, s := range sums {
+		heap := "–"
+		if !math.IsNaN(s.IdleHeap) {
+			heap = kib(s.IdleHeap) + " / " + kib(s.JoinedHeap)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			thousands(float64(s.N)), s.Kind, s.Held, s.Dropped, kib(s.IdleRSS), kib(s.JoinedRSS), heap,
+			num(s.Goroutines, "%.2f"), thousands(s.Delivered), thousands(s.PerCPUSecond),
+			num(s.ServerCPU*100, "%.0f%%"), num(s.ClientCPU*100, "%.0f%%"))
+	}
+	if ratios := r.ratios(sums); ratios != "" {
+		b.WriteString("\n" + ratios)
+	}
+	if ps := r.PacedSummaries(); len(ps) > 0 {
+		fmt.Fprintf(&b, "\nPaced: %d clients in one room, %.0f messages a second each, for %v after %v; latency from send to receipt (medians of the runs' percentiles).\n\n",
+			ps[0].Clients, c.PacedRate, c.PacedDuration, c.Warmup)
+		b.WriteString("| server | deliveries measured | p50 ms | p99 ms | max ms | dropped |\n|---|---:|---:|---:|---:|---:|\n")
+		for _, p := range ps {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d |\n", p.Kind, thousands(float64(p.Samples)), ms(p.P50), ms(p.P99), ms(p.Max), p.Dropped)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// ratios compares the Go server with the Node server per count.
+func (r *Report) ratios(sums []Summary) string {
+	var lines []string
+	for _, g := range sums {
+		if g.Kind != KindGo || math.IsNaN(g.PerCPUSecond) {
+			continue
+		}
+		for _, n := range sums {
+			if n.Kind == KindNode && n.N == g.N && !math.IsNaN(n.PerCPUSecond) && n.PerCPUSecond > 0 {
+				lines = append(lines, fmt.Sprintf("N=%s: Go/Node deliveries per server CPU-s %.1f×, delivered msg/s %.1f×",
+					thousands(float64(g.N)), g.PerCPUSecond/n.PerCPUSecond, g.Delivered/n.Delivered))
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return strings.Join(lines, "  \n") + "\n"
+}
