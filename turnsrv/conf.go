@@ -29,6 +29,7 @@ type ConfWarning struct {
 	Msg  string
 }
 
+// String formats the warning with its line, as the log shows it.
 func (w ConfWarning) String() string {
 	if w.Line == 0 {
 		return fmt.Sprintf("%s: %s", w.Key, w.Msg)

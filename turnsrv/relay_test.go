@@ -44,6 +44,11 @@ func TestRelayRoundTripUDP(t *testing.T) {
 	roundTrip(t, relay, udpPeer(t), 20)
 
 	m := s.metrics
+	// The server counts a packet after its send returns, which may be just
+	// after the receiver has it: give the counters a moment.
+	for i := 0; i < 100 && (m.packetsToPeer.Load() < 20 || m.packetsToClient.Load() < 20); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if m.packetsToPeer.Load() < 20 || m.packetsToClient.Load() < 20 {
 		t.Fatalf("relayed packets to peer %d, to client %d", m.packetsToPeer.Load(), m.packetsToClient.Load())
 	}
