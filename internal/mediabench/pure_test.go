@@ -166,7 +166,9 @@ func TestReportMarkdown(t *testing.T) {
 				LatencyMs: []float64{p50 - 1, p50, p50 + 1}, Clicks: []time.Time{ms(27), ms(528)}},
 		}
 	}
-	r := &Report{Machine: "Machine: test", Video: []Pair{mk(4), mk(5), mk(3)}, Audio: []Pair{mk(0)},
+	q := mk(3)
+	q.Receiver.PSNR = []PSNR{{Y: 40, All: 41}, {Y: 42, All: 43}}
+	r := &Report{Machine: "Machine: test", Video: []Pair{mk(4), mk(5), mk(3)}, Audio: []Pair{mk(0)}, Quality: []Pair{q},
 		Memory: &MemoryResult{Pairs: 3, RSSOne: 10 << 20, RSSAll: 30 << 20, HeapOne: 1 << 20, HeapAll: 3 << 20}}
 	var b strings.Builder
 	require.NoError(t, r.Markdown(&b))
@@ -176,6 +178,7 @@ func TestReportMarkdown(t *testing.T) {
 	assert.Contains(t, out, "| Sender joins (signal.Dial) → first decoded frame at the receiver | 25.00 |")
 	assert.Contains(t, out, "| Audio latency p50 (click at 48 kHz source → click in decoded Opus at the sink) | 27.50 |")
 	assert.Contains(t, out, "RSS growth from 1 to 3 pairs ÷ 2 | 10.00 |")
+	assert.Contains(t, out, "| PSNR of decoded against sent frames, luma, mean per run (2 frames in all; in-process runs) | 41.00 |")
 	assert.NotContains(t, out, "Stamp → last packet", "no samples runs, no rows")
 }
 

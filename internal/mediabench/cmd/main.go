@@ -165,17 +165,21 @@ func run(ctx context.Context, base mediabench.PeerConfig, runs int, want map[str
 		}
 	}
 	if want["psnr"] {
-		fmt.Fprintln(os.Stderr, "mediabench: PSNR run, in one process…")
-		s, r := base, base
-		s.Mode, r.Mode, s.Room, r.Room = mediabench.SendVideo, mediabench.ReceiveDecode, "psnr", "psnr"
-		ring := mediabench.NewFrameRing(64)
-		s.Ring, r.Ring = ring, ring
-		r.ReuseFrames = false
-		p, err := mediabench.RunInProcess(ctx, s, r)
-		if err != nil {
-			return fmt.Errorf("PSNR run: %w", err)
+		for i := range runs {
+			fmt.Fprintf(os.Stderr, "mediabench: PSNR run %d of %d, in one process (%v)…\n", i+1, runs, base.Warmup+base.Window)
+			s, r := base, base
+			s.Mode, r.Mode = mediabench.SendVideo, mediabench.ReceiveDecode
+			s.Room = fmt.Sprintf("psnr-%d", i)
+			r.Room = s.Room
+			ring := mediabench.NewFrameRing(64)
+			s.Ring, r.Ring = ring, ring
+			r.ReuseFrames = false
+			p, err := mediabench.RunInProcess(ctx, s, r)
+			if err != nil {
+				return fmt.Errorf("PSNR run %d: %w", i+1, err)
+			}
+			rep.Quality = append(rep.Quality, p)
 		}
-		rep.Quality = &p
 	}
 	if want["memory"] {
 		fmt.Fprintf(os.Stderr, "mediabench: memory run, %d pairs in one process…\n", base.Pairs)
