@@ -10,5 +10,10 @@
 // original viewer page. wsclient.py is a small WebSocket client for those
 // scripts, used when the websockets package is not installed.
 //
-// Set AVLINK_TEST_LOG=1 to see the sessions' logs and the peers' output.
+// The mDNS test runs Chromium and the Session in a private user and network
+// namespace (unshare -rn, with a veth pair), so the page's multicast stays
+// off the host's networks; it skips where namespaces cannot be made.
+//
+// Set AVLINK_TEST_LOG=1 to see the sessions' logs and the peers' output,
+// AVLINK_PYTHON and AVLINK_CHROMIUM to use other binaries.
 package interop
