@@ -166,4 +166,9 @@ func (s *Session) closeLink(l *link, why string) {
 		s.log.Debug("rtclink: close peer connection", "err", err)
 	}
 	s.log.Info("rtclink: peer connection closed", "peer", l.peer, "why", why)
+	if s.cfg.Role == Offerer && s.link == nil && len(s.waiting) > 0 && s.ctx.Err() == nil {
+		next := s.waiting[len(s.waiting)-1] // the newest is the likeliest to be alive
+		s.log.Info("rtclink: serving a waiting peer", "peer", next)
+		s.connect(next)
+	}
 }

@@ -31,6 +31,7 @@ func (s *Session) handle(m signal.Message) {
 		}
 	case signal.TypePeerLeft:
 		delete(s.early, m.Peer)
+		s.waiting = slices.DeleteFunc(s.waiting, func(p string) bool { return p == m.Peer })
 		if l := s.link; l != nil && l.peer == m.Peer {
 			if l.state == webrtc.PeerConnectionStateConnected {
 				// Its signaling dropped, not necessarily its media: keep
@@ -86,8 +87,13 @@ func (s *Session) peerArrived(peer string) {
 		return
 	}
 	s.lastJoin[peer] = time.Now()
-	if l := s.link; l != nil && l.peer != peer && l.peer != "" && l.state == webrtc.PeerConnectionStateConnected {
-		s.log.Info("rtclink: already connected, ignoring new peer", "peer", peer, "connected_to", l.peer)
+	if l := s.link; l != nil && !l.peerGone && l.peer != peer && l.peer != "" && l.state == webrtc.PeerConnectionStateConnected {
+		// Busy with a peer that is still here: serve this one when the
+		// current call ends.
+		s.log.Info("rtclink: already connected, new peer waits", "peer", peer, "connected_to", l.peer)
+		if !slices.Contains(s.waiting, peer) {
+			s.waiting = append(s.waiting, peer)
+		}
 		return
 	}
 	s.connect(peer)
@@ -96,8 +102,13 @@ func (s *Session) peerArrived(peer string) {
 // connect replaces any current peer connection with a new one to peer and
 // offers ("" offers to the whole room, for servers without peer ids).
 func (s *Session) connect(peer string) {
+	s.waiting = slices.DeleteFunc(s.waiting, func(p string) bool { return p == peer })
 	if s.link != nil {
+		// Not a call that ended: keep closeLink from serving the waiting.
+		w := s.waiting
+		s.waiting = nil
 		s.closeLink(s.link, "new peer")
+		s.waiting = w
 	}
 	l, err := s.newLink(peer)
 	if err != nil {

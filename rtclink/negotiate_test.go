@@ -170,3 +170,33 @@ func TestCloseIsIdempotentAndStopsEverything(t *testing.T) {
 	}
 	// goleak in TestMain checks that nothing is left running.
 }
+
+// A second viewer that joins while the robot is busy is served when the
+// first call ends.
+func TestWaitingPeerServedWhenCallEnds(t *testing.T) {
+	url := signalServer(t)
+	robot, err := rtclink.New(rtclink.Config{
+		Signaler: dial(t, url, "r"), Role: rtclink.Offerer, Video: videoSender(t, 160, 120),
+		IncludeLoopback: true, Logger: testLogger(),
+	})
+	require.NoError(t, err)
+	defer robot.Close()
+
+	first := newVideoCollector()
+	sig1 := dial(t, url, "r")
+	v1, err := rtclink.New(rtclink.Config{Signaler: sig1, ReceiveVideo: videoReceiver(first), IncludeLoopback: true, Logger: testLogger()})
+	require.NoError(t, err)
+	<-videoFirst(t, first)
+
+	second := newVideoCollector()
+	v2, err := rtclink.New(rtclink.Config{Signaler: dial(t, url, "r"), ReceiveVideo: videoReceiver(second), IncludeLoopback: true, Logger: testLogger()})
+	require.NoError(t, err)
+	defer v2.Close()
+	time.Sleep(500 * time.Millisecond)
+	n, _, _ := second.count()
+	assert.Zero(t, n, "the robot serves one viewer at a time")
+
+	require.NoError(t, v1.Close())
+	require.NoError(t, sig1.Close())
+	<-videoFirst(t, second)
+}

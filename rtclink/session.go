@@ -34,7 +34,8 @@ type Session struct {
 	link          *link
 	selfID        string
 	sawJoined     bool
-	restartWanted bool // an ICE restart waits for the peer to rejoin
+	restartWanted bool     // an ICE restart waits for the peer to rejoin
+	waiting       []string // peers that joined while a call was up, oldest first
 	lastJoin      map[string]time.Time
 	early         map[string][]webrtc.ICECandidateInit
 	newEstimator  cc.BandwidthEstimator

@@ -150,6 +150,11 @@ func fillFromTransport(st *Stats, pc *webrtc.PeerConnection) {
 	}
 	ts := ice.Stats()
 	st.BytesSent, st.BytesReceived = ts.BytesSent, ts.BytesReceived
+	// Until ICE starts, pion writes the transport's gatherer without a
+	// lock that the selected-pair getters take: ask only once started.
+	if ice.State() == webrtc.ICETransportStateNew {
+		return
+	}
 	if pair, err := ice.GetSelectedCandidatePair(); err == nil && pair != nil {
 		st.LocalCandidate = pair.Local.Typ.String()
 		st.RemoteCandidate = pair.Remote.Typ.String()

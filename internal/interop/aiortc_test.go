@@ -55,8 +55,6 @@ func TestAiortcReceiver(t *testing.T) {
 // Called while the answer is being applied, it races with pion starting
 // the ICE transport.
 func TestStatsDuringNegotiation(t *testing.T) {
-	t.Skip("rtclink bug: Session.Stats calls ICETransport.GetSelectedCandidatePair(Stats), which read the transport's " +
-		"gatherer without its lock while SetRemoteDescription's ICETransport.StartContext writes it: a data race under -race; see the interop report")
 	python := aiortcPython(t)
 	base := signalServer(t, nil)
 	robot, err := rtclink.New(rtclink.Config{

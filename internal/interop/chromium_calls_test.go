@@ -65,8 +65,6 @@ func TestChromiumViewerReload(t *testing.T) {
 // connected until ICE consent runs out, and the new viewer must get an
 // offer anyway.
 func TestChromiumViewerCrashAndReopen(t *testing.T) {
-	t.Skip("rtclink bug: a peer that joins while the old call still looks connected is ignored (\"already connected, ignoring new peer\") " +
-		"and never offered to, even after the old call is closed as \"peer gone and connection lost\"; see the interop report")
 	chromiumPath(t)
 	p := viewerPage(t)
 	robot := robotFor(t, p, rtclink.Config{Video: videoSender(t, 640, 480), Audio: audioSender(t, 1000)})
