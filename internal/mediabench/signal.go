@@ -14,6 +14,7 @@ import (
 // Signaling is the real signaling server on 127.0.0.1, for the peers of
 // a benchmark.
 type Signaling struct {
+	// URL is the ws:// address peers dial.
 	URL string
 	srv *signal.Server
 	hs  *http.Server
