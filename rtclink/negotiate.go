@@ -286,12 +286,11 @@ func (s *Session) onState(l *link, st webrtc.PeerConnectionState) {
 	switch st {
 	case webrtc.PeerConnectionStateConnected:
 		s.stats.connects.Add(1)
-		if s.video != nil {
-			// Whatever was written before DTLS came up is gone: start
-			// the picture afresh.
-			s.video.requestKeyframe()
-		}
 		s.setSending(true)
+		if s.video != nil {
+			// Whatever was written before DTLS came up is gone.
+			s.video.connected()
+		}
 	case webrtc.PeerConnectionStateDisconnected:
 		l.graceTimer = s.afterFunc(s.cfg.grace(), func() {
 			if s.link != l || l.state != webrtc.PeerConnectionStateDisconnected {

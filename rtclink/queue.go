@@ -56,6 +56,21 @@ func (m *mailbox[T]) put(v T) (replaced bool) {
 	return replaced
 }
 
+// putIfEmpty stores v unless a value is already waiting (a newer one).
+func (m *mailbox[T]) putIfEmpty(v T) {
+	m.mu.Lock()
+	if m.full {
+		m.mu.Unlock()
+		return
+	}
+	m.v, m.full = v, true
+	m.mu.Unlock()
+	select {
+	case m.notify <- struct{}{}:
+	default:
+	}
+}
+
 func (m *mailbox[T]) take() (v T, ok bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -232,6 +232,7 @@ type videoSend struct {
 	box     *mailbox[*capture.VideoFrame]
 	sending atomic.Bool
 	kf      atomic.Bool
+	held    atomic.Pointer[capture.VideoFrame]
 	lastPLI atomic.Int64 // unix nanos of the last keyframe granted to a PLI
 	target  atomic.Int64
 	applied int
@@ -239,6 +240,20 @@ type videoSend struct {
 }
 
 func (v *videoSend) requestKeyframe() { v.kf.Store(true) }
+
+// maxHeldAge bounds how old a frame held from before the connection may
+// be and still be sent as its first picture.
+const maxHeldAge = 200 * time.Millisecond
+
+// connected starts the picture afresh: a keyframe, from the frame held
+// back while connecting when it is recent, so the peer need not wait for
+// the next capture.
+func (v *videoSend) connected() {
+	v.requestKeyframe()
+	if f := v.held.Swap(nil); f != nil && time.Since(f.Time) < maxHeldAge {
+		v.box.putIfEmpty(f)
+	}
+}
 
 // onPLI grants at most one keyframe per 250 ms: a peer that keeps
 // asking during loss must not turn the stream into keyframes only.
@@ -279,7 +294,13 @@ func (v *videoSend) encodeLoop() {
 			return
 		}
 		f, ok := v.box.take()
-		if !ok || !v.sending.Load() {
+		if !ok {
+			continue
+		}
+		if !v.sending.Load() {
+			// Keep the newest: it becomes the first keyframe the moment
+			// the connection is up, instead of waiting a frame interval.
+			v.held.Store(f)
 			continue
 		}
 		if f.Format != capture.FormatI420 {
