@@ -55,12 +55,6 @@ type PeerConfig struct {
 
 	// ReuseFrames is passed to the VP8 decoder (playback/vp8).
 	ReuseFrames bool `json:"reuseFrames,omitempty"`
-	// ResendOnConnect makes a video sender hand the session its last
-	// captured frame again the moment the connection is up, instead of
-	// leaving the session to wait for the next capture: it shows what
-	// encoding the frame held at connect time would save on the time to
-	// the first frame.
-	ResendOnConnect bool `json:"resendOnConnect,omitempty"`
 	// CPUProfile, when set, is a file the peer writes a CPU profile of
 	// its measurement window to.
 	CPUProfile string `json:"cpuProfile,omitempty"`

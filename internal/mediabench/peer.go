@@ -136,11 +136,6 @@ func StartPeer(ctx context.Context, cfg PeerConfig) (*Peer, error) {
 		}
 		cleanup = append(cleanup, enc.Close)
 		var vs capture.VideoSource = src
-		if cfg.ResendOnConnect {
-			h := newHeldSource(src, p.connected)
-			cleanup = append(cleanup, h.Close)
-			vs = h
-		}
 		if cfg.Ring != nil {
 			vs = ringSource{VideoSource: src, ring: cfg.Ring}
 		}

@@ -15,10 +15,6 @@ type Report struct {
 	// Video are the decode runs (two processes), Samples the runs with
 	// an undecoding receiver, Audio the click runs.
 	Video, Samples, Audio []Pair
-	// Held are runs whose sender re-delivers its last captured frame at
-	// connect time (PeerConfig.ResendOnConnect); only their join figures
-	// are used.
-	Held []Pair
 	// Quality are the in-process runs that compare decoded frames with
 	// the sent ones.
 	Quality []Pair
@@ -113,13 +109,6 @@ func (r *Report) Rows() []Row {
 			newRow("…… sender connected → receiver connected", "ms", "", per(v, func(p Pair) float64 { return sinceMs(p.Sender.Connected, p.Receiver.Connected) })),
 			newRow("…… sender connected → capture of the first decoded frame (stamp, ms-truncated)", "ms", "", per(v, func(p Pair) float64 { return sinceMs(p.Sender.Connected, p.Receiver.FirstStamp) })),
 			newRow("…… capture → decode of the first decoded frame (a keyframe)", "ms", "", per(v, func(p Pair) float64 { return sinceMs(p.Receiver.FirstStamp, p.Receiver.First) })),
-		)
-	}
-	if len(r.Held) > 0 {
-		h := r.Held
-		rows = append(rows,
-			newRow("Join → first decoded frame if the frame held at connect were encoded at once (emulated by re-delivering it)", "ms", "≤ 30", per(h, func(p Pair) float64 { return sinceMs(p.Sender.JoinStart, p.Receiver.First) })),
-			newRow("…… sender connected → first decoded frame, same", "ms", "", per(h, func(p Pair) float64 { return sinceMs(p.Sender.Connected, p.Receiver.First) })),
 		)
 	}
 	if len(r.Video) > 0 {

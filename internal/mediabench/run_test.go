@@ -113,14 +113,6 @@ func TestInProcessRuns(t *testing.T) {
 			assert.Greater(t, x, 20.0, "a click leaves only when its 20 ms frame is full")
 		}
 	})
-	t.Run("resend on connect", func(t *testing.T) {
-		send := short(url, "h", SendVideo)
-		send.ResendOnConnect = true
-		p, err := RunInProcess(ctx, send, short(url, "h", ReceiveDecode))
-		require.NoError(t, err)
-		assert.NotEmpty(t, p.Receiver.LatencyMs)
-		assert.True(t, p.Sender.Connected.Before(p.Receiver.First))
-	})
 	t.Run("memory", func(t *testing.T) {
 		cfg := short(url, "m", MemoryPairs)
 		cfg.Pairs = 2

@@ -46,7 +46,7 @@ func main() {
 	runs := flag.Int("runs", 3, "runs of each kind; the table gives medians")
 	pairs := flag.Int("pairs", 4, "sender and receiver pairs in the memory run")
 	reuse := flag.Bool("reuse-frames", true, "decode into a reused buffer (playback/vp8 ReuseFrames)")
-	only := flag.String("only", "video,samples,join,audio,psnr,memory", "comma-separated kinds of run to make")
+	only := flag.String("only", "video,samples,audio,psnr,memory", "comma-separated kinds of run to make")
 	profile := flag.String("profile", "", "directory for CPU profiles of the measurement window of each kind's first run (KIND-sender.pprof, KIND-receiver.pprof)")
 	verbose := flag.Bool("v", false, "pass the peers' stderr through (set "+logEnv+"=1 for their debug logs)")
 	flag.Parse()
@@ -113,11 +113,6 @@ func run(ctx context.Context, base mediabench.PeerConfig, runs int, want map[str
 		s.Mode, r.Mode = send, recv
 		s.Room = fmt.Sprintf("%s-%d", kind, i)
 		r.Room = s.Room
-		if kind == "join" {
-			// Only the time to the first frame matters here.
-			s.ResendOnConnect = true
-			s.Window, r.Window = time.Second, time.Second
-		}
 		if profile != "" && i == 0 {
 			s.CPUProfile = filepath.Join(profile, kind+"-sender.pprof")
 			r.CPUProfile = filepath.Join(profile, kind+"-receiver.pprof")
@@ -148,13 +143,6 @@ func run(ctx context.Context, base mediabench.PeerConfig, runs int, want map[str
 				return err
 			}
 			rep.Samples = append(rep.Samples, p)
-		}
-		if want["join"] {
-			p, err := pair("join", i, mediabench.SendVideo, mediabench.ReceiveDecode)
-			if err != nil {
-				return err
-			}
-			rep.Held = append(rep.Held, p)
 		}
 		if want["audio"] {
 			p, err := pair("audio", i, mediabench.SendAudio, mediabench.ReceiveAudio)
