@@ -64,7 +64,10 @@ type AudioSender struct {
 	Samples capture.SampleSource
 }
 
-// VideoReceiver takes the remote video track.
+// VideoReceiver takes the remote video track. Each frame goes to the
+// decoder the moment its last packet completes it. A SampleSink's samples
+// carry, as Time, the arrival of that last packet; decoded frames whose
+// decoder leaves Time zero carry the time they were decoded.
 type VideoReceiver struct {
 	// NewDecoder makes a decoder for the codec the peer sends. Nil means
 	// no decoding: Sink must then be a playback.SampleSink.
@@ -74,7 +77,9 @@ type VideoReceiver struct {
 	Sink playback.Sink
 }
 
-// AudioReceiver takes the remote audio track.
+// AudioReceiver takes the remote audio track. Lost packets (up to five in
+// a row) are concealed by the decoder. Samples and decoded blocks carry
+// their arrival time as Time.
 type AudioReceiver struct {
 	NewDecoder func(capture.Codec) (playback.AudioDecoder, error)
 	// Sink is a playback.AudioSink, or a playback.SampleSink for
