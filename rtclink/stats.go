@@ -2,6 +2,7 @@ package rtclink
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -162,4 +163,25 @@ func fillFromTransport(st *Stats, pc *webrtc.PeerConnection) {
 	if ps, ok := ice.GetSelectedCandidatePairStats(); ok {
 		st.RTT = time.Duration(ps.CurrentRoundTripTime * float64(time.Second))
 	}
+}
+
+// LogValue makes a Stats print as a compact group of its main figures in
+// a slog line.
+func (st Stats) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("state", st.State),
+		slog.String("pair", st.LocalCandidate+"/"+st.RemoteCandidate),
+		slog.Duration("rtt", st.RTT),
+		slog.Int("kbps_out", int(st.BitrateOut/1000)),
+		slog.Int("kbps_in", int(st.BitrateIn/1000)),
+		slog.Int("target_kbps", st.TargetBitrate/1000),
+		slog.Float64("fps_sent", float64(int(st.FPSSent*10))/10),
+		slog.Float64("fps_decoded", float64(int(st.FPSDecoded*10))/10),
+		slog.Int64("lost", st.PacketsLost),
+		slog.Int64("given_up", st.FramesGivenUp),
+		slog.Int64("plis_in", st.PLIsReceived),
+		slog.Int64("plis_out", st.PLIsSent),
+		slog.Duration("encode", st.EncodeTime),
+		slog.Duration("decode", st.DecodeTime),
+	)
 }

@@ -1,0 +1,112 @@
+// Command receiver is the viewer's (or the speaker's) side without a
+// screen: it answers offers in its room and records what arrives, or only
+// reports it.
+//
+//	go run ./examples/receiver -room realsense -video-out robot.ivf -audio-out robot.wav
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/avlink/avlink/capture"
+	"github.com/avlink/avlink/examples/internal/cli"
+	"github.com/avlink/avlink/playback"
+	"github.com/avlink/avlink/playback/filesink"
+	pbopus "github.com/avlink/avlink/playback/opus"
+	pbvp8 "github.com/avlink/avlink/playback/vp8"
+	"github.com/avlink/avlink/rtclink"
+	avsignal "github.com/avlink/avlink/signal"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "receiver:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	iceServers := cli.ICE()
+	var (
+		sigURL    = flag.String("signal", "ws://localhost:3000", "signaling server")
+		room      = flag.String("room", "realsense", "room to join")
+		token     = flag.String("token", os.Getenv("AVLINK_SIGNAL_TOKEN"), "signaling token")
+		videoOut  = flag.String("video-out", "", "write video to a .ivf (as received) or .y4m (decoded) file")
+		audioOut  = flag.String("audio-out", "", "write audio to a .wav (decoded) or .ogg (as received) file")
+		relayOnly = flag.Bool("relay-only", false, "use TURN relay candidates only")
+		verbose   = flag.Bool("v", false, "debug logs")
+	)
+	flag.Parse()
+	log := cli.Logger(*verbose)
+
+	cfg := rtclink.Config{ICEServers: iceServers(), RelayOnly: *relayOnly, DataChannels: true, Logger: log}
+	vdec := func(capture.Codec) (playback.VideoDecoder, error) {
+		return pbvp8.NewDecoder(pbvp8.DecoderConfig{Logger: log})
+	}
+	adec := func(capture.Codec) (playback.AudioDecoder, error) { return pbopus.NewDecoder(pbopus.DecoderConfig{}) }
+
+	switch ext := strings.ToLower(filepath.Ext(*videoOut)); {
+	case *videoOut == "":
+		cfg.ReceiveVideo = &rtclink.VideoReceiver{NewDecoder: vdec, Sink: playback.Discard{}}
+	case ext == ".ivf":
+		sink, err := filesink.CreateIVF(*videoOut, filesink.IVFConfig{})
+		if err != nil {
+			return err
+		}
+		cfg.ReceiveVideo = &rtclink.VideoReceiver{Sink: sink}
+	case ext == ".y4m":
+		sink, err := filesink.CreateY4M(*videoOut, filesink.Y4MConfig{})
+		if err != nil {
+			return err
+		}
+		cfg.ReceiveVideo = &rtclink.VideoReceiver{NewDecoder: vdec, Sink: sink}
+	default:
+		return fmt.Errorf("-video-out %q: want a .ivf or .y4m file", *videoOut)
+	}
+	switch ext := strings.ToLower(filepath.Ext(*audioOut)); {
+	case *audioOut == "":
+		cfg.ReceiveAudio = &rtclink.AudioReceiver{NewDecoder: adec, Sink: playback.Discard{}}
+	case ext == ".wav":
+		sink, err := filesink.CreateWAV(*audioOut)
+		if err != nil {
+			return err
+		}
+		cfg.ReceiveAudio = &rtclink.AudioReceiver{NewDecoder: adec, Sink: sink}
+	case ext == ".ogg" || ext == ".opus":
+		sink, err := filesink.CreateOgg(*audioOut, filesink.OggConfig{})
+		if err != nil {
+			return err
+		}
+		cfg.ReceiveAudio = &rtclink.AudioReceiver{Sink: sink}
+	default:
+		return fmt.Errorf("-audio-out %q: want a .wav or .ogg file", *audioOut)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	sig, err := avsignal.Dial(dctx, *sigURL, *room, &avsignal.DialOptions{Token: *token, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer sig.Close()
+	cfg.Signaler = sig
+	s, err := rtclink.New(cfg)
+	if err != nil {
+		return err
+	}
+	// Close finishes the files' headers.
+	defer s.Close()
+	log.Info("receiver: waiting for an offer", "room", *room)
+	cli.Report(ctx, s, log)
+	return nil
+}

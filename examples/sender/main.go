@@ -1,0 +1,148 @@
+// Command sender is the robot's side of the original system without its
+// hardware: it offers video and audio to whoever joins its room, from a
+// test pattern and a tone or from files.
+//
+//	go run ./examples/sender -signal ws://localhost:3000 -room realsense
+//	go run ./examples/sender -video clip.y4m -audio speech.wav
+//	go run ./examples/sender -video camera.h264        # pre-encoded, passed through
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/avlink/avlink/capture"
+	"github.com/avlink/avlink/capture/filesrc"
+	"github.com/avlink/avlink/capture/h264"
+	capopus "github.com/avlink/avlink/capture/opus"
+	"github.com/avlink/avlink/capture/synth"
+	"github.com/avlink/avlink/capture/vp8"
+	"github.com/avlink/avlink/examples/internal/cli"
+	"github.com/avlink/avlink/rtclink"
+	avsignal "github.com/avlink/avlink/signal"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "sender:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	iceServers := cli.ICE()
+	var (
+		sigURL    = flag.String("signal", "ws://localhost:3000", "signaling server")
+		room      = flag.String("room", "realsense", "room to join")
+		token     = flag.String("token", os.Getenv("AVLINK_SIGNAL_TOKEN"), "signaling token")
+		video     = flag.String("video", "pattern", `"pattern", "none", or a .y4m, .ivf or .h264 file`)
+		audio     = flag.String("audio", "tone", `"tone", "none", or a .wav or .ogg file`)
+		size      = flag.String("size", "640x480", "test pattern size")
+		bitrate   = flag.Int("bitrate", 500_000, "start video bitrate (bit/s)")
+		loop      = flag.Bool("loop", true, "repeat .h264 files")
+		relayOnly = flag.Bool("relay-only", false, "use TURN relay candidates only")
+		verbose   = flag.Bool("v", false, "debug logs")
+	)
+	flag.Parse()
+	log := cli.Logger(*verbose)
+
+	cfg := rtclink.Config{Role: rtclink.Offerer, ICEServers: iceServers(), RelayOnly: *relayOnly, DataChannels: true, Logger: log,
+		OnData: func(ch rtclink.Channel, data []byte) { log.Info("sender: data", "channel", ch, "text", string(data)) }}
+	var err error
+	if cfg.Video, err = videoSender(*video, *size, *bitrate, *loop, log); err != nil {
+		return err
+	}
+	if cfg.Audio, err = audioSender(*audio); err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	sig, err := avsignal.Dial(dctx, *sigURL, *room, &avsignal.DialOptions{Token: *token, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer sig.Close()
+	cfg.Signaler = sig
+	s, err := rtclink.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	log.Info("sender: waiting for a peer", "room", *room)
+	cli.Report(ctx, s, log)
+	return nil
+}
+
+func videoSender(spec, size string, bitrate int, loop bool, log *slog.Logger) (*rtclink.VideoSender, error) {
+	switch ext := strings.ToLower(filepath.Ext(spec)); {
+	case spec == "none":
+		return nil, nil
+	case ext == ".ivf":
+		src, err := filesrc.OpenIVF(spec, filesrc.Options{})
+		return &rtclink.VideoSender{Samples: src}, err
+	case ext == ".h264" || ext == ".264":
+		src, err := h264.OpenFile(spec, h264.FileSourceConfig{Loop: loop, Logger: log})
+		return &rtclink.VideoSender{Samples: src}, err
+	}
+	var src capture.VideoSource
+	var err error
+	if spec == "pattern" {
+		var w, h int
+		if _, err := fmt.Sscanf(size, "%dx%d", &w, &h); err != nil {
+			return nil, fmt.Errorf("-size %q: want WIDTHxHEIGHT", size)
+		}
+		src, err = synth.NewPattern(synth.PatternConfig{Width: w, Height: h})
+	} else if strings.EqualFold(filepath.Ext(spec), ".y4m") {
+		src, err = filesrc.OpenY4M(spec, filesrc.Options{})
+	} else {
+		return nil, fmt.Errorf("-video %q: not pattern, none, .y4m, .ivf or .h264", spec)
+	}
+	if err != nil {
+		return nil, err
+	}
+	enc, err := vp8.NewEncoder(vp8.EncoderConfig{Bitrate: bitrate, Logger: log})
+	if err != nil {
+		return nil, errors.Join(err, src.Close())
+	}
+	return &rtclink.VideoSender{Source: src, Encoder: enc, StartBitrate: bitrate}, nil
+}
+
+func audioSender(spec string) (*rtclink.AudioSender, error) {
+	switch strings.ToLower(filepath.Ext(spec)) {
+	case ".ogg", ".opus":
+		src, err := filesrc.OpenOgg(spec, filesrc.Options{})
+		return &rtclink.AudioSender{Samples: src}, err
+	}
+	var src capture.AudioSource
+	var err error
+	switch {
+	case spec == "none":
+		return nil, nil
+	case spec == "tone":
+		src, err = synth.NewTone(synth.ToneConfig{Frequency: 440})
+	case strings.EqualFold(filepath.Ext(spec), ".wav"):
+		src, err = filesrc.OpenWAV(spec, filesrc.Options{})
+	default:
+		return nil, fmt.Errorf("-audio %q: not tone, none, .wav or .ogg", spec)
+	}
+	if err != nil {
+		return nil, err
+	}
+	enc, err := capopus.NewEncoder(capopus.EncoderConfig{FEC: true})
+	if err != nil {
+		return nil, errors.Join(err, src.Close())
+	}
+	return &rtclink.AudioSender{Source: src, Encoder: enc}, nil
+}
