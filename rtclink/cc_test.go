@@ -33,7 +33,7 @@ func TestCongestionControlDrivesEncoder(t *testing.T) {
 			})
 			require.NoError(t, err)
 			defer robot.Close()
-			<-videoFirst(t, video)
+			video.waitFirst(t)
 			if off {
 				frames, _, _ := video.count()
 				eventually(t, 10*time.Second, func() bool { f, _, _ := video.count(); return f > frames+30 }, "video stalled")

@@ -71,7 +71,7 @@ func TestCandidatesBeforeOfferAreKept(t *testing.T) {
 	require.NoError(t, err)
 	defer robot.Close()
 
-	<-videoFirst(t, video)
+	video.waitFirst(t)
 	assert.Positive(t, hold.overtakers.Load(), "candidates really arrived before the offer")
 	// Had the early candidates been lost, the viewer would know the robot
 	// only as a peer-reflexive address learnt from its checks.
@@ -98,7 +98,7 @@ func TestLateJoinerGetsPicture(t *testing.T) {
 			Signaler: sig, ReceiveVideo: videoReceiver(video), IncludeLoopback: true, Logger: testLogger(),
 		})
 		require.NoError(t, err)
-		<-videoFirst(t, video)
+		video.waitFirst(t)
 		require.NoError(t, viewer.Close())
 		require.NoError(t, sig.Close()) // the page closes: the server announces peer-left
 		// The robot notices the viewer left and serves the next one.
@@ -123,7 +123,7 @@ func TestTrackAddedMidCallRenegotiates(t *testing.T) {
 	})
 	require.NoError(t, err)
 	defer robot.Close()
-	<-videoFirst(t, video)
+	video.waitFirst(t)
 	_, _, n := heard.tone()
 	require.Zero(t, n)
 
@@ -186,7 +186,7 @@ func TestWaitingPeerServedWhenCallEnds(t *testing.T) {
 	sig1 := dial(t, url, "r")
 	v1, err := rtclink.New(rtclink.Config{Signaler: sig1, ReceiveVideo: videoReceiver(first), IncludeLoopback: true, Logger: testLogger()})
 	require.NoError(t, err)
-	<-videoFirst(t, first)
+	first.waitFirst(t)
 
 	second := newVideoCollector()
 	v2, err := rtclink.New(rtclink.Config{Signaler: dial(t, url, "r"), ReceiveVideo: videoReceiver(second), IncludeLoopback: true, Logger: testLogger()})
@@ -198,5 +198,5 @@ func TestWaitingPeerServedWhenCallEnds(t *testing.T) {
 
 	require.NoError(t, v1.Close())
 	require.NoError(t, sig1.Close())
-	<-videoFirst(t, second)
+	second.waitFirst(t)
 }

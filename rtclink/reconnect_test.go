@@ -64,7 +64,7 @@ func TestSignalingReconnectRestartsICE(t *testing.T) {
 	})
 	require.NoError(t, err)
 	defer robot.Close()
-	<-videoFirst(t, video)
+	video.waitFirst(t)
 
 	r.stop()
 	var ln2 net.Listener

@@ -35,7 +35,7 @@ func TestRelayOnlySessions(t *testing.T) {
 			require.NoError(t, err)
 			defer robot.Close()
 
-			<-videoFirst(t, video)
+			video.waitFirst(t)
 			frames, _, _ := video.count()
 			eventually(t, 10*time.Second, func() bool { f, _, _ := video.count(); return f > frames+30 }, "video stalled")
 			for who, s := range map[string]*rtclink.Session{"robot": robot, "viewer": viewer} {

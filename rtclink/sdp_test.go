@@ -52,7 +52,7 @@ func TestNoTrickleAndOneStream(t *testing.T) {
 	})
 	require.NoError(t, err)
 	defer robot.Close()
-	<-videoFirst(t, video)
+	video.waitFirst(t)
 
 	var offer string
 	for _, r := range []*recorder{robotSig, viewerSig} {

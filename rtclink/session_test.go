@@ -71,7 +71,7 @@ func TestTwoPeersExchangeMedia(t *testing.T) {
 			require.NoError(t, err)
 			defer robot.Close()
 
-			<-videoFirst(t, video)
+			video.waitFirst(t)
 			// Let 90 frames flow, then compare what was sent and decoded
 			// over the same span.
 			sent0 := robot.Stats().FramesSent
@@ -106,16 +106,6 @@ func TestTwoPeersExchangeMedia(t *testing.T) {
 			assert.Equal(t, "host", st.LocalCandidate)
 		})
 	}
-}
-
-func videoFirst(t *testing.T, v *videoCollector) <-chan struct{} {
-	t.Helper()
-	select {
-	case <-v.first:
-	case <-time.After(15 * time.Second):
-		t.Fatal("no video frame decoded")
-	}
-	return v.first
 }
 
 func waitGroup(t *testing.T, wg *sync.WaitGroup, what string) {

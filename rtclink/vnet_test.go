@@ -62,7 +62,7 @@ func TestICERestartAfterCut(t *testing.T) {
 	})
 	require.NoError(t, err)
 	defer robot.Close()
-	<-videoFirst(t, video)
+	video.waitFirst(t)
 
 	net.cut.Store(true)
 	eventually(t, 30*time.Second, func() bool { return robot.Stats().ICERestarts > 0 }, "no ICE restart while cut (states %v)", statesMu.Load())

@@ -36,7 +36,7 @@ func TestAiortcSender(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			base := signalServer(t, nil)
-			video, audio := &videoCollector{}, &audioCollector{}
+			video, audio := newVideoCollector(), &audioCollector{}
 			onState, connected := onConnected()
 			viewer, err := rtclink.New(rtclink.Config{
 				OnState:         onState,

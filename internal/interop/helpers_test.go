@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -15,197 +14,64 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avlink/avlink/capture"
-	capopus "github.com/avlink/avlink/capture/opus"
-	"github.com/avlink/avlink/capture/stamp"
-	"github.com/avlink/avlink/capture/synth"
-	capvp8 "github.com/avlink/avlink/capture/vp8"
+	"github.com/avlink/avlink/internal/rtctest"
 	"github.com/avlink/avlink/playback"
-	pbopus "github.com/avlink/avlink/playback/opus"
-	pbvp8 "github.com/avlink/avlink/playback/vp8"
 	"github.com/avlink/avlink/rtclink"
 	"github.com/avlink/avlink/signal"
 	"github.com/pion/webrtc/v4"
 	"github.com/stretchr/testify/require"
 )
 
-func verbose() bool { return os.Getenv("AVLINK_TEST_LOG") != "" }
+func verbose() bool { return rtctest.Verbose() }
 
-func testLogger() *slog.Logger {
-	if verbose() {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
+func testLogger() *slog.Logger { return rtctest.Logger() }
 
-// signalServer runs the real signaling server on 127.0.0.1:0, with extra
-// handlers (the viewer page, its results endpoint) beside it on the same
-// origin. It returns the server's http:// base URL.
+// signalServer runs the real signaling server with extra handlers (the
+// viewer page, its results endpoint) on the same origin and returns its
+// http:// base URL.
 func signalServer(t testing.TB, extra map[string]http.Handler) string {
-	t.Helper()
-	srv, err := signal.NewServer(signal.ServerConfig{Logger: testLogger()})
-	require.NoError(t, err)
-	mux := http.NewServeMux()
-	mux.Handle("/", srv)
-	for p, h := range extra {
-		mux.Handle(p, h)
-	}
-	hs := httptest.NewServer(mux)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Close(ctx)
-		hs.Close()
-	})
-	return hs.URL
+	return rtctest.SignalServer(t, extra)
 }
 
-func wsURL(httpURL string) string { return "ws" + strings.TrimPrefix(httpURL, "http") }
+func wsURL(httpURL string) string { return rtctest.WS(httpURL) }
 
-func dial(t testing.TB, url, room string) *signal.Client {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := signal.Dial(ctx, url, room, &signal.DialOptions{Logger: testLogger()})
-	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
-	return c
-}
+func dial(t testing.TB, url, room string) *signal.Client { return rtctest.Dial(t, url, room) }
 
-func videoSender(t testing.TB, w, h int) *rtclink.VideoSender {
-	t.Helper()
-	src, err := synth.NewPattern(synth.PatternConfig{Width: w, Height: h})
-	require.NoError(t, err)
-	enc, err := capvp8.NewEncoder(capvp8.EncoderConfig{Width: w, Height: h})
-	require.NoError(t, err)
-	return &rtclink.VideoSender{Source: src, Encoder: enc}
-}
+func videoSender(t testing.TB, w, h int) *rtclink.VideoSender { return rtctest.VideoSender(t, w, h) }
 
 func audioSender(t testing.TB, freq float64) *rtclink.AudioSender {
-	t.Helper()
-	src, err := synth.NewTone(synth.ToneConfig{Frequency: freq, Rate: 48000})
-	require.NoError(t, err)
-	enc, err := capopus.NewEncoder(capopus.EncoderConfig{})
-	require.NoError(t, err)
-	return &rtclink.AudioSender{Source: src, Encoder: enc}
-}
-
-// videoCollector counts decoded frames and reads their stamps.
-type videoCollector struct {
-	mu      sync.Mutex
-	frames  int
-	stamped int
-	width   int
-	height  int
-	latency []time.Duration
-}
-
-func (v *videoCollector) WriteVideo(f *capture.VideoFrame) error {
-	at, _, err := stamp.Read(f)
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.frames++
-	v.width, v.height = f.Width, f.Height
-	if err == nil {
-		v.stamped++
-		v.latency = append(v.latency, time.Since(at))
-	}
-	return nil
-}
-
-func (v *videoCollector) Close() error { return nil }
-
-func (v *videoCollector) count() (frames, stamped, w, h int) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.frames, v.stamped, v.width, v.height
-}
-
-func (v *videoCollector) medianLatency() time.Duration {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if len(v.latency) == 0 {
-		return 0
-	}
-	l := append([]time.Duration(nil), v.latency...)
-	for i := 1; i < len(l); i++ {
-		for j := i; j > 0 && l[j] < l[j-1]; j-- {
-			l[j], l[j-1] = l[j-1], l[j]
-		}
-	}
-	return l[len(l)/2]
+	return rtctest.AudioSender(t, freq, 48000)
 }
 
 func videoReceiver(sink playback.VideoSink) *rtclink.VideoReceiver {
-	return &rtclink.VideoReceiver{
-		NewDecoder: func(capture.Codec) (playback.VideoDecoder, error) {
-			return pbvp8.NewDecoder(pbvp8.DecoderConfig{Logger: testLogger()})
-		},
-		Sink: sink,
-	}
-}
-
-// audioCollector keeps the decoded PCM (first channel).
-type audioCollector struct {
-	mu      sync.Mutex
-	frames  int
-	samples []int16
-	rate    int
-}
-
-func (a *audioCollector) WriteAudio(f *capture.AudioFrame) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.frames++
-	a.rate = f.Rate
-	for i := 0; i < len(f.Samples); i += max(f.Channels, 1) {
-		a.samples = append(a.samples, f.Samples[i])
-	}
-	return nil
-}
-
-func (a *audioCollector) Close() error { return nil }
-
-// tone measures the frequency of the last second received.
-func (a *audioCollector) tone() (freq, amp float64, frames int) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	s := a.samples
-	if len(s) > a.rate {
-		s = s[len(s)-a.rate:]
-	}
-	if len(s) == 0 {
-		return 0, 0, a.frames
-	}
-	f, am := synth.MeasureTone(s, a.rate)
-	return f, am, a.frames
+	return rtctest.VideoReceiver(sink)
 }
 
 func audioReceiver(sink playback.AudioSink) *rtclink.AudioReceiver {
-	return &rtclink.AudioReceiver{
-		NewDecoder: func(capture.Codec) (playback.AudioDecoder, error) {
-			return pbopus.NewDecoder(pbopus.DecoderConfig{})
-		},
-		Sink: sink,
-	}
+	return rtctest.AudioReceiver(sink)
 }
 
-// eventually polls cond every 20 ms for up to d; the bound keeps a broken
-// peer from hanging the test, it is not a timing assertion.
+type videoCollector struct{ *rtctest.VideoCollector }
+
+func newVideoCollector() *videoCollector { return &videoCollector{rtctest.NewVideoCollector()} }
+
+func (v *videoCollector) count() (frames, stamped, w, h int) { return v.Count() }
+
+func (v *videoCollector) medianLatency() time.Duration { return v.MedianLatency() }
+
+type audioCollector struct{ rtctest.AudioCollector }
+
+// tone measures the last second and counts the blocks received.
+func (a *audioCollector) tone() (freq, amp float64, frames int) {
+	freq, amp, frames, _ = a.Tone()
+	return freq, amp, frames
+}
+
 func eventually(t testing.TB, d time.Duration, cond func() bool, msg string, args ...any) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf(msg, args...)
+	rtctest.Eventually(t, d, cond, msg, args...)
 }
 
-// aiortcPython returns a Python interpreter that can import aiortc, or
-// skips the test.
 func aiortcPython(t *testing.T) string {
 	t.Helper()
 	cands := []string{"/usr/bin/python3"}
