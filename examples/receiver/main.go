@@ -6,15 +6,11 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/avlink/avlink/capture"
 	"github.com/avlink/avlink/examples/internal/cli"
@@ -23,7 +19,6 @@ import (
 	pbopus "github.com/avlink/avlink/playback/opus"
 	pbvp8 "github.com/avlink/avlink/playback/vp8"
 	"github.com/avlink/avlink/rtclink"
-	avsignal "github.com/avlink/avlink/signal"
 )
 
 func main() {
@@ -90,23 +85,5 @@ func run() error {
 		return fmt.Errorf("-audio-out %q: want a .wav or .ogg file", *audioOut)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	sig, err := avsignal.Dial(dctx, *sigURL, *room, &avsignal.DialOptions{Token: *token, Logger: log})
-	if err != nil {
-		return err
-	}
-	defer sig.Close()
-	cfg.Signaler = sig
-	s, err := rtclink.New(cfg)
-	if err != nil {
-		return err
-	}
-	// Close finishes the files' headers.
-	defer s.Close()
-	log.Info("receiver: waiting for an offer", "room", *room)
-	cli.Report(ctx, s, log)
-	return nil
+	return cli.Run(cfg, *sigURL, *room, *token, log)
 }

@@ -8,17 +8,13 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/avlink/avlink/capture"
 	"github.com/avlink/avlink/capture/filesrc"
@@ -28,7 +24,6 @@ import (
 	"github.com/avlink/avlink/capture/vp8"
 	"github.com/avlink/avlink/examples/internal/cli"
 	"github.com/avlink/avlink/rtclink"
-	avsignal "github.com/avlink/avlink/signal"
 )
 
 func main() {
@@ -65,24 +60,7 @@ func run() error {
 		return err
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	sig, err := avsignal.Dial(dctx, *sigURL, *room, &avsignal.DialOptions{Token: *token, Logger: log})
-	if err != nil {
-		return err
-	}
-	defer sig.Close()
-	cfg.Signaler = sig
-	s, err := rtclink.New(cfg)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	log.Info("sender: waiting for a peer", "room", *room)
-	cli.Report(ctx, s, log)
-	return nil
+	return cli.Run(cfg, *sigURL, *room, *token, log)
 }
 
 func videoSender(spec, size string, bitrate int, loop bool, log *slog.Logger) (*rtclink.VideoSender, error) {

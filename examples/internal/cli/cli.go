@@ -7,10 +7,13 @@ import (
 	"flag"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/avlink/avlink/rtclink"
+	avsignal "github.com/avlink/avlink/signal"
 )
 
 // ICE registers -ice, -ice-user and -ice-pass and returns a function that
@@ -62,4 +65,28 @@ func Report(ctx context.Context, s *rtclink.Session, log *slog.Logger) {
 			log.Info("stats", "session", st)
 		}
 	}
+}
+
+// Run joins room on the signaling server, runs a session with cfg until
+// Ctrl-C or SIGTERM, reporting its stats, and closes it (which finishes
+// any file sinks).
+func Run(cfg rtclink.Config, sigURL, room, token string, log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	sig, err := avsignal.Dial(dctx, sigURL, room, &avsignal.DialOptions{Token: token, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer sig.Close()
+	cfg.Signaler = sig
+	s, err := rtclink.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	log.Info("session started, waiting for a peer", "room", room, "role", cfg.Role.String())
+	Report(ctx, s, log)
+	return nil
 }
