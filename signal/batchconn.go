@@ -2,22 +2,184 @@ package signal
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
+	"time"
 )
 
-// batchConn lets one writer put many WebSocket frames on the wire with a
-// single write system call. While corked, writes are collected in a buffer
-// that uncork sends at once; the buffer is returned to a pool afterwards,
-// so an idle connection holds none.
+// batchConn is a connection that holds no buffer while idle and lets one
+// writer put many WebSocket frames on the wire with a single write system
+// call.
+//
+// While corked, writes are collected in a pooled buffer that uncork sends
+// at once. Reads go through a pooled buffer that is taken only when the
+// socket has data and given back as soon as it is drained; while nothing
+// arrives the reader waits in the network poller with no buffer at all.
 type batchConn struct {
 	net.Conn
-	pool *sync.Pool
+	pool *bufPool
 
 	mu     sync.Mutex
 	corked bool
 	buf    *[]byte
+
+	// Read state, used by the connection's one reader only.
+	raw  syscall.RawConn // nil: read through a held buffer
+	rbuf *[]byte
+	roff int
+	br   *bufio.Reader // the WebSocket library's reader over this conn
+	// yield makes the next Read that would wait return errYield.
+	yield bool
+
+	amu         sync.Mutex
+	awaiting    bool // the reader is in await
+	interrupted bool // interrupt was called
+}
+
+func newBatchConn(c net.Conn, pool *bufPool, leftover []byte) *batchConn {
+	bc := &batchConn{Conn: c, pool: pool}
+	if sc, ok := c.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			bc.raw = raw
+		}
+	}
+	if len(leftover) > 0 {
+		b := pool.get(len(leftover))
+		*b = append(*b, leftover...)
+		bc.rbuf = b
+	}
+	return bc
+}
+
+// readBufBytes is the size of the buffer one read system call fills: a
+// burst of candidates is read in a few calls.
+const readBufBytes = 8 << 10
+
+func (c *batchConn) Read(p []byte) (int, error) {
+	if c.rbuf == nil {
+		if c.yield {
+			c.yield = false
+			return 0, errYield
+		}
+		if err := c.fill(); err != nil {
+			return 0, err
+		}
+	}
+	c.yield = false
+	n := copy(p, (*c.rbuf)[c.roff:])
+	c.roff += n
+	if c.roff == len(*c.rbuf) {
+		c.pool.put(c.rbuf)
+		c.rbuf, c.roff = nil, 0
+	}
+	return n, nil
+}
+
+// yieldAtBoundary is called by the WebSocket library's reader when it
+// has read a whole control frame. If nothing more is buffered, the next
+// read is the start of a frame header, and the reader would wait there,
+// deep in the library: it gets errYield instead, which leaves the stream
+// intact, so that serve can wait in await.
+func (c *batchConn) yieldAtBoundary() {
+	c.yield = c.rbuf == nil && c.br != nil && c.br.Buffered() == 0
+}
+
+// await returns once there is something to read, waiting with no buffer
+// held and on a shallow stack, so that the goroutine of an idle
+// connection keeps a small stack. An error is the socket's: the
+// connection is over.
+//
+// The WebSocket library reads the connection only while the reader is in
+// it, except in its close handshake, so the server closes a connection
+// from the reader's goroutine after interrupt.
+func (c *batchConn) await() error {
+	c.amu.Lock()
+	if c.interrupted {
+		c.amu.Unlock()
+		return errInterrupted
+	}
+	if c.rbuf != nil || (c.br != nil && c.br.Buffered() > 0) {
+		c.amu.Unlock()
+		return nil
+	}
+	c.awaiting = true
+	c.yield = false
+	c.amu.Unlock()
+	err := c.fill()
+	c.amu.Lock()
+	c.awaiting = false
+	if c.interrupted {
+		err = errInterrupted
+	}
+	c.amu.Unlock()
+	return err
+}
+
+// interrupt makes the reader's await return errInterrupted, at once if
+// it is waiting, else when it next calls it.
+func (c *batchConn) interrupt() {
+	c.amu.Lock()
+	defer c.amu.Unlock()
+	c.interrupted = true
+	if c.awaiting {
+		_ = c.Conn.SetReadDeadline(time.Unix(1, 0)) // long past
+	}
+}
+
+// resume undoes what interrupt did to the socket, so that the reader can
+// go on to a close handshake.
+func (c *batchConn) resume() {
+	_ = c.Conn.SetReadDeadline(time.Time{})
+}
+
+// fill reads what the socket has into a pooled buffer, waiting with no
+// buffer held when it has nothing.
+func (c *batchConn) fill() error {
+	if c.raw == nil {
+		b := c.pool.get(readBufBytes)
+		n, err := c.Conn.Read((*b)[:cap(*b)])
+		if n == 0 {
+			c.pool.put(b)
+			return err
+		}
+		*b = (*b)[:n]
+		c.rbuf, c.roff = b, 0
+		return nil
+	}
+	var n int
+	var rerr error
+	var b *[]byte
+	err := c.raw.Read(func(fd uintptr) bool {
+		if b == nil {
+			b = c.pool.get(readBufBytes)
+		}
+		n, rerr = syscall.Read(int(fd), (*b)[:cap(*b)])
+		if rerr == syscall.EAGAIN || rerr == syscall.EINTR {
+			// Nothing yet: give the buffer back before waiting.
+			c.pool.put(b)
+			b = nil
+			return false
+		}
+		return true
+	})
+	if err == nil && rerr != nil {
+		err = &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: rerr}
+	}
+	if err == nil && n <= 0 {
+		err = io.EOF
+	}
+	if err != nil {
+		if b != nil {
+			c.pool.put(b)
+		}
+		return err
+	}
+	*b = (*b)[:n]
+	c.rbuf, c.roff = b, 0
+	return nil
 }
 
 func (c *batchConn) Write(p []byte) (int, error) {
@@ -27,16 +189,27 @@ func (c *batchConn) Write(p []byte) (int, error) {
 		return c.Conn.Write(p)
 	}
 	if c.buf == nil {
-		c.buf = c.pool.Get().(*[]byte)
+		c.buf = c.pool.get(len(p))
+	}
+	if len(*c.buf)+len(p) > cap(*c.buf) {
+		nb := c.pool.get(len(*c.buf) + len(p))
+		*nb = append(*nb, *c.buf...)
+		c.pool.put(c.buf)
+		c.buf = nb
 	}
 	*c.buf = append(*c.buf, p...)
 	c.mu.Unlock()
 	return len(p), nil
 }
 
-func (c *batchConn) cork() {
+// cork starts collecting writes; sizeHint is about how many bytes will
+// come before uncork.
+func (c *batchConn) cork(sizeHint int) {
 	c.mu.Lock()
 	c.corked = true
+	if c.buf == nil {
+		c.buf = c.pool.get(sizeHint)
+	}
 	c.mu.Unlock()
 }
 
@@ -50,23 +223,21 @@ func (c *batchConn) uncork() error {
 	if b == nil {
 		return nil
 	}
-	_, err := c.Conn.Write(*b)
-	if cap(*b) <= maxPooledBatch {
-		*b = (*b)[:0]
-		c.pool.Put(b)
+	var err error
+	if len(*b) > 0 {
+		_, err = c.Conn.Write(*b)
 	}
+	c.pool.put(b)
 	return err
 }
 
-// maxPooledBatch keeps a rare huge batch from pinning memory in the pool.
-const maxPooledBatch = 256 << 10
-
-// hijackWriter hands the WebSocket library a connection whose writes can
-// be batched, and a small write buffer: frames bigger than it go straight
-// to batchConn, so nothing large is kept per idle connection.
+// hijackWriter hands the WebSocket library a batchConn, a 16-byte read
+// buffer over it (the smallest bufio allows; the real buffering is
+// batchConn's pooled one) and a small write buffer: frames bigger than it
+// go straight to batchConn. So an idle connection keeps no buffer.
 type hijackWriter struct {
 	http.ResponseWriter
-	pool *sync.Pool
+	pool *bufPool
 	conn *batchConn
 }
 
@@ -79,12 +250,10 @@ func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	h.conn = &batchConn{Conn: nc, pool: h.pool}
-	// Whatever the handshake left buffered has already been flushed by
-	// net/http; start the frame writer on the batching connection.
-	return h.conn, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(h.conn, 64)), nil
-}
-
-func newBatchPool() *sync.Pool {
-	return &sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+	// Bytes the client sent right after its request are already in
+	// net/http's reader: batchConn serves them first.
+	leftover, _ := brw.Reader.Peek(brw.Reader.Buffered())
+	h.conn = newBatchConn(nc, h.pool, leftover)
+	h.conn.br = bufio.NewReaderSize(h.conn, 16)
+	return h.conn, bufio.NewReadWriter(h.conn.br, bufio.NewWriterSize(h.conn, 64)), nil
 }

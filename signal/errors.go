@@ -19,3 +19,11 @@ const (
 	CodeTooManyRooms = "too-many-rooms"
 	CodeUnknownPeer  = "unknown-peer"
 )
+
+// errInterrupted ends a connection's wait for input when the server
+// closes.
+var errInterrupted = errors.New("signal: server closing")
+
+// errYield is how batchConn hands a reader that would wait back to
+// serve, between frames.
+var errYield = errors.New("signal: nothing to read")

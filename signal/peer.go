@@ -8,18 +8,22 @@ import (
 	"github.com/coder/websocket"
 )
 
-// peer is one WebSocket connection on the server. Its reader runs on the
-// HTTP handler's goroutine; a writer goroutine exists only while there is
+// peer is one WebSocket connection on the server. Its reader runs on a
+// goroutine of its own; a writer goroutine exists only while there is
 // something to send, so an idle connection costs one goroutine.
 type peer struct {
 	id   string // guarded by srv.mu once the peer is added: a join may resume an old id
 	conn string // the id given at connect, for log lines from other goroutines
-	ws   *websocket.Conn
-	bc   *batchConn
 	srv  *Server
 	room *room // guarded by srv.mu
 
+	// ws and bc are set once by attach, under mu; the reader and the
+	// writer use them without the lock after that.
+	ws *websocket.Conn
+	bc *batchConn
+
 	mu        sync.Mutex
+	attached  bool
 	queue     [][]byte
 	queued    int // bytes in queue
 	writing   bool
@@ -39,7 +43,7 @@ func (p *peer) enqueue(msg []byte) {
 		return
 	}
 	if p.queued+len(msg) > p.srv.cfg.queueBytes() && len(p.queue) > 0 {
-		stuck := time.Since(p.progress) > p.srv.cfg.writeTimeout()
+		stuck := p.attached && time.Since(p.progress) > p.srv.cfg.writeTimeout()
 		p.dropped++
 		p.mu.Unlock()
 		p.srv.metrics.drops.Inc()
@@ -55,8 +59,10 @@ func (p *peer) enqueue(msg []byte) {
 	}
 	p.queue = append(p.queue, msg)
 	p.queued += len(msg)
-	start := !p.writing
-	p.writing = true
+	start := !p.writing && p.attached
+	if start {
+		p.writing = true
+	}
 	p.mu.Unlock()
 	if start {
 		p.srv.wg.Add(1)
@@ -82,8 +88,11 @@ func (p *peer) writeLoop() {
 		p.queued = 0
 		p.mu.Unlock()
 
-		n := 0
-		p.bc.cork()
+		n, size := 0, 0
+		for _, m := range batch {
+			size += len(m) + 10 // a server frame's header is at most 10 bytes
+		}
+		p.bc.cork(size)
 		var err error
 		for _, m := range batch {
 			// A context without Done arms no per-write timer; a stuck
@@ -111,6 +120,29 @@ func (p *peer) writeLoop() {
 		p.progress = time.Now()
 		p.mu.Unlock()
 	}
+}
+
+// attach gives p its connection once the upgrade is done, and starts
+// the writer for anything queued before.
+func (p *peer) attach(ws *websocket.Conn, bc *batchConn) {
+	p.mu.Lock()
+	p.ws, p.bc, p.attached = ws, bc, true
+	start := len(p.queue) > 0 && !p.closed && !p.writing
+	if start {
+		p.writing = true
+	}
+	p.mu.Unlock()
+	if start {
+		p.srv.wg.Add(1)
+		go p.writeLoop()
+	}
+}
+
+// conns returns p's connection, nil before attach.
+func (p *peer) conns() (*websocket.Conn, *batchConn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ws, p.bc
 }
 
 func (p *peer) markClosed() {

@@ -6,6 +6,36 @@ package signal
 type room struct {
 	name    string
 	members map[*peer]struct{}
+	// snap lists the members for routing; nil after a change until the
+	// next message needs it. A snapshot is never modified, so it can be
+	// used after srv.mu is released.
+	snap []*peer
+}
+
+func newRoom(name string) *room { return &room{name: name, members: map[*peer]struct{}{}} }
+
+// add and remove change the membership. Called with srv.mu held.
+func (r *room) add(p *peer) {
+	r.members[p] = struct{}{}
+	r.snap = nil
+}
+
+func (r *room) remove(p *peer) {
+	delete(r.members, p)
+	r.snap = nil
+}
+
+// list returns every member, the sender included, without allocating
+// while the membership is unchanged. Called with srv.mu held; the slice
+// must not be modified.
+func (r *room) list() []*peer {
+	if r.snap == nil {
+		r.snap = make([]*peer, 0, len(r.members))
+		for m := range r.members {
+			r.snap = append(r.snap, m)
+		}
+	}
+	return r.snap
 }
 
 // membersExcept returns the room's members other than p. Called with

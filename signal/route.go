@@ -1,6 +1,8 @@
 package signal
 
 import (
+	"context"
+	"log/slog"
 	"time"
 )
 
@@ -25,24 +27,36 @@ func (s *Server) handle(p *peer, data []byte) {
 
 	s.mu.Lock()
 	r := p.room
-	var targets []*peer
+	var to *peer
+	var all []*peer
 	if env.To != "" {
-		if t := r.find(env.To); t != nil && t != p {
-			targets = []*peer{t}
+		if to = r.find(env.To); to == p {
+			to = nil
 		}
 	} else {
-		targets = r.membersExcept(p)
+		all = r.list()
 	}
 	s.mu.Unlock()
 
-	if env.To != "" && len(targets) == 0 {
+	receivers := 0
+	switch {
+	case env.To != "" && to == nil:
 		s.refuse(p, CodeUnknownPeer, "no peer "+env.To+" in this room")
 		return
+	case to != nil:
+		to.enqueue(out)
+		receivers = 1
+	default:
+		for _, t := range all {
+			if t != p {
+				t.enqueue(out)
+				receivers++
+			}
+		}
 	}
-	for _, t := range targets {
-		t.enqueue(out)
+	if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		s.log.Debug("signal: forwarded", "peer", p.id, "type", env.Type, "room", r.name, "receivers", receivers)
 	}
-	s.log.Debug("signal: forwarded", "peer", p.id, "type", env.Type, "room", r.name, "receivers", len(targets))
 }
 
 // join moves p into the named room, telling the old room it left and the
@@ -75,11 +89,11 @@ func (s *Server) join(p *peer, name, resume string) bool {
 		return false
 	}
 	if r == nil {
-		r = &room{name: name, members: map[*peer]struct{}{}}
+		r = newRoom(name)
 		s.rooms[name] = r
 	}
 	leftBehind := s.leaveLocked(p)
-	r.members[p] = struct{}{}
+	r.add(p)
 	p.room = r
 	others := r.membersExcept(p)
 	nrooms := len(s.rooms) - 1
@@ -130,7 +144,7 @@ func (s *Server) leaveLocked(p *peer) []*peer {
 	if r == nil {
 		return nil
 	}
-	delete(r.members, p)
+	r.remove(p)
 	p.room = nil
 	if len(r.members) == 0 && r.name != "" {
 		delete(s.rooms, r.name)
@@ -138,24 +152,31 @@ func (s *Server) leaveLocked(p *peer) []*peer {
 	return r.membersExcept(p)
 }
 
-func (s *Server) addPeer(p *peer) bool {
+// addPeer registers p in the default room. It reports false, and
+// whether the server is closed, when the server is closed or full. On
+// success it has added one to s.wg for the caller.
+func (s *Server) addPeer(p *peer) (closed, ok bool) {
 	s.mu.Lock()
-	if s.closed {
+	if s.closed || len(s.peers) >= s.cfg.maxConnections() {
+		closed = s.closed
 		s.mu.Unlock()
-		return false
+		return closed, false
 	}
+	s.wg.Add(1)
 	s.peers[p] = struct{}{}
 	def := s.rooms[""]
-	def.members[p] = struct{}{}
+	def.add(p)
 	p.room = def
 	n := len(s.peers)
 	s.mu.Unlock()
 	s.metrics.connections.Set(float64(n))
 	s.log.Info("signal: connected", "peer", p.id, "connections", n)
-	return true
+	return false, true
 }
 
-func (s *Server) removePeer(p *peer) {
+// removePeer takes p out of the server, and when announce is set tells
+// its room it left.
+func (s *Server) removePeer(p *peer, announce bool) {
 	s.mu.Lock()
 	r := p.room
 	stayed := s.leaveLocked(p)
@@ -168,7 +189,7 @@ func (s *Server) removePeer(p *peer) {
 	s.metrics.rooms.Set(float64(nrooms))
 	// A server going away is not a peer leaving: its clients reconnect
 	// (elsewhere) and keep their peers.
-	if r == nil || closing {
+	if r == nil || closing || !announce {
 		return
 	}
 	left := encode(Message{Type: TypePeerLeft, Peer: id, Room: r.name})

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -26,7 +28,7 @@ type Server struct {
 	cfg     ServerConfig
 	log     *slog.Logger
 	metrics *metrics
-	pool    *sync.Pool
+	pool    *bufPool
 
 	mu     sync.Mutex
 	rooms  map[string]*room
@@ -53,8 +55,8 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		cfg:     cfg,
 		log:     log,
 		metrics: m,
-		pool:    newBatchPool(),
-		rooms:   map[string]*room{"": {members: map[*peer]struct{}{}}},
+		pool:    newBufPool(),
+		rooms:   map[string]*room{"": newRoom("")},
 		peers:   map[*peer]struct{}{},
 	}, nil
 }
@@ -88,8 +90,10 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// ServeHTTP upgrades the request to a WebSocket and serves it until the
-// connection ends.
+// ServeHTTP upgrades the request to a WebSocket. The connection is then
+// served on a goroutine of the server's own, and ServeHTTP returns, so
+// that net/http's buffers and the request are not kept for the life of
+// the connection; Close waits for it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Upgrade") == "" {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -102,10 +106,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusForbidden)
 		return
 	}
-	s.mu.Lock()
-	if s.closed || len(s.peers) >= s.cfg.maxConnections() {
-		closed := s.closed
-		s.mu.Unlock()
+	id := newID()
+	p := &peer{id: id, conn: id, srv: s}
+	// The peer joins the default room before its client sees the 101: a
+	// message sent to it at once is queued until it is attached, not lost.
+	if closed, ok := s.addPeer(p); !ok {
 		s.metrics.refusals.WithLabelValues("capacity").Inc()
 		if !closed {
 			s.log.Warn("signal: refused connection, server full", "remote", r.RemoteAddr)
@@ -113,29 +118,36 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "server full or closing", http.StatusServiceUnavailable)
 		return
 	}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	defer s.wg.Done()
+	defer s.wg.Done() // added by addPeer
 
 	hw := &hijackWriter{ResponseWriter: w, pool: s.pool}
-	id := newID()
-	p := &peer{id: id, conn: id, srv: s}
 	ws, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // origin already checked by authorize
-		OnPongReceived:     func(context.Context, []byte) {},
+		// After a control frame, return to the shallow wait of serve
+		// instead of waiting inside the library's reader.
+		OnPongReceived: func(context.Context, []byte) { p.bc.yieldAtBoundary() },
+		OnPingReceived: func(context.Context, []byte) bool { p.bc.yieldAtBoundary(); return true },
 	})
 	if err != nil {
+		s.removePeer(p, false)
+		p.markClosed()
 		s.log.Warn("signal: upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
 	ws.SetReadLimit(s.cfg.maxMessageBytes())
-	p.ws, p.bc = ws, hw.conn
-
-	if !s.addPeer(p) {
-		ws.Close(websocket.StatusGoingAway, "server shutting down")
-		return
+	p.attach(ws, hw.conn)
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		// Close ran before the peer had a connection to interrupt.
+		p.bc.interrupt()
 	}
-	s.serve(p, r.RemoteAddr)
+	s.wg.Add(1)
+	go func(remote string) {
+		defer s.wg.Done()
+		s.serve(p, remote)
+	}(r.RemoteAddr)
 }
 
 // serve reads messages from p until its connection ends.
@@ -148,26 +160,23 @@ func (s *Server) serve(p *peer, remote string) {
 	stopPing := s.keepalive(p)
 	defer stopPing()
 
+	// The loop waits in await, whose stack is shallow: an idle
+	// connection's goroutine keeps a small stack.
 	var err error
 	for {
-		var data []byte
-		var typ websocket.MessageType
-		typ, data, err = p.ws.Read(context.Background())
-		if err != nil {
+		if err = p.bc.await(); err != nil {
+			if errors.Is(err, errInterrupted) {
+				p.bc.resume()
+				p.ws.Close(websocket.StatusGoingAway, "server shutting down")
+			}
+			p.ws.CloseNow()
 			break
 		}
-		s.metrics.messagesIn.Inc()
-		if typ != websocket.MessageText {
-			s.refuse(p, CodeInvalidJSON, "binary frames are not accepted")
-			continue
+		if err = s.next(p, lim); err != nil {
+			break
 		}
-		if lim != nil && !lim.Allow() {
-			s.refuseRate(p)
-			continue
-		}
-		s.handle(p, data)
 	}
-	s.removePeer(p)
+	s.removePeer(p, true)
 	p.markClosed()
 	if isReadLimit(err) {
 		s.metrics.refusals.WithLabelValues("too-big").Inc()
@@ -176,6 +185,56 @@ func (s *Server) serve(p *peer, remote string) {
 	p.ws.CloseNow()
 	s.log.Info("signal: disconnected", "peer", p.id, "remote", remote,
 		"status", int(websocket.CloseStatus(err)), "connections", s.count())
+}
+
+// next reads and handles one message. A control frame that leaves
+// nothing else to read is not an error: next returns nil to wait again.
+func (s *Server) next(p *peer, lim *rate.Limiter) error {
+	typ, buf, err := s.read(p)
+	if errors.Is(err, errYield) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.metrics.messagesIn.Inc()
+	switch {
+	case typ != websocket.MessageText:
+		s.refuse(p, CodeInvalidJSON, "binary frames are not accepted")
+	case lim != nil && !lim.Allow():
+		s.refuseRate(p)
+	default:
+		s.handle(p, *buf)
+	}
+	s.pool.put(buf)
+	return nil
+}
+
+// read reads one message into a pooled buffer, which the caller puts
+// back; handle copies what it keeps.
+func (s *Server) read(p *peer) (websocket.MessageType, *[]byte, error) {
+	typ, r, err := p.ws.Reader(context.Background())
+	if err != nil {
+		return 0, nil, err
+	}
+	buf := s.pool.get(512)
+	for {
+		if len(*buf) == cap(*buf) {
+			nb := s.pool.get(2 * cap(*buf))
+			*nb = append(*nb, *buf...)
+			s.pool.put(buf)
+			buf = nb
+		}
+		n, err := r.Read((*buf)[len(*buf):cap(*buf)])
+		*buf = (*buf)[:len(*buf)+n]
+		if errors.Is(err, io.EOF) {
+			return typ, buf, nil
+		}
+		if err != nil {
+			s.pool.put(buf)
+			return 0, nil, err
+		}
+	}
 }
 
 // isReadLimit recognises coder/websocket's read-limit error, which it does
@@ -229,7 +288,11 @@ func (s *Server) Close(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	for _, p := range peers {
-		go p.ws.Close(websocket.StatusGoingAway, "server shutting down")
+		// The peer's reader closes it with 1001 (going away). A peer
+		// still upgrading finds the server closed once attached.
+		if ws, bc := p.conns(); ws != nil {
+			bc.interrupt()
+		}
 	}
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -238,7 +301,9 @@ func (s *Server) Close(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		for _, p := range peers {
-			p.ws.CloseNow()
+			if ws, _ := p.conns(); ws != nil {
+				ws.CloseNow()
+			}
 		}
 		<-done
 		return ctx.Err()

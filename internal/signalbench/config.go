@@ -12,6 +12,9 @@ type Config struct {
 	// Repo is the module root, where examples/signal-server is built.
 	// Empty means the current directory.
 	Repo string
+	// GoServer is a prebuilt Go server to measure instead of building
+	// examples/signal-server; it must take the same flags.
+	GoServer string
 	// Servers lists the servers to measure. Nil means both, Go first.
 	Servers []Kind
 	// Counts lists the connection counts N. Nil means 10, 100, 1000 and

@@ -73,7 +73,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, fmt.Errorf("signalbench: open-file limit %d, need %d: %w", limit, need, err)
 	}
 	cfg.Logger.Info("signalbench: preparing servers", "servers", cfg.Servers)
-	bins, err := prepare(ctx, cfg.Repo, cfg.Servers)
+	bins, err := prepare(ctx, cfg.Repo, cfg.GoServer, cfg.Servers)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +145,7 @@ func measure(ctx context.Context, cfg Config, bins *binaries, k Kind, n int) (Re
 		return res, err
 	}
 	defer srv.stop()
+	cfg.Logger.Info("signalbench: server up", "server", k, "pid", srv.pid, "addr", srv.addr)
 	time.Sleep(cfg.Settle / 4)
 	base, err := srv.snapshot()
 	if err != nil {
@@ -170,6 +171,7 @@ func measure(ctx context.Context, cfg Config, bins *binaries, k Kind, n int) (Re
 		if err := joinAll(ctx, cs, func(i int) string { return "r" + strconv.Itoa(i%res.Rooms) }); err != nil {
 			return res, err
 		}
+		cfg.Logger.Info("signalbench: joined", "rooms", res.Rooms)
 		quiesce(l)
 		time.Sleep(cfg.Settle)
 		joined, err := srv.snapshot()

@@ -46,7 +46,7 @@ type binaries struct {
 
 // prepare builds the Go server from repo and installs the Node server's
 // dependencies with npm, each only when kinds asks for it.
-func prepare(ctx context.Context, repo string, kinds []Kind) (*binaries, error) {
+func prepare(ctx context.Context, repo, goServer string, kinds []Kind) (*binaries, error) {
 	dir, err := os.MkdirTemp("", "signalbench-")
 	if err != nil {
 		return nil, err
@@ -55,6 +55,10 @@ func prepare(ctx context.Context, repo string, kinds []Kind) (*binaries, error) 
 	for _, k := range kinds {
 		switch k {
 		case KindGo:
+			if goServer != "" {
+				b.goServer = goServer
+				continue
+			}
 			b.goServer = filepath.Join(dir, "signal-server")
 			cmd := exec.CommandContext(ctx, "go", "build", "-o", b.goServer, "./examples/signal-server")
 			cmd.Dir = repo

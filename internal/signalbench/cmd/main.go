@@ -37,6 +37,7 @@ func run() error {
 	flag.StringVar(&counts, "n", "10,100,1000,10000", "comma-separated connection counts")
 	flag.StringVar(&servers, "servers", "go,node", "comma-separated servers to measure: go, node")
 	flag.StringVar(&cfg.Repo, "repo", ".", "module root, where examples/signal-server is built")
+	flag.StringVar(&cfg.GoServer, "go-server", "", "prebuilt Go server taking signal-server's flags (empty: build examples/signal-server)")
 	flag.IntVar(&cfg.Rooms, "rooms", 0, "rooms for the joined-idle phase (0: one per 10 connections)")
 	flag.IntVar(&cfg.LoadMax, "load-max", 1000, "largest N with a throughput phase (larger: idle only)")
 	flag.DurationVar(&cfg.Duration, "duration", 0, "throughput measuring time (0: 5s)")
