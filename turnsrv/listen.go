@@ -35,6 +35,9 @@ type rxBatch struct {
 // forwards.
 type fanInConn struct {
 	socks []*net.UDPConn
+	// tx batches ChannelData towards clients, one per socket (nil where
+	// batching is not available).
+	tx    []*mmsgWriter
 	queue chan *rxBatch
 	pool  sync.Pool
 	fp    bool
@@ -83,6 +86,7 @@ func listenUDPFanIn(addr string, readers, bufSize int, fingerprint bool, log *sl
 		c := pc.(*net.UDPConn) //nolint:forcetypeassert // "udp" always gives *net.UDPConn
 		setBuffers(c, bufSize, true, log)
 		f.socks = append(f.socks, c)
+		f.tx = append(f.tx, newMMsgWriter(c))
 	}
 	if len(f.socks) == 1 {
 		// One socket: pion's loop reads the batches itself, which saves a
@@ -186,15 +190,30 @@ func (f *fanInConn) readInline() error {
 }
 
 // WriteTo sends from one of the port's sockets (all share the address).
+// ChannelData, which relay readers write, is queued and leaves in batches
+// (see mmsgWriter); STUN messages leave at once, after what is queued.
 func (f *fanInConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	i := 0
+	if u, ok := addr.(*net.UDPAddr); ok && len(f.socks) > 1 {
+		i = u.Port % len(f.socks)
+	}
+	w := f.tx[i]
+	if w != nil {
+		if isChannelData(p) && w.queue(p, addr) {
+			return len(p), nil
+		}
+		w.flush()
+	}
 	if f.fp {
 		p = withFingerprint(p)
 	}
-	c := f.socks[0]
-	if u, ok := addr.(*net.UDPAddr); ok && len(f.socks) > 1 {
-		c = f.socks[u.Port%len(f.socks)]
-	}
-	return c.WriteTo(p, addr)
+	return f.socks[i].WriteTo(p, addr)
+}
+
+// isChannelData reports whether p starts like a ChannelData message
+// (channel numbers 0x4000-0x7FFF, RFC 8656 section 12.4).
+func isChannelData(p []byte) bool {
+	return len(p) >= 4 && p[0]&0xC0 == 0x40
 }
 
 // Close stops the readers and closes the sockets.

@@ -11,6 +11,8 @@ import (
 // and enforces the per-allocation bandwidth cap in each direction.
 type relayConn struct {
 	net.PacketConn
+	// rx, when set, reads the socket in batches (Linux, real network).
+	rx       *mmsgReader
 	m        *metrics
 	toPeer   *rate.Limiter // nil: no cap
 	fromPeer *rate.Limiter
@@ -18,6 +20,9 @@ type relayConn struct {
 
 func (s *Server) wrapRelay(c net.PacketConn) net.PacketConn {
 	r := &relayConn{PacketConn: c, m: s.metrics}
+	if uc, ok := c.(*net.UDPConn); ok {
+		r.rx = newMMsgReader(uc, s.rxSlots, s.flushClientWrites)
+	}
 	if bps := s.cfg.MaxBPS; bps > 0 {
 		burst := int(max(bps, 4096))
 		r.toPeer = rate.NewLimiter(rate.Limit(bps), burst)
@@ -43,7 +48,16 @@ func (c *relayConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 // ReadFrom receives a peer's packet for the client.
 func (c *relayConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	for {
-		n, addr, err := c.PacketConn.ReadFrom(p)
+		var (
+			n    int
+			addr net.Addr
+			err  error
+		)
+		if c.rx != nil {
+			n, addr, err = c.rx.ReadFrom(p)
+		} else {
+			n, addr, err = c.PacketConn.ReadFrom(p)
+		}
 		if err != nil {
 			return n, addr, err
 		}
@@ -54,5 +68,17 @@ func (c *relayConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		c.m.packetsToClient.Add(1)
 		c.m.bytesToClient.Add(uint64(n)) //nolint:gosec // n >= 0
 		return n, addr, nil
+	}
+}
+
+// flushClientWrites sends the datagrams relay readers have queued on the
+// client-facing sockets. Relay readers call it before they wait for more
+// data: every datagram queued by a relay reader has left by the time that
+// reader sleeps.
+func (s *Server) flushClientWrites() {
+	if ws := s.writers.Load(); ws != nil {
+		for _, w := range *ws {
+			w.flush()
+		}
 	}
 }

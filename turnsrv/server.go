@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/transport/v5/stdnet"
@@ -40,6 +41,13 @@ type Server struct {
 	streams []*trackingListener
 	stop    chan struct{}
 	wg      sync.WaitGroup
+
+	// writers are the client-facing sockets' batch writers, set before
+	// pion starts and read by relay readers (flushClientWrites).
+	writers atomic.Pointer[[]*mmsgWriter]
+	// rxSlots is the batch memory relay readers borrow while they hand
+	// out a batch.
+	rxSlots *sync.Pool
 }
 
 // Addrs lists the addresses a started Server listens on, which is how a
@@ -56,7 +64,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, filter: newPeerFilter(cfg), quotas: newQuotas(cfg), stop: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, filter: newPeerFilter(cfg), quotas: newQuotas(cfg), stop: make(chan struct{}), rxSlots: newSlotPool()}
 	s.metrics = newMetrics(s.quotas.active)
 	s.auth = newAuthenticator(cfg, s.metrics)
 	if cfg.tlsEnabled() {
@@ -273,7 +281,21 @@ func (s *Server) listen() (turn.ServerConfig, []func() error, error) {
 
 func (s *Server) listenUDP(addr string) (net.PacketConn, error) {
 	if s.cfg.Net == nil {
-		return listenUDPFanIn(addr, s.cfg.UDPReaders, s.cfg.SocketBuffer, s.cfg.Fingerprint, s.log)
+		f, err := listenUDPFanIn(addr, s.cfg.UDPReaders, s.cfg.SocketBuffer, s.cfg.Fingerprint, s.log)
+		if err != nil {
+			return nil, err
+		}
+		ws := []*mmsgWriter{}
+		if old := s.writers.Load(); old != nil {
+			ws = append(ws, *old...)
+		}
+		for _, w := range f.tx {
+			if w != nil {
+				ws = append(ws, w)
+			}
+		}
+		s.writers.Store(&ws)
+		return f, nil
 	}
 	pc, err := s.cfg.Net.ListenPacket("udp", addr)
 	if err != nil {

@@ -85,6 +85,7 @@ func main() {
 	msgs := flag.Int("n", 0, "messages per session (turnutils_uclient -n); 0 means 500 paced and 200000/sessions unpaced")
 	readers := flag.Int("readers", 0, "turnsrv UDP readers per port, Config.UDPReaders (0: its default)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the server here (with -serve)")
+	profDir := flag.String("profile-dir", "", "write a CPU profile of every turnsrv run into this directory")
 	loadList := flag.String("loads", "", "comma-separated loads like 100x1200z0 or 400x170z20c (default: all)")
 	flag.Parse()
 	if *serve {
@@ -105,7 +106,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "turnbench:", err)
 		os.Exit(2)
 	}
-	if err := bench(loads, *runs, *msgs, *readers, os.Stdout); err != nil {
+	if err := bench(loads, *runs, *msgs, *readers, *profDir, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "turnbench:", err)
 		os.Exit(1)
 	}
@@ -157,7 +158,7 @@ func serveTurnsrv(port, minPort, maxPort, readers int) error {
 	return srv.Close()
 }
 
-func bench(loads []load, runs, msgs, readers int, out io.Writer) error {
+func bench(loads []load, runs, msgs, readers int, profDir string, out io.Writer) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -202,6 +203,9 @@ func bench(loads []load, runs, msgs, readers int, out io.Writer) error {
 					args = []string{"-serve", "-port", strconv.Itoa(port),
 						"-min-port", strconv.Itoa(minP), "-max-port", strconv.Itoa(minP + 999),
 						"-readers", strconv.Itoa(readers)}
+					if profDir != "" {
+						args = append(args, "-cpuprofile", filepath.Join(profDir, fmt.Sprintf("%s-%d.pprof", l, r)))
+					}
 				}
 				res, err := runOnce(bin, args, port, l, msgs)
 				if err != nil {
@@ -367,8 +371,14 @@ func waitListening(port int) error {
 	return fmt.Errorf("server did not bind port %d", port)
 }
 
-// procCPU returns user+system CPU time of a process and its threads.
+// procCPU returns the CPU time of a process and its threads: the sum of
+// the threads' run times in /proc/PID/task/*/schedstat (nanoseconds), or,
+// where that is missing, user+system time from /proc/PID/stat, which
+// counts whole clock ticks (10 ms) and so blurs light loads.
 func procCPU(pid int) (time.Duration, error) {
+	if d, ok := schedCPU(pid); ok {
+		return d, nil
+	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
@@ -382,6 +392,32 @@ func procCPU(pid int) (time.Duration, error) {
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	const hz = 100 // USER_HZ on Linux
 	return time.Duration(ut+st) * time.Second / hz, nil
+}
+
+// schedCPU sums the run time of every thread of a process. Both servers
+// keep their threads for their whole life, so none is lost by exiting.
+func schedCPU(pid int) (time.Duration, bool) {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0, false
+	}
+	var sum int64
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
+		if err != nil {
+			continue // the thread ended meanwhile
+		}
+		f := strings.Fields(string(b))
+		if len(f) == 0 {
+			return 0, false
+		}
+		ns, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		sum += ns
+	}
+	return time.Duration(sum), len(tasks) > 0
 }
 
 // rcvbufErrors reads Udp RcvbufErrors from /proc/net/snmp.
