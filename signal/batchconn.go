@@ -27,10 +27,14 @@ type batchConn struct {
 	buf    *[]byte
 
 	// Read state, used by the connection's one reader only.
-	raw  syscall.RawConn // nil: read through a held buffer
-	rbuf *[]byte
-	roff int
-	br   *bufio.Reader // the WebSocket library's reader over this conn
+	raw    syscall.RawConn // nil: read through a held buffer
+	readFn func(fd uintptr) bool
+	rbuf   *[]byte
+	roff   int
+	rnext  *[]byte // the buffer readFD fills
+	rn     int
+	rerr   error
+	br     *bufio.Reader // the WebSocket library's reader over this conn
 	// yield makes the next Read that would wait return errYield.
 	yield bool
 
@@ -44,6 +48,7 @@ func newBatchConn(c net.Conn, pool *bufPool, leftover []byte) *batchConn {
 	if sc, ok := c.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			bc.raw = raw
+			bc.readFn = bc.readFD
 		}
 	}
 	if len(leftover) > 0 {
@@ -139,47 +144,66 @@ func (c *batchConn) resume() {
 // buffer held when it has nothing.
 func (c *batchConn) fill() error {
 	if c.raw == nil {
-		b := c.pool.get(readBufBytes)
-		n, err := c.Conn.Read((*b)[:cap(*b)])
-		if n == 0 {
-			c.pool.put(b)
-			return err
-		}
-		*b = (*b)[:n]
-		c.rbuf, c.roff = b, 0
-		return nil
+		return c.fillHeld()
 	}
-	var n int
-	var rerr error
-	var b *[]byte
-	err := c.raw.Read(func(fd uintptr) bool {
-		if b == nil {
-			b = c.pool.get(readBufBytes)
-		}
-		n, rerr = syscall.Read(int(fd), (*b)[:cap(*b)])
-		if rerr == syscall.EAGAIN || rerr == syscall.EINTR {
-			// Nothing yet: give the buffer back before waiting.
-			c.pool.put(b)
-			b = nil
-			return false
-		}
-		return true
-	})
-	if err == nil && rerr != nil {
-		err = &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: rerr}
+	c.rn, c.rerr, c.rnext = 0, nil, nil
+	err := c.raw.Read(c.readFn)
+	if err != nil || c.rerr != nil || c.rn <= 0 {
+		return c.readFailed(err)
 	}
-	if err == nil && n <= 0 {
+	b := c.rnext
+	c.rnext = nil
+	*b = (*b)[:c.rn]
+	c.rbuf, c.roff = b, 0
+	return nil
+}
+
+// readFailed cleans up after a failed fill and says why it failed.
+func (c *batchConn) readFailed(err error) error {
+	if c.rnext != nil {
+		c.pool.put(c.rnext)
+		c.rnext = nil
+	}
+	if err == nil && c.rerr != nil {
+		err = &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: c.rerr}
+	}
+	if err == nil {
 		err = io.EOF
 	}
-	if err != nil {
-		if b != nil {
-			c.pool.put(b)
+	return err
+}
+
+// fillHeld is fill for a connection that is not a socket (TLS, a test
+// pipe): it waits holding the buffer.
+func (c *batchConn) fillHeld() error {
+	b := c.pool.get(readBufBytes)
+	n, err := c.Conn.Read((*b)[:cap(*b)])
+	if n == 0 {
+		c.pool.put(b)
+		if err == nil {
+			err = io.ErrNoProgress
 		}
 		return err
 	}
 	*b = (*b)[:n]
 	c.rbuf, c.roff = b, 0
 	return nil
+}
+
+// readFD is fill's read on the raw socket, a method value made once so
+// that a read allocates nothing.
+func (c *batchConn) readFD(fd uintptr) bool {
+	if c.rnext == nil {
+		c.rnext = c.pool.get(readBufBytes)
+	}
+	c.rn, c.rerr = syscall.Read(int(fd), (*c.rnext)[:cap(*c.rnext)])
+	if c.rerr == syscall.EAGAIN || c.rerr == syscall.EINTR {
+		// Nothing yet: give the buffer back before waiting.
+		c.pool.put(c.rnext)
+		c.rnext = nil
+		return false
+	}
+	return true
 }
 
 func (c *batchConn) Write(p []byte) (int, error) {

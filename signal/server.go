@@ -144,38 +144,52 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.bc.interrupt()
 	}
 	s.wg.Add(1)
-	go func(remote string) {
-		defer s.wg.Done()
-		s.serve(p, remote)
-	}(r.RemoteAddr)
+	go s.serve(p, r.RemoteAddr)
 }
 
-// serve reads messages from p until its connection ends.
+// serve reads messages from p until its connection ends. It waits in
+// await with few frames below it, so that an idle connection's goroutine
+// keeps a small stack: setup and teardown are functions of their own.
 func (s *Server) serve(p *peer, remote string) {
-	perSec, burst := s.cfg.rate()
-	var lim *rate.Limiter
-	if perSec > 0 {
-		lim = rate.NewLimiter(rate.Limit(perSec), burst)
-	}
-	stopPing := s.keepalive(p)
-	defer stopPing()
-
-	// The loop waits in await, whose stack is shallow: an idle
-	// connection's goroutine keeps a small stack.
+	lim, stopPing := s.startServing(p)
 	var err error
 	for {
 		if err = p.bc.await(); err != nil {
-			if errors.Is(err, errInterrupted) {
-				p.bc.resume()
-				p.ws.Close(websocket.StatusGoingAway, "server shutting down")
-			}
-			p.ws.CloseNow()
+			s.closeAfterWait(p, err)
 			break
 		}
 		if err = s.next(p, lim); err != nil {
 			break
 		}
 	}
+	stopPing()
+	s.finish(p, remote, err)
+	s.wg.Done()
+}
+
+// startServing makes p's rate limiter (nil: no limit) and starts its
+// keepalive.
+func (s *Server) startServing(p *peer) (*rate.Limiter, func()) {
+	perSec, burst := s.cfg.rate()
+	var lim *rate.Limiter
+	if perSec > 0 {
+		lim = rate.NewLimiter(rate.Limit(perSec), burst)
+	}
+	return lim, s.keepalive(p)
+}
+
+// closeAfterWait closes p after await failed: with 1001 when the server
+// is closing, else at once (the socket is already gone).
+func (s *Server) closeAfterWait(p *peer, err error) {
+	if errors.Is(err, errInterrupted) {
+		p.bc.resume()
+		p.ws.Close(websocket.StatusGoingAway, "server shutting down")
+	}
+	p.ws.CloseNow()
+}
+
+// finish removes p after its connection ended with err.
+func (s *Server) finish(p *peer, remote string, err error) {
 	s.removePeer(p, true)
 	p.markClosed()
 	if isReadLimit(err) {
