@@ -92,6 +92,12 @@ func (c *batchConn) yieldAtBoundary() {
 	c.yield = c.rbuf == nil && c.br != nil && c.br.Buffered() == 0
 }
 
+// idle reports whether a read would have to wait for the socket. Called
+// by the reader only.
+func (c *batchConn) idle() bool {
+	return c.rbuf == nil && (c.br == nil || c.br.Buffered() == 0)
+}
+
 // await returns once there is something to read, waiting with no buffer
 // held and on a shallow stack, so that the goroutine of an idle
 // connection keeps a small stack. An error is the socket's: the

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
 )
 
 // peer is one WebSocket connection on the server. Its reader runs on a
@@ -16,6 +17,11 @@ type peer struct {
 	conn string // the id given at connect, for log lines from other goroutines
 	srv  *Server
 	room *room // guarded by srv.mu
+
+	// The reader's own state.
+	lim      *rate.Limiter // nil: no limit
+	remote   string
+	stopPing func()
 
 	// ws and bc are set once by attach, under mu; the reader and the
 	// writer use them without the lock after that.

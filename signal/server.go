@@ -147,35 +147,39 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	go s.serve(p, r.RemoteAddr)
 }
 
-// serve reads messages from p until its connection ends. It waits in
-// await with few frames below it, so that an idle connection's goroutine
-// keeps a small stack: setup and teardown are functions of their own.
+// serve starts serving p; run does the reading.
 func (s *Server) serve(p *peer, remote string) {
-	lim, stopPing := s.startServing(p)
-	var err error
-	for {
-		if err = p.bc.await(); err != nil {
-			s.closeAfterWait(p, err)
-			break
-		}
-		if err = s.next(p, lim); err != nil {
-			break
-		}
+	perSec, burst := s.cfg.rate()
+	if perSec > 0 {
+		p.lim = rate.NewLimiter(rate.Limit(perSec), burst)
 	}
-	stopPing()
-	s.finish(p, remote, err)
-	s.wg.Done()
+	p.remote = remote
+	p.stopPing = s.keepalive(p)
+	s.run(p)
 }
 
-// startServing makes p's rate limiter (nil: no limit) and starts its
-// keepalive.
-func (s *Server) startServing(p *peer) (*rate.Limiter, func()) {
-	perSec, burst := s.cfg.rate()
-	var lim *rate.Limiter
-	if perSec > 0 {
-		lim = rate.NewLimiter(rate.Limit(perSec), burst)
+// run reads messages from p until its connection ends. Handling a
+// message grows a goroutine's stack, and a stack shrinks only so far, so
+// once it has handled something and would have to wait, run hands over
+// to a new goroutine, whose small stack is what an idle connection keeps.
+func (s *Server) run(p *peer) {
+	handled := false
+	for {
+		if handled && p.bc.idle() {
+			go s.run(p)
+			return
+		}
+		if err := p.bc.await(); err != nil {
+			s.closeAfterWait(p, err)
+			s.finish(p, err)
+			return
+		}
+		if err := s.next(p, p.lim); err != nil {
+			s.finish(p, err)
+			return
+		}
+		handled = true
 	}
-	return lim, s.keepalive(p)
 }
 
 // closeAfterWait closes p after await failed: with 1001 when the server
@@ -189,7 +193,8 @@ func (s *Server) closeAfterWait(p *peer, err error) {
 }
 
 // finish removes p after its connection ended with err.
-func (s *Server) finish(p *peer, remote string, err error) {
+func (s *Server) finish(p *peer, err error) {
+	p.stopPing()
 	s.removePeer(p, true)
 	p.markClosed()
 	if isReadLimit(err) {
@@ -197,8 +202,9 @@ func (s *Server) finish(p *peer, remote string, err error) {
 		s.log.Warn("signal: message too big, connection closed with 1009", "peer", p.id, "limit", s.cfg.maxMessageBytes())
 	}
 	p.ws.CloseNow()
-	s.log.Info("signal: disconnected", "peer", p.id, "remote", remote,
+	s.log.Info("signal: disconnected", "peer", p.id, "remote", p.remote,
 		"status", int(websocket.CloseStatus(err)), "connections", s.count())
+	s.wg.Done()
 }
 
 // next reads and handles one message. A control frame that leaves
