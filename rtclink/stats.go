@@ -56,11 +56,16 @@ type Stats struct {
 	// EncodeTime and DecodeTime are means per video frame.
 	EncodeTime, DecodeTime time.Duration
 
+	// PacketsLost counts sequence numbers still missing, net of late and
+	// retransmitted packets.
 	PacketsReceived, PacketsLost int64
-	NACKsSent, NACKsReceived     int64
-	PLIsSent, PLIsReceived       int64
-	KeyframesOnPLI               int64
-	Connects, ICERestarts        int64
+	// NACKsReceived counts the peer's retransmission requests.
+	NACKsReceived int64
+	// PLIsSent and PLIsReceived count picture-loss requests;
+	// KeyframesOnPLI the keyframes granted to them (at most four a second).
+	PLIsSent, PLIsReceived int64
+	KeyframesOnPLI         int64
+	Connects, ICERestarts  int64
 }
 
 // Stats returns the session's current figures. It does not block on the

@@ -16,6 +16,7 @@ import (
 type vnetPair struct {
 	a, b *vnet.Net
 	cut  atomic.Bool
+	drop func() bool // set before use: drops a packet when true
 }
 
 func newVnetPair(t *testing.T) *vnetPair {
@@ -29,7 +30,9 @@ func newVnetPair(t *testing.T) *vnetPair {
 	require.NoError(t, err)
 	require.NoError(t, r.AddNet(p.a))
 	require.NoError(t, r.AddNet(p.b))
-	r.AddChunkFilter(func(vnet.Chunk) bool { return !p.cut.Load() })
+	r.AddChunkFilter(func(vnet.Chunk) bool {
+		return !p.cut.Load() && (p.drop == nil || !p.drop())
+	})
 	require.NoError(t, r.Start())
 	t.Cleanup(func() { _ = r.Stop() })
 	return p
@@ -71,4 +74,37 @@ func TestICERestartAfterCut(t *testing.T) {
 	eventually(t, 30*time.Second, func() bool { f, _, _ := video.count(); return f > before+30 }, "video did not come back (states %v)", statesMu.Load())
 	assert.Equal(t, "connected", robot.Stats().State)
 	assert.Contains(t, statesMu.Load(), "disconnected")
+}
+
+// On a lossy path the receiver asks for retransmissions and the sender
+// answers them, so nearly every frame still decodes.
+func TestNACKRecoversLoss(t *testing.T) {
+	net := newVnetPair(t)
+	var n atomic.Int64
+	net.drop = func() bool { return n.Add(1)%33 == 0 } // 3% of packets, both ways
+	url := signalServer(t)
+	video := newVideoCollector()
+	viewer, err := rtclink.New(rtclink.Config{
+		Signaler: dial(t, url, "r"), ReceiveVideo: videoReceiver(video), Net: net.b, Logger: testLogger(),
+	})
+	require.NoError(t, err)
+	defer viewer.Close()
+	robot, err := rtclink.New(rtclink.Config{
+		Signaler: dial(t, url, "r"), Role: rtclink.Offerer, Video: videoSender(t, 640, 480),
+		Net: net.a, Logger: testLogger(),
+	})
+	require.NoError(t, err)
+	defer robot.Close()
+	video.waitFirst(t)
+
+	sent0 := robot.Stats().FramesSent
+	frames0, _, _ := video.count()
+	eventually(t, 30*time.Second, func() bool { return robot.Stats().FramesSent-sent0 >= 90 }, "robot stopped sending")
+	sent := robot.Stats().FramesSent - sent0
+	frames, _, _ := video.count()
+	st := robot.Stats()
+	assert.Positive(t, st.NACKsReceived, "the viewer asked for retransmissions")
+	vs := viewer.Stats()
+	assert.Less(t, float64(vs.PacketsLost), 0.01*float64(vs.PacketsReceived), "retransmissions filled the gaps")
+	assert.GreaterOrEqual(t, float64(frames-frames0), 0.9*float64(sent), "decoded %d of %d frames over 3%% loss", frames-frames0, sent)
 }
