@@ -37,6 +37,9 @@ type batchConn struct {
 	br     *bufio.Reader // the WebSocket library's reader over this conn
 	// yield makes the next Read that would wait return errYield.
 	yield bool
+	// inMessage is set while the reader reads a message's frames, where
+	// a control frame may come between fragments: no yield there.
+	inMessage bool
 
 	amu         sync.Mutex
 	awaiting    bool // the reader is in await
@@ -89,7 +92,7 @@ func (c *batchConn) Read(p []byte) (int, error) {
 // deep in the library: it gets errYield instead, which leaves the stream
 // intact, so that serve can wait in await.
 func (c *batchConn) yieldAtBoundary() {
-	c.yield = c.rbuf == nil && c.br != nil && c.br.Buffered() == 0
+	c.yield = !c.inMessage && c.rbuf == nil && c.br != nil && c.br.Buffered() == 0
 }
 
 // idle reports whether a read would have to wait for the socket. Called

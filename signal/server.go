@@ -237,6 +237,8 @@ func (s *Server) read(p *peer) (websocket.MessageType, *[]byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	p.bc.inMessage = true
+	defer func() { p.bc.inMessage = false }()
 	buf := s.pool.get(512)
 	for {
 		if len(*buf) == cap(*buf) {

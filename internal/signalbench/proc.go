@@ -74,3 +74,5 @@ func processRSS(pid int) (int64, error) {
 	}
 	return parseStatusBytes(b, "VmRSS")
 }
+
+func pidSelf() int { return os.Getpid() }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -253,11 +252,11 @@ func throughput(ctx context.Context, cfg Config, srv *serverProc, l *load, cs []
 	time.Sleep(cfg.Warmup)
 	d0, t0 := l.delivered.Load(), time.Now()
 	c0, err0 := processCPU(srv.pid)
-	s0, err1 := processCPU(os.Getpid())
+	s0, err1 := processCPU(pidSelf())
 	time.Sleep(cfg.Duration)
 	d1, t1 := l.delivered.Load(), time.Now()
 	c1, err2 := processCPU(srv.pid)
-	s1, err3 := processCPU(os.Getpid())
+	s1, err3 := processCPU(pidSelf())
 	close(stop)
 	wg.Wait()
 	quiesce(l)

@@ -97,6 +97,7 @@ func (b *binaries) cleanup() { os.RemoveAll(b.dir) }
 // serverProc is one running server under test.
 type serverProc struct {
 	kind    Kind
+	client  *http.Client // for readiness and /metrics, closed with the server
 	cmd     *exec.Cmd
 	pid     int
 	addr    string // 127.0.0.1:port
@@ -140,7 +141,8 @@ func startServer(ctx context.Context, b *binaries, k Kind, peers int) (*serverPr
 		logf.Close()
 		return nil, fmt.Errorf("%w: %s: %w", ErrServerStart, k, err)
 	}
-	s := &serverProc{kind: k, cmd: cmd, pid: cmd.Process.Pid, addr: addr, done: make(chan struct{}), log: logf}
+	s := &serverProc{kind: k, cmd: cmd, pid: cmd.Process.Pid, addr: addr, done: make(chan struct{}), log: logf,
+		client: &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}}
 	go func() { s.waitErr = cmd.Wait(); close(s.done) }()
 	if err := s.waitReady(ctx, 30*time.Second); err != nil {
 		s.stop()
@@ -159,7 +161,7 @@ func (s *serverProc) waitReady(ctx context.Context, limit time.Duration) error {
 			return ctx.Err()
 		default:
 		}
-		resp, err := http.Get("http://" + s.addr + "/")
+		resp, err := s.client.Get("http://" + s.addr + "/")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -180,6 +182,7 @@ func (s *serverProc) stop() {
 		_ = s.cmd.Process.Kill()
 		<-s.done
 	}
+	s.client.CloseIdleConnections()
 	s.log.Close()
 }
 
@@ -198,7 +201,7 @@ func (s *serverProc) goMetrics() (map[string]float64, error) {
 	if s.kind != KindGo {
 		return nil, nil
 	}
-	resp, err := http.Get("http://" + s.addr + "/metrics")
+	resp, err := s.client.Get("http://" + s.addr + "/metrics")
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,76 @@
+package signalbench
+
+import (
+	"context"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// smallConfig is a whole run at toy size: every phase, a fraction of a
+// second each.
+func smallConfig(k Kind) Config {
+	return Config{Repo: "../..", Servers: []Kind{k}, Counts: []int{10}, Runs: 1,
+		Duration: 500 * time.Millisecond, Warmup: 200 * time.Millisecond, Settle: 200 * time.Millisecond,
+		PacedClients: 10, PacedDuration: 500 * time.Millisecond}
+}
+
+func checkRun(t *testing.T, rep *Report, k Kind) {
+	t.Helper()
+	require.Len(t, rep.Results, 1)
+	r := rep.Results[0]
+	assert.Equal(t, k, r.Kind)
+	assert.Equal(t, 10, r.Held)
+	assert.Zero(t, r.Dropped)
+	assert.Positive(t, r.Delivered, "the load got through")
+	assert.Positive(t, r.PerCPUSecond)
+	require.Len(t, rep.Paced, 1)
+	assert.Positive(t, rep.Paced[0].Samples, "paced messages were timed")
+	assert.Zero(t, rep.Paced[0].Dropped)
+	var b strings.Builder
+	require.NoError(t, rep.WriteMarkdown(&b))
+	assert.Contains(t, b.String(), "| 10 | "+string(k)+" | 10 | 0 |")
+}
+
+func TestRunGoServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and loads the signaling server")
+	}
+	rep, err := Run(context.Background(), smallConfig(KindGo))
+	require.NoError(t, err)
+	checkRun(t, rep, KindGo)
+	r := rep.Results[0]
+	assert.Equal(t, 1, r.Rooms, "10 connections make one room of 10")
+	assert.InDelta(t, 1, r.Goroutines, 0.5, "one goroutine per idle connection")
+	assert.Zero(t, r.ServerDrops)
+}
+
+func TestRunNodeServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("installs ws with npm and loads the Node server")
+	}
+	for _, tool := range []string{"node", "npm"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	rep, err := Run(context.Background(), smallConfig(KindNode))
+	require.NoError(t, err)
+	checkRun(t, rep, KindNode)
+}
+
+func TestRunReportsAServerThatDoesNotStart(t *testing.T) {
+	cfg := smallConfig(KindGo)
+	cfg.GoServer = "/bin/false"
+	_, err := Run(context.Background(), cfg)
+	assert.ErrorIs(t, err, ErrServerStart)
+}
+
+func TestRunRefusesAnUnknownServer(t *testing.T) {
+	_, err := Run(context.Background(), smallConfig("deno"))
+	assert.ErrorIs(t, err, ErrConfig)
+}

@@ -1,0 +1,95 @@
+package signal
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A client's pings are answered and leave the connection serving: the
+// server hands back from the library's reader after a control frame and
+// must lose nothing doing so.
+func TestClientPingsBetweenMessages(t *testing.T) {
+	_, url := startServer(t, ServerConfig{})
+	a, b := dialRaw(t, url), dialRaw(t, url)
+	a.join("p")
+	b.join("p")
+	a.readType(TypePeerJoined)
+
+	// a reads in the background, as coder/websocket's Ping needs.
+	got := make(chan map[string]any, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			_, data, err := a.conn.Read(ctx)
+			if err != nil {
+				return
+			}
+			var m map[string]any
+			if json.Unmarshal(data, &m) == nil && m["type"] == TypeAnswer {
+				got <- m
+			}
+		}
+	}()
+	for i := range 5 {
+		pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
+		require.NoError(t, a.conn.Ping(pctx), "ping %d", i)
+		pcancel()
+		a.send(`{"type":"offer","sdp":"o` + string(rune('0'+i)) + `"}`)
+		assert.Equal(t, "o"+string(rune('0'+i)), b.readType(TypeOffer)["sdp"])
+		b.send(`{"type":"answer","sdp":"a` + string(rune('0'+i)) + `"}`)
+		select {
+		case m := <-got:
+			assert.Equal(t, "a"+string(rune('0'+i)), m["sdp"])
+		case <-time.After(5 * time.Second):
+			t.Fatal("no answer after a ping")
+		}
+	}
+	a.conn.CloseNow()
+	<-done
+}
+
+// Server pings (keepalive) are answered by clients between messages; the
+// connection keeps routing afterwards.
+func TestKeepaliveBetweenMessages(t *testing.T) {
+	_, url := startServer(t, ServerConfig{PingInterval: 20 * time.Millisecond})
+	a, b := dialRaw(t, url), dialRaw(t, url)
+	a.join("k")
+	b.join("k")
+	a.readType(TypePeerJoined)
+	for i := range 5 {
+		// A Read on the client answers the server's pings while it waits.
+		msg := `{"type":"candidate","candidate":{"candidate":"candidate:` + strings.Repeat("x", i) + `"}}`
+		time.Sleep(30 * time.Millisecond) // let a ping or two go by
+		a.send(msg)
+		m := b.readType(TypeCandidate)
+		assert.Equal(t, "candidate:"+strings.Repeat("x", i), m["candidate"].(map[string]any)["candidate"])
+	}
+}
+
+// Bytes a client sends in the same packet as the end of its handshake, or
+// right after, are not lost between net/http's reader and the server's.
+func TestMessageRightAfterHandshake(t *testing.T) {
+	_, url := startServer(t, ServerConfig{})
+	b := dialRaw(t, url)
+	b.join("fast")
+	for i := range 20 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c, _, err := websocket.Dial(ctx, url, nil)
+		require.NoError(t, err)
+		require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(`{"type":"join","room":"fast"}`)))
+		require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(`{"type":"offer","sdp":"n`+string(rune('a'+i))+`"}`)))
+		cancel()
+		assert.Equal(t, "n"+string(rune('a'+i)), b.readType(TypeOffer)["sdp"])
+		c.CloseNow()
+	}
+}
