@@ -58,21 +58,48 @@ func TestClientPingsBetweenMessages(t *testing.T) {
 	<-done
 }
 
+// backgroundReader reads c until the test ends, as a client that
+// answers pings must, and passes on the messages of type typ.
+func backgroundReader(t *testing.T, c *rawClient, typ string) <-chan map[string]any {
+	got := make(chan map[string]any, 64)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			_, data, err := c.conn.Read(ctx)
+			if err != nil {
+				return
+			}
+			var m map[string]any
+			if json.Unmarshal(data, &m) == nil && m["type"] == typ {
+				got <- m
+			}
+		}
+	}()
+	t.Cleanup(func() { cancel(); c.conn.CloseNow(); <-done })
+	return got
+}
+
 // Server pings (keepalive) are answered by clients between messages; the
 // connection keeps routing afterwards.
 func TestKeepaliveBetweenMessages(t *testing.T) {
-	_, url := startServer(t, ServerConfig{PingInterval: 20 * time.Millisecond})
+	_, url := startServer(t, ServerConfig{PingInterval: 200 * time.Millisecond})
 	a, b := dialRaw(t, url), dialRaw(t, url)
 	a.join("k")
 	b.join("k")
 	a.readType(TypePeerJoined)
-	for i := range 5 {
-		// A Read on the client answers the server's pings while it waits.
-		msg := `{"type":"candidate","candidate":{"candidate":"candidate:` + strings.Repeat("x", i) + `"}}`
-		time.Sleep(30 * time.Millisecond) // let a ping or two go by
-		a.send(msg)
-		m := b.readType(TypeCandidate)
-		assert.Equal(t, "candidate:"+strings.Repeat("x", i), m["candidate"].(map[string]any)["candidate"])
+	backgroundReader(t, a, "none")
+	got := backgroundReader(t, b, TypeCandidate)
+	for i := range 3 {
+		time.Sleep(250 * time.Millisecond) // a ping goes by
+		a.send(`{"type":"candidate","candidate":{"candidate":"candidate:` + strings.Repeat("x", i) + `"}}`)
+		select {
+		case m := <-got:
+			assert.Equal(t, "candidate:"+strings.Repeat("x", i), m["candidate"].(map[string]any)["candidate"])
+		case <-time.After(5 * time.Second):
+			t.Fatal("no candidate after a ping")
+		}
 	}
 }
 
