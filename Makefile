@@ -12,3 +12,9 @@ deps:
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
+
+bench:
+	go run ./internal/signalbench/cmd -runs 3
+	go run ./internal/mediabench/cmd
+	go run ./internal/turnbench -runs 3
+	go test -run - -bench . ./capture/vp8 ./playback/vp8 ./capture/opus ./playback/opus
