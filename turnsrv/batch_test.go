@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -18,14 +19,24 @@ import (
 // datagrams of several sizes.
 func TestPeerBurstReachesClientInOrder(t *testing.T) {
 	for _, readers := range []int{1, 2} {
-		t.Run(fmt.Sprintf("readers=%d", readers), func(t *testing.T) { testPeerBurst(t, readers) })
+		t.Run(fmt.Sprintf("readers=%d", readers), func(t *testing.T) {
+			testPeerBurst(t, func(c *Config) { c.UDPReaders = readers })
+		})
 	}
+	// 0.0.0.0 gives a dual-stack IPv6 socket, so replies to an IPv4
+	// client are addressed as IPv4-mapped IPv6.
+	t.Run("wildcard", func(t *testing.T) {
+		testPeerBurst(t, func(c *Config) {
+			c.ListeningIPs = []netip.Addr{netip.IPv4Unspecified()}
+			c.RelayIPs = []netip.Addr{netip.MustParseAddr("127.0.0.1")}
+		})
+	})
 }
 
-func testPeerBurst(t *testing.T, readers int) {
+func testPeerBurst(t *testing.T, mutate func(*Config)) {
 	const burst = 2000
-	s, _ := startServer(t, func(c *Config) { c.AllowLoopbackPeers = true; c.UDPReaders = readers })
-	server := s.Addrs().UDP[0]
+	s, _ := startServer(t, func(c *Config) { c.AllowLoopbackPeers = true; mutate(c) })
+	server := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: s.Addrs().UDP[0].(*net.UDPAddr).Port} //nolint:forcetypeassert // UDP
 	client, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)

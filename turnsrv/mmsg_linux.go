@@ -259,8 +259,16 @@ func newMMsgWriter(c *net.UDPConn) *mmsgWriter {
 	if err != nil {
 		return nil
 	}
-	la, _ := c.LocalAddr().(*net.UDPAddr)
-	w := &mmsgWriter{raw: raw, v6: la != nil && la.IP.To4() == nil, cur: newMsgSlots(), spare: newMsgSlots()}
+	// The socket's own family decides the address format: Go binds
+	// "0.0.0.0" as a dual-stack IPv6 socket where it can.
+	domain := unix.AF_INET
+	cerr := raw.Control(func(fd uintptr) {
+		domain, err = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_DOMAIN)
+	})
+	if cerr != nil || err != nil {
+		return nil
+	}
+	w := &mmsgWriter{raw: raw, v6: domain == unix.AF_INET6, cur: newMsgSlots(), spare: newMsgSlots()}
 	w.sendFn = w.send
 	return w
 }

@@ -11,8 +11,10 @@
 // to relay, relay to client). Reported per run: messages received per
 // second and Mbit/s of payload over the client's transmit time (whole
 // seconds, as it reports it), loss, server CPU (% of one core, and µs
-// per message delivered) and the kernel's UDP receive-buffer drops
-// (RcvbufErrors in /proc/net/snmp, system-wide).
+// per message delivered; the sum of the server's threads' run times in
+// /proc, in nanoseconds) and the kernel's UDP receive-buffer drops
+// (RcvbufErrors in /proc/net/snmp, system-wide, so the client's sockets
+// count too). -profile-dir DIR writes a CPU profile of every turnsrv run.
 package main
 
 import (
@@ -28,6 +30,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -84,11 +87,15 @@ func main() {
 	runs := flag.Int("runs", 3, "runs per load and server; the median is reported")
 	msgs := flag.Int("n", 0, "messages per session (turnutils_uclient -n); 0 means 500 paced and 200000/sessions unpaced")
 	readers := flag.Int("readers", 0, "turnsrv UDP readers per port, Config.UDPReaders (0: its default)")
+	procs := flag.Int("gomaxprocs", 0, "GOMAXPROCS of the turnsrv process (0: Go's default, the number of CPUs)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the server here (with -serve)")
 	profDir := flag.String("profile-dir", "", "write a CPU profile of every turnsrv run into this directory")
 	loadList := flag.String("loads", "", "comma-separated loads like 100x1200z0 or 400x170z20c (default: all)")
 	flag.Parse()
 	if *serve {
+		if *procs > 0 {
+			runtime.GOMAXPROCS(*procs)
+		}
 		if *cpuProfile != "" {
 			fh, err := os.Create(*cpuProfile)
 			if err == nil && pprof.StartCPUProfile(fh) == nil {
@@ -106,7 +113,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "turnbench:", err)
 		os.Exit(2)
 	}
-	if err := bench(loads, *runs, *msgs, *readers, *profDir, os.Stdout); err != nil {
+	if err := bench(loads, *runs, *msgs, *readers, *procs, *profDir, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "turnbench:", err)
 		os.Exit(1)
 	}
@@ -158,7 +165,7 @@ func serveTurnsrv(port, minPort, maxPort, readers int) error {
 	return srv.Close()
 }
 
-func bench(loads []load, runs, msgs, readers int, profDir string, out io.Writer) error {
+func bench(loads []load, runs, msgs, readers, procs int, profDir string, out io.Writer) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -202,7 +209,7 @@ func bench(loads []load, runs, msgs, readers int, profDir string, out io.Writer)
 				} else {
 					args = []string{"-serve", "-port", strconv.Itoa(port),
 						"-min-port", strconv.Itoa(minP), "-max-port", strconv.Itoa(minP + 999),
-						"-readers", strconv.Itoa(readers)}
+						"-readers", strconv.Itoa(readers), "-gomaxprocs", strconv.Itoa(procs)}
 					if profDir != "" {
 						args = append(args, "-cpuprofile", filepath.Join(profDir, fmt.Sprintf("%s-%d.pprof", l, r)))
 					}
