@@ -29,17 +29,7 @@ type IVF struct {
 
 // OpenIVF opens an IVF file.
 func OpenIVF(path string, opts Options) (*IVF, error) {
-	fh, err := open(path, &opts)
-	if err != nil {
-		return nil, err
-	}
-	s, err := NewIVF(fh, opts)
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	s.closer = fh
-	return s, nil
+	return openFile(path, opts, NewIVF)
 }
 
 // NewIVF reads an IVF stream from r and checks its header. Close does not

@@ -22,17 +22,7 @@ type Ogg struct {
 
 // OpenOgg opens an Ogg/Opus file.
 func OpenOgg(path string, opts Options) (*Ogg, error) {
-	fh, err := open(path, &opts)
-	if err != nil {
-		return nil, err
-	}
-	s, err := NewOgg(fh, opts)
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	s.closer = fh
-	return s, nil
+	return openFile(path, opts, NewOgg)
 }
 
 // NewOgg reads an Ogg/Opus stream from r and checks its headers. Close

@@ -94,16 +94,28 @@ func (f *file) Close() error {
 }
 
 // open opens path for a source, naming it in opts.
-func open(path string, opts *Options) (*os.File, error) {
+// openFile opens path, names the source after it, and hands it to
+// newSource, closing the file again if the source refuses it.
+func openFile[S interface{ own(io.Closer) }](path string, opts Options, newSource func(io.Reader, Options) (S, error)) (S, error) {
+	var zero S
 	fh, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("filesrc: %w", err)
+		return zero, fmt.Errorf("filesrc: %w", err)
 	}
 	if opts.Name == "" {
 		opts.Name = path
 	}
-	return fh, nil
+	s, err := newSource(fh, opts)
+	if err != nil {
+		fh.Close()
+		return zero, err
+	}
+	s.own(fh)
+	return s, nil
 }
+
+// own makes Close close c too.
+func (f *file) own(c io.Closer) { f.closer = c }
 
 func nameOr(opts Options, def string) string {
 	if opts.Name != "" {

@@ -30,17 +30,7 @@ type WAV struct {
 
 // OpenWAV opens a WAV file.
 func OpenWAV(path string, opts Options) (*WAV, error) {
-	fh, err := open(path, &opts)
-	if err != nil {
-		return nil, err
-	}
-	s, err := NewWAV(fh, opts)
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	s.closer = fh
-	return s, nil
+	return openFile(path, opts, NewWAV)
 }
 
 // NewWAV reads a WAV stream from r and checks its header. Close does not

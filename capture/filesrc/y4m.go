@@ -23,17 +23,7 @@ type Y4M struct {
 
 // OpenY4M opens a Y4M file.
 func OpenY4M(path string, opts Options) (*Y4M, error) {
-	fh, err := open(path, &opts)
-	if err != nil {
-		return nil, err
-	}
-	s, err := NewY4M(fh, opts)
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	s.closer = fh
-	return s, nil
+	return openFile(path, opts, NewY4M)
 }
 
 // NewY4M reads a Y4M stream from r and checks its header. Close does not
