@@ -5,7 +5,7 @@ run:
 	go run ./examples/signal-server
 
 test:
-	bash .ci/test
+	bash ./.ci/test
 
 deps:
 	bash .ci/install-deps
