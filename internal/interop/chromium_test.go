@@ -208,16 +208,7 @@ func (p *page) wait(t *testing.T) pageResult {
 func TestChromiumViewer(t *testing.T) {
 	chromiumPath(t)
 	p := viewerPage(t)
-	robot, err := rtclink.New(rtclink.Config{
-		Signaler:        dial(t, wsURL(p.base), "realsense"),
-		Role:            rtclink.Offerer,
-		Video:           videoSender(t, 640, 480),
-		Audio:           audioSender(t, 1000),
-		IncludeLoopback: true,
-		Logger:          testLogger(),
-	})
-	require.NoError(t, err)
-	defer robot.Close()
+	robot := robotFor(t, p, rtclink.Config{Video: videoSender(t, 640, 480), Audio: audioSender(t, 1000)})
 
 	startChromium(t, p.base+"/viewer.html?room=realsense&frames=60&media=1", true)
 	res := p.wait(t)

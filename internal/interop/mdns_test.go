@@ -84,16 +84,7 @@ func TestChromiumViewerMDNS(t *testing.T) {
 		return
 	}
 	p := viewerPage(t)
-	robot, err := rtclink.New(rtclink.Config{
-		Signaler:        dial(t, wsURL(p.base), "realsense"),
-		Role:            rtclink.Offerer,
-		Video:           videoSender(t, 640, 480),
-		Audio:           audioSender(t, 1000),
-		IncludeLoopback: true,
-		Logger:          testLogger(),
-	})
-	require.NoError(t, err)
-	defer robot.Close()
+	robot := robotFor(t, p, rtclink.Config{Video: videoSender(t, 640, 480), Audio: audioSender(t, 1000)})
 
 	startChromium(t, p.base+"/viewer.html?room=realsense&frames=60&timeout=20000", false)
 	res := p.wait(t)
