@@ -3,9 +3,6 @@ package mediabench
 import "errors"
 
 var (
-	// ErrProcFormat reports a /proc file that does not have the expected
-	// layout.
-	ErrProcFormat = errors.New("mediabench: unexpected /proc format")
 	// ErrFrameMismatch reports two frames that cannot be compared: other
 	// sizes or formats.
 	ErrFrameMismatch = errors.New("mediabench: frames differ in size or format")

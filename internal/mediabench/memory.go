@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/avlink/avlink/internal/procstat"
 	"runtime"
 	"runtime/debug"
 	"time"
@@ -74,7 +75,7 @@ func RunMemory(ctx context.Context, cfg PeerConfig) (MemoryResult, error) {
 		debug.FreeOSMemory()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		m, err := ReadMemory()
+		m, err := procstat.ReadMemory(0)
 		return m.RSS, int64(ms.HeapInuse), err
 	}
 	r, err := open(0)

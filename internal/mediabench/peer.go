@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/avlink/avlink/internal/procstat"
 	"os"
 	"runtime/pprof"
 	"slices"
@@ -37,10 +38,10 @@ type PeerResult struct {
 
 	// Window is the measurement window's real length, CPU the user and
 	// system time the process spent in it.
-	Window     time.Duration `json:"window"`
-	CPU        time.Duration `json:"cpu"`
-	CPUPercent float64       `json:"cpuPercent"`
-	Memory     Memory        `json:"memory"`
+	Window     time.Duration   `json:"window"`
+	CPU        time.Duration   `json:"cpu"`
+	CPUPercent float64         `json:"cpuPercent"`
+	Memory     procstat.Memory `json:"memory"`
 	// Stats is the session's figures at the end of the window; its rates
 	// cover the window.
 	Stats rtclink.Stats `json:"stats"`
@@ -240,7 +241,7 @@ func (p *Peer) Measure(ctx context.Context) (PeerResult, error) {
 		defer pprof.StopCPUProfile()
 	}
 	p.sess.Stats() // rates from here on cover the window
-	cpu0, err := ReadProcStat()
+	cpu0, err := procstat.ReadStat(0)
 	if err != nil {
 		return PeerResult{}, err
 	}
@@ -250,7 +251,7 @@ func (p *Peer) Measure(ctx context.Context) (PeerResult, error) {
 
 	werr := sleep(ctx, p.cfg.Window)
 
-	cpu1, err := ReadProcStat()
+	cpu1, err := procstat.ReadStat(0)
 	st := p.sess.Stats()
 	p.mu.Lock()
 	p.collecting, p.winEnd = false, time.Now()
@@ -269,7 +270,7 @@ func (p *Peer) Measure(ctx context.Context) (PeerResult, error) {
 	r.Stats = st
 	r.CPU = cpu1.CPU() - cpu0.CPU()
 	r.CPUPercent = 100 * float64(r.CPU) / float64(r.Window)
-	if r.Memory, err = ReadMemory(); err != nil {
+	if r.Memory, err = procstat.ReadMemory(0); err != nil {
 		return PeerResult{}, err
 	}
 	if p.cfg.Mode == ReceiveSamples {

@@ -1,8 +1,6 @@
 package mediabench
 
 import (
-	"bytes"
-	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -57,74 +55,6 @@ func TestComparePSNR(t *testing.T) {
 	short.Data = short.Data[:10]
 	_, err = ComparePSNR(a, short)
 	assert.ErrorIs(t, err, capture.ErrBadFrame)
-}
-
-// A real line from /proc/<pid>/stat, with a command name that holds a
-// space and parentheses.
-const statLine = "4242 (my (odd) cmd) S 1 4242 4242 0 -1 4194560 5000 0 0 0 " +
-	"1234 56 0 0 20 0 12 0 987654 1234567890 3456 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n"
-
-func TestParseProcStat(t *testing.T) {
-	st, err := ParseProcStat([]byte(statLine))
-	require.NoError(t, err)
-	assert.Equal(t, 12340*time.Millisecond, st.UTime)
-	assert.Equal(t, 560*time.Millisecond, st.STime)
-	assert.Equal(t, 12900*time.Millisecond, st.CPU())
-	assert.Equal(t, int64(3456), st.RSSPages)
-
-	for _, bad := range []string{"", "4242 cmd S 1", "1 (x) S 1 2 3", strings.Replace(statLine, " 1234 ", " x ", 1)} {
-		_, err := ParseProcStat([]byte(bad))
-		assert.ErrorIs(t, err, ErrProcFormat, "%q", bad)
-	}
-	self, err := ReadProcStat()
-	require.NoError(t, err)
-	assert.Positive(t, self.RSSPages)
-}
-
-func TestParseStatusKB(t *testing.T) {
-	status := "Name:\tmediabench\nVmHWM:\t   40960 kB\nVmRSS:\t   30720 kB\nThreads:\t7\n"
-	n, err := ParseStatusKB([]byte(status), "VmRSS")
-	require.NoError(t, err)
-	assert.Equal(t, int64(30720*1024), n)
-	_, err = ParseStatusKB([]byte(status), "VmSwap")
-	assert.ErrorIs(t, err, ErrProcFormat)
-	_, err = ParseStatusKB([]byte("VmRSS: lots\n"), "VmRSS")
-	assert.ErrorIs(t, err, ErrProcFormat)
-	m, err := ReadMemory()
-	require.NoError(t, err)
-	assert.GreaterOrEqual(t, m.HWM, m.RSS)
-	assert.Positive(t, m.RSS)
-}
-
-func TestParseCPUModel(t *testing.T) {
-	info := "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 7B13\n"
-	assert.Equal(t, "AMD EPYC 7B13", ParseCPUModel([]byte(info)))
-	assert.Equal(t, "", ParseCPUModel([]byte("processor : 0\n")))
-}
-
-func FuzzParseProcStat(f *testing.F) {
-	f.Add([]byte(statLine))
-	f.Add([]byte("1 (a) R"))
-	f.Add([]byte(")("))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		st, err := ParseProcStat(b)
-		if err != nil && !errors.Is(err, ErrProcFormat) {
-			t.Fatalf("error %v does not wrap ErrProcFormat", err)
-		}
-		if err == nil && !bytes.Contains(b, []byte(")")) {
-			t.Fatalf("parsed %+v without a command name", st)
-		}
-	})
-}
-
-func FuzzParseStatusKB(f *testing.F) {
-	f.Add([]byte("VmRSS:\t 123 kB\n"))
-	f.Add([]byte("VmRSS: 1 MB"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		if _, err := ParseStatusKB(b, "VmRSS"); err != nil && !errors.Is(err, ErrProcFormat) {
-			t.Fatalf("error %v does not wrap ErrProcFormat", err)
-		}
-	})
 }
 
 func TestMatchClicks(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/avlink/avlink/internal/procstat"
 	"math"
 	"slices"
 	"strconv"
@@ -117,7 +118,8 @@ type snapshot struct {
 }
 
 func (s *serverProc) snapshot() (snapshot, error) {
-	rss, err := processRSS(s.pid)
+	mem, err := procstat.ReadMemory(s.pid)
+	rss := mem.RSS
 	if err != nil {
 		return snapshot{}, err
 	}
@@ -251,12 +253,12 @@ func throughput(ctx context.Context, cfg Config, srv *serverProc, l *load, cs []
 	}
 	time.Sleep(cfg.Warmup)
 	d0, t0 := l.delivered.Load(), time.Now()
-	c0, err0 := processCPU(srv.pid)
-	s0, err1 := processCPU(pidSelf())
+	c0, err0 := cpuOf(srv.pid)
+	s0, err1 := cpuOf(0)
 	time.Sleep(cfg.Duration)
 	d1, t1 := l.delivered.Load(), time.Now()
-	c1, err2 := processCPU(srv.pid)
-	s1, err3 := processCPU(pidSelf())
+	c1, err2 := cpuOf(srv.pid)
+	s1, err3 := cpuOf(0)
 	close(stop)
 	wg.Wait()
 	quiesce(l)
@@ -335,4 +337,10 @@ func percentile(sorted []time.Duration, q float64) time.Duration {
 	}
 	i := int(math.Ceil(q*float64(len(sorted)))) - 1
 	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// cpuOf returns the user plus system CPU time of process pid (0: this one).
+func cpuOf(pid int) (time.Duration, error) {
+	st, err := procstat.ReadStat(pid)
+	return st.CPU(), err
 }

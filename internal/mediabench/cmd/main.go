@@ -18,6 +18,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/avlink/avlink/internal/procstat"
 	"io"
 	"log/slog"
 	"os"
@@ -186,7 +187,7 @@ func run(ctx context.Context, base mediabench.PeerConfig, runs int, want map[str
 func machine() string {
 	model := "unknown CPU"
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		if m := mediabench.ParseCPUModel(b); m != "" {
+		if m := procstat.ParseCPUModel(b); m != "" {
 			model = m
 		}
 	}
