@@ -75,7 +75,7 @@ type result struct {
 	recvBytes                         int64
 	elapsed                           time.Duration
 	cpu                               time.Duration
-	rcvbufErrors                      uint64
+	rcvbufErrors, serverDrops         uint64
 	pps, mbps, cpu100, usPerMsg, loss float64
 }
 
@@ -184,8 +184,8 @@ func bench(loads []load, runs, msgs, readers, procs int, profDir string, out io.
 	defer func() { _ = os.RemoveAll(dir) }()
 
 	fmt.Fprintf(out, "turnutils_uclient -y, loopback, %d run(s) per cell (median), fresh server per run\n\n", runs)
-	fmt.Fprintln(out, "| load | server | msg/s | Mbit/s | loss | CPU % core | µs/msg | kernel drops |")
-	fmt.Fprintln(out, "|---|---|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(out, "| load | server | msg/s | Mbit/s | loss | CPU % core | µs/msg | kernel drops (all) | at the server |")
+	fmt.Fprintln(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|")
 	port := 23478
 	for _, l := range loads {
 		var per [2][]result
@@ -238,12 +238,12 @@ func bench(loads []load, runs, msgs, readers, procs int, profDir string, out io.
 		}
 		c, t := median(per[0]), median(per[1])
 		row := func(name string, r result) {
-			fmt.Fprintf(out, "| %s | %s | %.0f | %.1f | %.2f%% | %.0f | %.2f | %d |\n",
-				l, name, r.pps, r.mbps, r.loss*100, r.cpu100, r.usPerMsg, r.rcvbufErrors)
+			fmt.Fprintf(out, "| %s | %s | %.0f | %.1f | %.2f%% | %.0f | %.2f | %d | %d |\n",
+				l, name, r.pps, r.mbps, r.loss*100, r.cpu100, r.usPerMsg, r.rcvbufErrors, r.serverDrops)
 		}
 		row("coturn", c)
 		row("turnsrv", t)
-		fmt.Fprintf(out, "| %s | ratio | %.2f× | %.2f× | | %.2f× | %.2f× | |\n",
+		fmt.Fprintf(out, "| %s | ratio | %.2f× | %.2f× | | %.2f× | %.2f× | | |\n",
 			l, ratio(t.pps, c.pps), ratio(t.mbps, c.mbps), ratio(t.cpu100, c.cpu100), ratio(t.usPerMsg, c.usPerMsg))
 	}
 	return nil
@@ -318,6 +318,7 @@ func runOnce(bin string, args []string, port int, l load, msgs int) (result, err
 		return result{}, err
 	}
 	drops0 := rcvbufErrors()
+	sdrops0 := socketDrops(srv.Process.Pid)
 	start := time.Now()
 	outBytes, err := exec.CommandContext(ctx, "turnutils_uclient", clientArgs...).CombinedOutput()
 	elapsed := time.Since(start)
@@ -328,7 +329,8 @@ func runOnce(bin string, args []string, port int, l load, msgs int) (result, err
 	if err != nil {
 		return result{}, err
 	}
-	r := result{elapsed: elapsed, cpu: cpu1 - cpu0, rcvbufErrors: rcvbufErrors() - drops0}
+	r := result{elapsed: elapsed, cpu: cpu1 - cpu0, rcvbufErrors: rcvbufErrors() - drops0,
+		serverDrops: socketDrops(srv.Process.Pid) - sdrops0}
 	m := reTotals.FindAllSubmatch(outBytes, -1)
 	b := reBytes.FindAllSubmatch(outBytes, -1)
 	if len(m) == 0 || len(b) == 0 {
@@ -425,6 +427,39 @@ func schedCPU(pid int) (time.Duration, bool) {
 		sum += ns
 	}
 	return time.Duration(sum), len(tasks) > 0
+}
+
+// socketDrops sums the kernel's drop counters (/proc/net/udp and udp6)
+// of the UDP sockets a process holds, so drops at the server can be told
+// from drops at the client.
+func socketDrops(pid int) uint64 {
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return 0
+	}
+	inodes := map[string]bool{}
+	for _, fd := range fds {
+		l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if err == nil && strings.HasPrefix(l, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
+		}
+	}
+	var sum uint64
+	for _, table := range []string{"/proc/net/udp", "/proc/net/udp6"} {
+		b, err := os.ReadFile(table)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			f := strings.Fields(line)
+			// ... uid timeout inode ref pointer drops
+			if len(f) >= 13 && inodes[f[9]] {
+				d, _ := strconv.ParseUint(f[len(f)-1], 10, 64)
+				sum += d
+			}
+		}
+	}
+	return sum
 }
 
 // rcvbufErrors reads Udp RcvbufErrors from /proc/net/snmp.
