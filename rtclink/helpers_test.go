@@ -53,6 +53,17 @@ func (a *audioCollector) tone() (freq, amp float64, samples int) {
 	return freq, amp, samples
 }
 
+// framesOver waits until the robot has sent n more frames and returns how
+// many it sent and how many the collector decoded over that same span.
+func framesOver(t testing.TB, robot *rtclink.Session, video *videoCollector, n int64) (sent, decoded int64) {
+	t.Helper()
+	sent0 := robot.Stats().FramesSent
+	frames0, _, _ := video.count()
+	eventually(t, 30*time.Second, func() bool { return robot.Stats().FramesSent-sent0 >= n }, "robot stopped sending")
+	frames, _, _ := video.count()
+	return robot.Stats().FramesSent - sent0, int64(frames - frames0)
+}
+
 func eventually(t testing.TB, d time.Duration, cond func() bool, msg string, args ...any) {
 	t.Helper()
 	rtctest.Eventually(t, d, cond, msg, args...)

@@ -21,7 +21,6 @@ type link struct {
 	negotiated  bool
 	peerGone    bool // left signaling while the call was up
 	tracksAdded bool
-	offered     time.Time
 	graceTimer  *time.Timer
 	stopBitrate func()
 }

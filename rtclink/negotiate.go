@@ -31,6 +31,7 @@ func (s *Session) handle(m signal.Message) {
 		}
 	case signal.TypePeerLeft:
 		delete(s.early, m.Peer)
+		delete(s.lastJoin, m.Peer)
 		s.waiting = slices.DeleteFunc(s.waiting, func(p string) bool { return p == m.Peer })
 		if l := s.link; l != nil && l.peer == m.Peer {
 			if l.state == webrtc.PeerConnectionStateConnected {
@@ -129,7 +130,6 @@ func (s *Session) offer(l *link, iceRestart bool) {
 		s.log.Error("rtclink: cannot make offer", "peer", l.peer, "err", err)
 		return
 	}
-	l.offered = time.Now()
 	s.sendDescription(l, signal.TypeOffer)
 }
 
@@ -223,7 +223,6 @@ func (s *Session) handleAnswer(m signal.Message) {
 		s.log.Warn("rtclink: unusable answer", "peer", m.Sender, "err", err)
 		return
 	}
-	s.stats.joinToAnswer.Store(int64(time.Since(l.offered)))
 	s.remoteSet(l)
 }
 
@@ -293,26 +292,13 @@ func (s *Session) onState(l *link, st webrtc.PeerConnectionState) {
 		}
 	case webrtc.PeerConnectionStateDisconnected:
 		l.graceTimer = s.afterFunc(s.cfg.grace(), func() {
-			if s.link != l || l.state != webrtc.PeerConnectionStateDisconnected {
-				return
-			}
-			switch {
-			case l.peerGone:
-				s.closeLink(l, "peer gone and connection lost")
-			case s.cfg.Role == Offerer:
-				s.log.Info("rtclink: still disconnected, restarting ICE", "peer", l.peer)
-				s.restartICE(l)
+			if s.link == l && l.state == webrtc.PeerConnectionStateDisconnected {
+				s.connectionLost(l, "still disconnected")
 			}
 		})
 	case webrtc.PeerConnectionStateFailed:
 		s.setSending(false)
-		switch {
-		case l.peerGone:
-			s.closeLink(l, "peer gone and connection failed")
-		case s.cfg.Role == Offerer:
-			s.log.Info("rtclink: connection failed, restarting ICE", "peer", l.peer)
-			s.restartICE(l)
-		}
+		s.connectionLost(l, "connection failed")
 	case webrtc.PeerConnectionStateClosed:
 		// The far end closed the call (pion follows a DTLS close).
 		if s.cfg.OnState != nil {
@@ -323,6 +309,18 @@ func (s *Session) onState(l *link, st webrtc.PeerConnectionState) {
 	}
 	if s.cfg.OnState != nil {
 		s.cfg.OnState(st)
+	}
+}
+
+// connectionLost ends a call whose peer has left, or has the offerer
+// restart ICE for one whose peer is still there.
+func (s *Session) connectionLost(l *link, why string) {
+	switch {
+	case l.peerGone:
+		s.closeLink(l, "peer gone: "+why)
+	case s.cfg.Role == Offerer:
+		s.log.Info("rtclink: restarting ICE", "peer", l.peer, "why", why)
+		s.restartICE(l)
 	}
 }
 

@@ -74,12 +74,8 @@ func TestTwoPeersExchangeMedia(t *testing.T) {
 			video.waitFirst(t)
 			// Let 90 frames flow, then compare what was sent and decoded
 			// over the same span.
-			sent0 := robot.Stats().FramesSent
-			frames0, _, _ := video.count()
-			eventually(t, 30*time.Second, func() bool { return robot.Stats().FramesSent-sent0 >= 90 }, "robot stopped sending")
-			sent := robot.Stats().FramesSent - sent0
-			frames, stamped, width := video.count()
-			frames -= frames0
+			sent, frames := framesOver(t, robot, video, 90)
+			_, stamped, width := video.count()
 			assert.Equal(t, 640, width)
 			assert.GreaterOrEqual(t, float64(frames), 0.95*float64(sent), "decoded %d of %d frames", frames, sent)
 			assert.Greater(t, stamped, 0, "stamps readable after VP8")

@@ -18,7 +18,7 @@ type counters struct {
 	plisSent, plisReceived, keyframesOnPLI       atomic.Int64
 	nacksReceived                                atomic.Int64
 	connects, iceRestarts                        atomic.Int64
-	targetBitrate, joinToAnswer                  atomic.Int64
+	targetBitrate                                atomic.Int64
 
 	mu   sync.Mutex
 	prev Stats
