@@ -29,20 +29,15 @@ func main() {
 }
 
 func run() error {
-	iceServers := cli.ICE()
+	common := cli.Flags()
 	var (
-		sigURL    = flag.String("signal", "ws://localhost:3000", "signaling server")
-		room      = flag.String("room", "realsense", "room to join")
-		token     = flag.String("token", os.Getenv("AVLINK_SIGNAL_TOKEN"), "signaling token")
-		videoOut  = flag.String("video-out", "", "write video to a .ivf (as received) or .y4m (decoded) file")
-		audioOut  = flag.String("audio-out", "", "write audio to a .wav (decoded) or .ogg (as received) file")
-		relayOnly = flag.Bool("relay-only", false, "use TURN relay candidates only")
-		verbose   = flag.Bool("v", false, "debug logs")
+		videoOut = flag.String("video-out", "", "write video to a .ivf (as received) or .y4m (decoded) file")
+		audioOut = flag.String("audio-out", "", "write audio to a .wav (decoded) or .ogg (as received) file")
 	)
 	flag.Parse()
-	log := cli.Logger(*verbose)
+	log := common.Logger()
 
-	cfg := rtclink.Config{ICEServers: iceServers(), RelayOnly: *relayOnly, DataChannels: true, Logger: log}
+	cfg := common.Config()
 	vdec := func(capture.Codec) (playback.VideoDecoder, error) {
 		return pbvp8.NewDecoder(pbvp8.DecoderConfig{Logger: log})
 	}
@@ -85,5 +80,5 @@ func run() error {
 		return fmt.Errorf("-audio-out %q: want a .wav or .ogg file", *audioOut)
 	}
 
-	return cli.Run(cfg, *sigURL, *room, *token, log)
+	return common.Run(cfg)
 }

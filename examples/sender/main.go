@@ -34,24 +34,20 @@ func main() {
 }
 
 func run() error {
-	iceServers := cli.ICE()
+	common := cli.Flags()
 	var (
-		sigURL    = flag.String("signal", "ws://localhost:3000", "signaling server")
-		room      = flag.String("room", "realsense", "room to join")
-		token     = flag.String("token", os.Getenv("AVLINK_SIGNAL_TOKEN"), "signaling token")
-		video     = flag.String("video", "pattern", `"pattern", "none", or a .y4m, .ivf or .h264 file`)
-		audio     = flag.String("audio", "tone", `"tone", "none", or a .wav or .ogg file`)
-		size      = flag.String("size", "640x480", "test pattern size")
-		bitrate   = flag.Int("bitrate", 500_000, "start video bitrate (bit/s)")
-		loop      = flag.Bool("loop", true, "repeat .h264 files")
-		relayOnly = flag.Bool("relay-only", false, "use TURN relay candidates only")
-		verbose   = flag.Bool("v", false, "debug logs")
+		video   = flag.String("video", "pattern", `"pattern", "none", or a .y4m, .ivf or .h264 file`)
+		audio   = flag.String("audio", "tone", `"tone", "none", or a .wav or .ogg file`)
+		size    = flag.String("size", "640x480", "test pattern size")
+		bitrate = flag.Int("bitrate", 500_000, "start video bitrate (bit/s)")
+		loop    = flag.Bool("loop", true, "repeat .h264 files")
 	)
 	flag.Parse()
-	log := cli.Logger(*verbose)
+	log := common.Logger()
 
-	cfg := rtclink.Config{Role: rtclink.Offerer, ICEServers: iceServers(), RelayOnly: *relayOnly, DataChannels: true, Logger: log,
-		OnData: func(ch rtclink.Channel, data []byte) { log.Info("sender: data", "channel", ch, "text", string(data)) }}
+	cfg := common.Config()
+	cfg.Role = rtclink.Offerer
+	cfg.OnData = func(ch rtclink.Channel, data []byte) { log.Info("sender: data", "channel", ch, "text", string(data)) }
 	var err error
 	if cfg.Video, err = videoSender(*video, *size, *bitrate, *loop, log); err != nil {
 		return err
@@ -60,7 +56,7 @@ func run() error {
 		return err
 	}
 
-	return cli.Run(cfg, *sigURL, *room, *token, log)
+	return common.Run(cfg)
 }
 
 func videoSender(spec, size string, bitrate int, loop bool, log *slog.Logger) (*rtclink.VideoSender, error) {

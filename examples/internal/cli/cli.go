@@ -16,9 +16,49 @@ import (
 	avsignal "github.com/avlink/avlink/signal"
 )
 
-// ICE registers -ice, -ice-user and -ice-pass and returns a function that
-// builds the ICE servers from them after flag.Parse.
-func ICE() func() []rtclink.ICEServer {
+// Common holds the flags every example program shares: where to signal,
+// which room, the ICE servers and logging.
+type Common struct {
+	signal, room, token *string
+	relayOnly, verbose  *bool
+	ice                 func() []rtclink.ICEServer
+	log                 *slog.Logger
+}
+
+// Flags registers the shared flags; call its methods after flag.Parse.
+func Flags() *Common {
+	return &Common{
+		signal:    flag.String("signal", "ws://localhost:3000", "signaling server"),
+		room:      flag.String("room", "realsense", "room to join"),
+		token:     flag.String("token", os.Getenv("AVLINK_SIGNAL_TOKEN"), "signaling token (default $AVLINK_SIGNAL_TOKEN)"),
+		relayOnly: flag.Bool("relay-only", false, "use TURN relay candidates only"),
+		verbose:   flag.Bool("v", false, "debug logs"),
+		ice:       iceFlags(),
+	}
+}
+
+// Logger is the programs' logger, at debug level with -v.
+func (c *Common) Logger() *slog.Logger {
+	if c.log == nil {
+		c.log = Logger(*c.verbose)
+	}
+	return c.log
+}
+
+// Config is a session configuration with the shared flags applied and
+// both data channels on.
+func (c *Common) Config() rtclink.Config {
+	return rtclink.Config{ICEServers: c.ice(), RelayOnly: *c.relayOnly, DataChannels: true, Logger: c.Logger()}
+}
+
+// Run runs a session with cfg in the flags' room (see the Run function).
+func (c *Common) Run(cfg rtclink.Config) error {
+	return Run(cfg, *c.signal, *c.room, *c.token, c.Logger())
+}
+
+// iceFlags registers -ice, -ice-user and -ice-pass and returns a function
+// that builds the ICE servers from them after flag.Parse.
+func iceFlags() func() []rtclink.ICEServer {
 	var urls listFlag
 	flag.Var(&urls, "ice", "STUN or TURN URL (repeatable), e.g. turn:host:3478")
 	user := flag.String("ice-user", "", "TURN username")
