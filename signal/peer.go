@@ -17,6 +17,10 @@ type peer struct {
 	conn string // the id given at connect, for log lines from other goroutines
 	srv  *Server
 	room *room // guarded by srv.mu
+	// heard is set, under srv.mu, once the default room has had a
+	// message from this peer: only then can its members know the peer,
+	// so only then is its leaving announced there.
+	heard bool
 
 	// The reader's own state.
 	lim      *rate.Limiter // nil: no limit

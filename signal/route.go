@@ -36,6 +36,9 @@ func (s *Server) handle(p *peer, data []byte) {
 	} else {
 		all = r.list()
 	}
+	if r.name == "" && (to != nil || len(all) > 1) {
+		p.heard = true
+	}
 	s.mu.Unlock()
 
 	receivers := 0
@@ -138,7 +141,12 @@ func validID(id string) bool {
 }
 
 // leaveLocked takes p out of its room, removing the room when it empties,
-// and returns who stayed. Called with s.mu held.
+// and returns who should hear that it left. Called with s.mu held.
+//
+// Arrivals in the default room are not announced, so a peer that never
+// sent anything there is unknown to its members and leaves silently:
+// otherwise every client that connects and joins a named room would
+// message every client still in the default room.
 func (s *Server) leaveLocked(p *peer) []*peer {
 	r := p.room
 	if r == nil {
@@ -149,6 +157,10 @@ func (s *Server) leaveLocked(p *peer) []*peer {
 	if len(r.members) == 0 && r.name != "" {
 		delete(s.rooms, r.name)
 	}
+	if r.name == "" && !p.heard {
+		return nil
+	}
+	p.heard = false
 	return r.membersExcept(p)
 }
 

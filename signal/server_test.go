@@ -106,6 +106,36 @@ func TestJoinAndLeaveEvents(t *testing.T) {
 	assert.Equal(t, idb, ev["peer"])
 }
 
+// The default room announces no arrivals, so it hears of a departure
+// only from a peer that spoke there; a client that connects and goes
+// straight to a named room leaves the default room silently.
+func TestDefaultRoomDepartures(t *testing.T) {
+	_, url := startServer(t, ServerConfig{})
+	a := dialRaw(t, url) // stays in the default room, as the article's clients do
+	quiet := dialRaw(t, url)
+	quiet.join("elsewhere")
+	quiet.conn.Close(websocket.StatusNormalClosure, "")
+
+	talker := dialRaw(t, url)
+	talker.send(`{"type":"offer","sdp":"x"}`)
+	offer := a.readType(TypeOffer)
+	talker.join("elsewhere")
+	// The first departure a hears is the talker's: the quiet client's
+	// join and close came before it and said nothing.
+	left := a.read()
+	assert.Equal(t, TypePeerLeft, left["type"])
+	assert.Equal(t, offer["sender"], left["peer"])
+	assert.Empty(t, left["room"], "the default room has no name")
+
+	talker2 := dialRaw(t, url)
+	talker2.send(`{"type":"candidate","candidate":{}}`)
+	cand := a.readType(TypeCandidate)
+	talker2.conn.Close(websocket.StatusNormalClosure, "")
+	left = a.read()
+	assert.Equal(t, TypePeerLeft, left["type"])
+	assert.Equal(t, cand["sender"], left["peer"])
+}
+
 func TestToReachesOnePeer(t *testing.T) {
 	_, url := startServer(t, ServerConfig{})
 	a, b, c := dialRaw(t, url), dialRaw(t, url), dialRaw(t, url)
