@@ -2,6 +2,7 @@ package signal
 
 import (
 	"bufio"
+	"encoding/binary"
 	"io"
 	"net"
 	"net/http"
@@ -12,19 +13,19 @@ import (
 
 // batchConn is a connection that holds no buffer while idle and lets one
 // writer put many WebSocket frames on the wire with a single write system
-// call.
+// call (writeText).
 //
-// While corked, writes are collected in a pooled buffer that uncork sends
-// at once. Reads go through a pooled buffer that is taken only when the
+// Reads go through a pooled buffer that is taken only when the
 // socket has data and given back as soon as it is drained; while nothing
 // arrives the reader waits in the network poller with no buffer at all.
 type batchConn struct {
 	net.Conn
 	pool *bufPool
 
-	mu     sync.Mutex
-	corked bool
-	buf    *[]byte
+	// wmu makes each write whole on the wire and orders the server's
+	// messages against the library's control frames.
+	wmu       sync.Mutex
+	closeSent bool // a close frame went out: nothing may follow it
 
 	// Read state, used by the connection's one reader only.
 	raw    syscall.RawConn // nil: read through a held buffer
@@ -215,64 +216,83 @@ func (c *batchConn) readFD(fd uintptr) bool {
 	return true
 }
 
+// Write is how the WebSocket library writes its frames, which since the
+// server writes its messages itself (writeText) are control frames only:
+// ping, pong and close, each in one call (see hijackWriter). A close frame
+// ends the server's own writing, as the protocol requires.
 func (c *batchConn) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	if !c.corked {
-		c.mu.Unlock()
-		return c.Conn.Write(p)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if len(p) > 0 && p[0]&0x0F == opClose {
+		c.closeSent = true
 	}
-	if c.buf == nil {
-		c.buf = c.pool.get(len(p))
-	}
-	if len(*c.buf)+len(p) > cap(*c.buf) {
-		nb := c.pool.get(len(*c.buf) + len(p))
-		*nb = append(*nb, *c.buf...)
-		c.pool.put(c.buf)
-		c.buf = nb
-	}
-	*c.buf = append(*c.buf, p...)
-	c.mu.Unlock()
-	return len(p), nil
+	return c.Conn.Write(p)
 }
 
-// cork starts collecting writes; sizeHint is about how many bytes will
-// come before uncork.
-func (c *batchConn) cork(sizeHint int) {
-	c.mu.Lock()
-	c.corked = true
-	if c.buf == nil {
-		c.buf = c.pool.get(sizeHint)
-	}
-	c.mu.Unlock()
-}
+// opClose is the close frame's opcode (RFC 6455 section 5.2).
+const opClose = 0x8
 
-// uncork writes everything collected since cork.
-func (c *batchConn) uncork() error {
-	c.mu.Lock()
-	c.corked = false
-	b := c.buf
-	c.buf = nil
-	c.mu.Unlock()
-	if b == nil {
-		return nil
+// maxFrameHeader is the largest header of a server frame: unmasked, with
+// a 64-bit length.
+const maxFrameHeader = 10
+
+// writeText sends msgs as text frames with one write system call. Server
+// frames are unmasked, so framing is a header in front of each message,
+// built here straight into one pooled buffer instead of one library call
+// per message.
+func (c *batchConn) writeText(msgs [][]byte) error {
+	size := 0
+	for _, m := range msgs {
+		size += len(m) + maxFrameHeader
 	}
+	b := c.pool.get(size)
+	buf := *b
+	for _, m := range msgs {
+		buf = appendTextHeader(buf, len(m))
+		buf = append(buf, m...)
+	}
+	*b = buf
+	c.wmu.Lock()
 	var err error
-	if len(*b) > 0 {
-		_, err = c.Conn.Write(*b)
+	if c.closeSent {
+		err = net.ErrClosed
+	} else {
+		_, err = c.Conn.Write(buf)
 	}
+	c.wmu.Unlock()
 	c.pool.put(b)
 	return err
 }
 
+// appendTextHeader appends the header of an unmasked, final text frame
+// with an n-byte payload (RFC 6455 section 5.2).
+func appendTextHeader(b []byte, n int) []byte {
+	const finText = 0x80 | 0x1
+	switch {
+	case n < 126:
+		return append(b, finText, byte(n))
+	case n <= 0xFFFF:
+		return append(b, finText, 126, byte(n>>8), byte(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(b, finText, 127), uint64(n)) //nolint:gosec // n >= 0
+	}
+}
+
 // hijackWriter hands the WebSocket library a batchConn, a 16-byte read
 // buffer over it (the smallest bufio allows; the real buffering is
-// batchConn's pooled one) and a small write buffer: frames bigger than it
-// go straight to batchConn. So an idle connection keeps no buffer.
+// batchConn's pooled one) and a write buffer just big enough for a whole
+// control frame, which the library flushes at the end of each frame: so
+// every frame it writes reaches batchConn in one Write. An idle connection
+// keeps no other buffer.
 type hijackWriter struct {
 	http.ResponseWriter
 	pool *bufPool
 	conn *batchConn
 }
+
+// controlFrameBytes is the largest control frame a server sends: a
+// 2-byte header and at most 125 bytes of payload.
+const controlFrameBytes = 128
 
 func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	hj, ok := h.ResponseWriter.(http.Hijacker)
@@ -288,5 +308,5 @@ func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	leftover, _ := brw.Reader.Peek(brw.Reader.Buffered())
 	h.conn = newBatchConn(nc, h.pool, leftover)
 	h.conn.br = bufio.NewReaderSize(h.conn, 16)
-	return h.conn, bufio.NewReadWriter(h.conn.br, bufio.NewWriterSize(h.conn, 64)), nil
+	return h.conn, bufio.NewReadWriter(h.conn.br, bufio.NewWriterSize(h.conn, controlFrameBytes)), nil
 }

@@ -120,3 +120,43 @@ func TestMessageRightAfterHandshake(t *testing.T) {
 		c.CloseNow()
 	}
 }
+
+// Messages whose forwarded length falls on each side of the frame
+// header's 7-bit, 16-bit and 64-bit length forms arrive whole.
+func TestFrameLengthForms(t *testing.T) {
+	_, url := startServer(t, ServerConfig{MaxMessageBytes: 1 << 20, MessagesPerSecond: -1})
+	a, b := dialRaw(t, url), dialRaw(t, url)
+	a.join("f")
+	b.join("f")
+	a.readType(TypePeerJoined)
+
+	var sizes []int
+	for n := 60; n < 140; n++ {
+		sizes = append(sizes, n)
+	}
+	for n := 65460; n < 65560; n += 3 {
+		sizes = append(sizes, n)
+	}
+	sizes = append(sizes, 300_000)
+	for _, n := range sizes {
+		pad := strings.Repeat("x", n)
+		a.send(`{"type":"candidate","pad":"` + pad + `"}`)
+		m := b.read()
+		require.Equal(t, pad, m["pad"], "message of %d padding bytes", n)
+	}
+}
+
+func TestAppendTextHeader(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		want []byte
+	}{
+		{0, []byte{0x81, 0}},
+		{125, []byte{0x81, 125}},
+		{126, []byte{0x81, 126, 0, 126}},
+		{65535, []byte{0x81, 126, 0xFF, 0xFF}},
+		{65536, []byte{0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0}},
+	} {
+		assert.Equal(t, c.want, appendTextHeader(nil, c.n), "length %d", c.n)
+	}
+}

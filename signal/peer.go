@@ -1,7 +1,6 @@
 package signal
 
 import (
-	"context"
 	"sync"
 	"time"
 
@@ -98,22 +97,12 @@ func (p *peer) writeLoop() {
 		p.queued = 0
 		p.mu.Unlock()
 
-		n, size := 0, 0
-		for _, m := range batch {
-			size += len(m) + 10 // a server frame's header is at most 10 bytes
-		}
-		p.bc.cork(size)
-		var err error
-		for _, m := range batch {
-			// A context without Done arms no per-write timer; a stuck
-			// reader is caught by enqueue and the keepalive instead.
-			if err = p.ws.Write(context.Background(), websocket.MessageText, m); err != nil {
-				break
-			}
-			n++
-		}
-		if uerr := p.bc.uncork(); err == nil {
-			err = uerr
+		// No per-write deadline: a stuck reader is caught by enqueue and
+		// the keepalive instead.
+		err := p.bc.writeText(batch)
+		n := len(batch)
+		if err != nil {
+			n = 0
 		}
 		p.srv.metrics.messagesOut.Add(float64(n))
 		clear(batch)
