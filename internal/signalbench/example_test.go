@@ -26,7 +26,7 @@ func ExampleReport_WriteMarkdown() {
 	// | N | server | held | dropped | RSS KiB/conn idle | RSS KiB/conn joined | Go heap KiB/conn idle / joined | goroutines/conn | delivered msg/s | deliveries per server CPU-s | server CPU | load CPU |
 	// |---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 	//
-	// Paced: 100 clients in one room, 2 messages a second each, for 10s after 1s; latency from send to receipt (medians of the runs' percentiles).
+	// Paced: 100 clients in one room, 2 messages a second each, for 10s after 1s; measured at the start of each run; latency from send to receipt (medians of the runs' percentiles).
 	//
 	// | server | deliveries measured | p50 ms | p99 ms | max ms | dropped |
 	// |---|---:|---:|---:|---:|---:|

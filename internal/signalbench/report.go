@@ -170,7 +170,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		b.WriteString("\n" + ratios)
 	}
 	if ps := r.PacedSummaries(); len(ps) > 0 {
-		fmt.Fprintf(&b, "\nPaced: %d clients in one room, %.0f messages a second each, for %v after %v; latency from send to receipt (medians of the runs' percentiles).\n\n",
+		fmt.Fprintf(&b, "\nPaced: %d clients in one room, %.0f messages a second each, for %v after %v; measured at the start of each run; latency from send to receipt (medians of the runs' percentiles).\n\n",
 			ps[0].Clients, c.PacedRate, c.PacedDuration, c.Warmup)
 		b.WriteString("| server | deliveries measured | p50 ms | p99 ms | max ms | dropped |\n|---|---:|---:|---:|---:|---:|\n")
 		for _, p := range ps {

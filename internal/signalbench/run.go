@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/avlink/avlink/internal/procstat"
 	"math"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -81,6 +82,21 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	rep := &Report{Config: cfg, FileLimit: limit}
 	for run := range cfg.Runs {
+		// Latency first, on a quiet machine: after the larger counts the
+		// kernel is still tearing down thousands of sockets and the load
+		// generator's heap is large, which would be measured too.
+		if cfg.PacedClients > 0 {
+			settle()
+			for _, k := range cfg.Servers {
+				cfg.Logger.Info("signalbench: paced", "run", run+1, "server", k, "clients", cfg.PacedClients)
+				p, err := paced(ctx, cfg, bins, k)
+				if err != nil {
+					return rep, fmt.Errorf("%s paced: %w", k, err)
+				}
+				cfg.Logger.Info("signalbench: paced result", "result", fmt.Sprintf("%+v", p))
+				rep.Paced = append(rep.Paced, p)
+			}
+		}
 		for _, n := range cfg.Counts {
 			for _, k := range cfg.Servers {
 				if err := ctx.Err(); err != nil {
@@ -95,19 +111,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				rep.Results = append(rep.Results, r)
 			}
 		}
-		if cfg.PacedClients > 0 {
-			for _, k := range cfg.Servers {
-				cfg.Logger.Info("signalbench: paced", "run", run+1, "server", k, "clients", cfg.PacedClients)
-				p, err := paced(ctx, cfg, bins, k)
-				if err != nil {
-					return rep, fmt.Errorf("%s paced: %w", k, err)
-				}
-				cfg.Logger.Info("signalbench: paced result", "result", fmt.Sprintf("%+v", p))
-				rep.Paced = append(rep.Paced, p)
-			}
-		}
 	}
 	return rep, nil
+}
+
+// settle returns the load generator's spare memory to the system and
+// waits for the kernel to finish closing earlier connections.
+func settle() {
+	debug.FreeOSMemory()
+	time.Sleep(2 * time.Second)
 }
 
 // snapshot is what a phase reads from the server process.
