@@ -41,8 +41,11 @@ type fanInConn struct {
 	queue chan *rxBatch
 	pool  sync.Pool
 	fp    bool
-	// inline, when set, is the only socket, read from ReadFrom itself.
+	// inline, when set, is the only socket, read from ReadFrom itself:
+	// through rx where raw batch reads are available, else through
+	// golang.org/x/net's ReadBatch.
 	inline *ipv4.PacketConn
+	rx     *mmsgReader
 
 	readMu sync.Mutex
 	cur    *rxBatch
@@ -92,6 +95,7 @@ func listenUDPFanIn(addr string, readers, bufSize int, fingerprint bool, log *sl
 		// One socket: pion's loop reads the batches itself, which saves a
 		// goroutine hand-off per wake-up when traffic is light.
 		f.inline = ipv4.NewPacketConn(f.socks[0])
+		f.rx = newMMsgReader(f.socks[0], newSlotPool(), nil)
 		return f, nil
 	}
 	for _, c := range f.socks {
@@ -136,6 +140,17 @@ func (f *fanInConn) readLoop(c *net.UDPConn) {
 
 // ReadFrom implements net.PacketConn for pion's read loop.
 func (f *fanInConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	if f.rx != nil {
+		n, addr, err := f.rx.ReadFrom(p)
+		if err != nil {
+			select {
+			case <-f.done:
+				err = net.ErrClosed
+			default:
+			}
+		}
+		return n, addr, err
+	}
 	f.readMu.Lock()
 	defer f.readMu.Unlock()
 	for f.cur == nil || f.next >= f.cur.n {

@@ -25,3 +25,10 @@ func newMMsgWriter(*net.UDPConn) *mmsgWriter { return nil }
 func (*mmsgWriter) queue([]byte, net.Addr) bool { return false }
 
 func (*mmsgWriter) flush() {}
+
+// udpSender is Linux only; elsewhere relay sockets write the ordinary way.
+type udpSender struct{}
+
+func newUDPSender(*net.UDPConn) *udpSender { return nil }
+
+func (*udpSender) writeTo([]byte, net.Addr) (int, bool, error) { return 0, false, nil }

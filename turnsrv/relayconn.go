@@ -2,6 +2,7 @@ package turnsrv
 
 import (
 	"net"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -12,7 +13,10 @@ import (
 type relayConn struct {
 	net.PacketConn
 	// rx, when set, reads the socket in batches (Linux, real network).
-	rx       *mmsgReader
+	rx *mmsgReader
+	// tx, when set, sends with raw system calls (Linux, real network).
+	txMu     sync.Mutex
+	tx       *udpSender
 	m        *metrics
 	toPeer   *rate.Limiter // nil: no cap
 	fromPeer *rate.Limiter
@@ -22,6 +26,7 @@ func (s *Server) wrapRelay(c net.PacketConn) net.PacketConn {
 	r := &relayConn{PacketConn: c, m: s.metrics}
 	if uc, ok := c.(*net.UDPConn); ok {
 		r.rx = newMMsgReader(uc, s.rxSlots, s.flushClientWrites)
+		r.tx = newUDPSender(uc)
 	}
 	if bps := s.cfg.MaxBPS; bps > 0 {
 		burst := int(max(bps, 4096))
@@ -37,12 +42,24 @@ func (c *relayConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 		c.m.bandwidthDrops.Add(1)
 		return len(p), nil
 	}
-	n, err := c.PacketConn.WriteTo(p, addr)
+	n, err := c.writeTo(p, addr)
 	if err == nil {
 		c.m.packetsToPeer.Add(1)
 		c.m.bytesToPeer.Add(uint64(n)) //nolint:gosec // n >= 0
 	}
 	return n, err
+}
+
+func (c *relayConn) writeTo(p []byte, addr net.Addr) (int, error) {
+	if c.tx != nil {
+		c.txMu.Lock()
+		n, handled, err := c.tx.writeTo(p, addr)
+		c.txMu.Unlock()
+		if handled {
+			return n, err
+		}
+	}
+	return c.PacketConn.WriteTo(p, addr)
 }
 
 // ReadFrom receives a peer's packet for the client.
