@@ -82,11 +82,7 @@ type udpSender struct {
 // newUDPSender returns a sender for c, or nil when c cannot give its raw
 // descriptor.
 func newUDPSender(c *net.UDPConn) *udpSender {
-	raw, err := c.SyscallConn()
-	if err != nil {
-		return nil
-	}
-	v6, ok := socketIsV6(raw)
+	raw, v6, ok := rawUDP(c)
 	if !ok {
 		return nil
 	}
@@ -95,18 +91,22 @@ func newUDPSender(c *net.UDPConn) *udpSender {
 	return s
 }
 
-// socketIsV6 reports the family of the socket behind raw: Go binds
-// "0.0.0.0" as a dual-stack IPv6 socket where it can.
-func socketIsV6(raw syscall.RawConn) (v6, ok bool) {
+// rawUDP returns c's raw descriptor and whether the socket is IPv6, which
+// decides the address format: Go binds "0.0.0.0" as a dual-stack IPv6
+// socket where it can. ok is false when c cannot give either.
+func rawUDP(c *net.UDPConn) (raw syscall.RawConn, v6, ok bool) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return nil, false, false
+	}
 	domain := unix.AF_INET
-	var err error
 	cerr := raw.Control(func(fd uintptr) {
 		domain, err = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_DOMAIN)
 	})
 	if cerr != nil || err != nil {
-		return false, false
+		return nil, false, false
 	}
-	return domain == unix.AF_INET6, true
+	return raw, domain == unix.AF_INET6, true
 }
 
 // writeTo sends p to addr. It reports handled=false for an address it
@@ -349,12 +349,7 @@ type mmsgWriter struct {
 }
 
 func newMMsgWriter(c *net.UDPConn) *mmsgWriter {
-	raw, err := c.SyscallConn()
-	if err != nil {
-		return nil
-	}
-	// The socket's own family decides the address format.
-	v6, ok := socketIsV6(raw)
+	raw, v6, ok := rawUDP(c)
 	if !ok {
 		return nil
 	}
