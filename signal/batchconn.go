@@ -49,7 +49,7 @@ type batchConn struct {
 
 func newBatchConn(c net.Conn, pool *bufPool, leftover []byte) *batchConn {
 	bc := &batchConn{Conn: c, pool: pool}
-	if sc, ok := c.(syscall.Conn); ok {
+	if sc, ok := c.(syscall.Conn); ok && rawIO {
 		if raw, err := sc.SyscallConn(); err == nil {
 			bc.raw = raw
 			bc.readFn = bc.readFD
@@ -206,12 +206,16 @@ func (c *batchConn) readFD(fd uintptr) bool {
 	if c.rnext == nil {
 		c.rnext = c.pool.get(readBufBytes)
 	}
-	c.rn, c.rerr = syscall.Read(int(fd), (*c.rnext)[:cap(*c.rnext)])
-	if c.rerr == syscall.EAGAIN || c.rerr == syscall.EINTR {
+	n, errno := sysRead(fd, (*c.rnext)[:cap(*c.rnext)])
+	if errno == syscall.EAGAIN {
 		// Nothing yet: give the buffer back before waiting.
 		c.pool.put(c.rnext)
 		c.rnext = nil
 		return false
+	}
+	c.rn, c.rerr = n, nil
+	if errno != 0 {
+		c.rn, c.rerr = 0, errno
 	}
 	return true
 }
