@@ -69,13 +69,10 @@ func (p *peer) enqueue(msg []byte) {
 	p.queue = append(p.queue, msg)
 	p.queued += len(msg)
 	start := !p.writing && p.attached
-	if start {
-		p.writing = true
-	}
+	p.writing = p.writing || start
 	p.mu.Unlock()
 	if start {
-		p.srv.wg.Add(1)
-		go p.writeLoop()
+		p.startWriter()
 	}
 }
 
@@ -127,14 +124,17 @@ func (p *peer) attach(ws *websocket.Conn, bc *batchConn) {
 	p.mu.Lock()
 	p.ws, p.bc, p.attached = ws, bc, true
 	start := len(p.queue) > 0 && !p.closed && !p.writing
-	if start {
-		p.writing = true
-	}
+	p.writing = p.writing || start
 	p.mu.Unlock()
 	if start {
-		p.srv.wg.Add(1)
-		go p.writeLoop()
+		p.startWriter()
 	}
+}
+
+// startWriter runs writeLoop for p, whose writing flag the caller set.
+func (p *peer) startWriter() {
+	p.srv.wg.Add(1)
+	go p.writeLoop()
 }
 
 // conns returns p's connection, nil before attach.
