@@ -41,11 +41,11 @@ type fanInConn struct {
 	queue chan *rxBatch
 	pool  sync.Pool
 	fp    bool
-	// inline, when set, is the only socket, read from ReadFrom itself:
-	// through rx where raw batch reads are available, else through
-	// golang.org/x/net's ReadBatch.
-	inline *ipv4.PacketConn
+	// With one socket, ReadFrom reads it itself: through rx where raw
+	// batch reads are available (Linux), else through inline, golang.org/x/
+	// net's ReadBatch.
 	rx     *mmsgReader
+	inline *ipv4.PacketConn
 
 	readMu sync.Mutex
 	cur    *rxBatch
@@ -94,8 +94,9 @@ func listenUDPFanIn(addr string, readers, bufSize int, fingerprint bool, log *sl
 	if len(f.socks) == 1 {
 		// One socket: pion's loop reads the batches itself, which saves a
 		// goroutine hand-off per wake-up when traffic is light.
-		f.inline = ipv4.NewPacketConn(f.socks[0])
-		f.rx = newMMsgReader(f.socks[0], newSlotPool(), nil)
+		if f.rx = newMMsgReader(f.socks[0], newSlotPool(), nil); f.rx == nil {
+			f.inline = ipv4.NewPacketConn(f.socks[0])
+		}
 		return f, nil
 	}
 	for _, c := range f.socks {
