@@ -94,9 +94,6 @@ type client struct {
 	// hears every load message but its own, so got+sent is how far it
 	// has caught up.
 	got, sent atomic.Int64
-
-	mu  sync.Mutex
-	lat []time.Duration
 }
 
 // window lets senders run at most w messages ahead of the slowest
@@ -213,15 +210,9 @@ func readAll(r io.Reader, buf []byte) ([]byte, error) {
 func (c *client) handle(msg []byte) {
 	l := c.l
 	l.received.Add(1)
-	if ts, ok := readStamp(msg); ok {
+	if _, ok := readStamp(msg); ok {
 		l.delivered.Add(1)
 		c.got.Add(1)
-		if ts > 0 && ts >= l.recordFrom.Load() {
-			d := time.Duration(l.now() - ts)
-			c.mu.Lock()
-			c.lat = append(c.lat, d)
-			c.mu.Unlock()
-		}
 		return
 	}
 	if bytes.Contains(msg, []byte(`"type":"joined"`)) {
@@ -264,34 +255,6 @@ func (c *client) blast(stop <-chan struct{}, msg []byte) {
 		}
 		c.sent.Add(1)
 	}
-}
-
-// pace sends a stamped message every interval, the first after offset,
-// until stop is closed, and returns how many it sent.
-func (c *client) pace(stop <-chan struct{}, template []byte, offset, interval time.Duration) int {
-	msg := append([]byte(nil), template...)
-	t := time.NewTimer(offset)
-	defer t.Stop()
-	sent := 0
-	for {
-		select {
-		case <-stop:
-			return sent
-		case <-t.C:
-		}
-		t.Reset(interval)
-		stamp(msg, c.l.now())
-		if c.ws.Write(context.Background(), websocket.MessageText, msg) != nil {
-			return sent
-		}
-		sent++
-	}
-}
-
-func (c *client) latencies() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.lat...)
 }
 
 // closeAll closes every client without a close handshake and waits for

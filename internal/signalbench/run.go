@@ -295,7 +295,9 @@ func throughput(ctx context.Context, cfg Config, srv *serverProc, l *load, cs []
 }
 
 // paced runs cfg.PacedClients clients in one room, each sending
-// cfg.PacedRate stamped messages a second, and reads the latencies.
+// cfg.PacedRate stamped messages a second, and reads the latencies. Its
+// clients are rawConns read by one poller, so that the load generator
+// adds as little as it can to each latency (see rawws.go).
 func paced(ctx context.Context, cfg Config, bins *binaries, k Kind) (Paced, error) {
 	p := Paced{Kind: k, Clients: cfg.PacedClients}
 	srv, err := startServer(ctx, bins, k, cfg.PacedClients)
@@ -304,14 +306,34 @@ func paced(ctx context.Context, cfg Config, bins *binaries, k Kind) (Paced, erro
 	}
 	defer srv.stop()
 	l := newLoad()
-	cs, err := dialClients(ctx, l, srv.wsURL(), cfg.PacedClients, 32)
+	cs, err := dialPaced(ctx, l, srv.wsURL(), cfg.PacedClients)
 	if err != nil {
 		return p, err
 	}
-	defer closeAll(l, cs)
+	raws := make([]*rawConn, len(cs))
+	for i, c := range cs {
+		raws[i] = c.rawConn
+	}
+	poller, err := startRawPoller(raws, func(c *rawConn, err error) {
+		if !l.closing.Load() {
+			l.dropped.Add(1)
+			cfg.Logger.Warn("signalbench: paced connection ended", "err", err)
+		}
+	})
+	if err != nil {
+		closeRaw(raws)
+		return p, err
+	}
+	defer func() {
+		l.closing.Store(true)
+		poller.stop()
+		closeRaw(raws)
+	}()
 	if k == KindGo {
-		if err := joinAll(ctx, cs, func(int) string { return "paced" }); err != nil {
-			return p, err
+		for _, c := range cs {
+			if err := c.join(ctx, "paced"); err != nil {
+				return p, err
+			}
 		}
 	}
 	quiesce(l)
@@ -329,9 +351,11 @@ func paced(ctx context.Context, cfg Config, bins *binaries, k Kind) (Paced, erro
 	close(stop)
 	wg.Wait()
 	quiesce(l)
+	l.closing.Store(true)
+	poller.stop() // the latencies belong to the poller's goroutine until it stops
 	var lat []time.Duration
 	for _, c := range cs {
-		lat = append(lat, c.latencies()...)
+		lat = append(lat, c.lat...)
 	}
 	slices.Sort(lat)
 	p.Samples = len(lat)
