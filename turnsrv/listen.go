@@ -51,6 +51,12 @@ type fanInConn struct {
 	cur    *rxBatch
 	next   int
 
+	// With a data plane, it reads the sockets and hands pion (ReadFrom)
+	// what it does not relay itself, through slow.
+	dp   *dataPlane
+	dps  []*dpSocket
+	slow *slowQueue
+
 	done      chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
@@ -139,8 +145,41 @@ func (f *fanInConn) readLoop(c *net.UDPConn) {
 	}
 }
 
+// useDataPlane moves the sockets' reading to dp. Where dp refuses a
+// socket, the readers set up by listenUDPFanIn stay in charge.
+func (f *fanInConn) useDataPlane(dp *dataPlane, pool *sync.Pool) {
+	if len(f.socks) != 1 {
+		return // several readers already spread the load over cores
+	}
+	local, ok := addrPort(f.LocalAddr())
+	raw, err := f.socks[0].SyscallConn()
+	if !ok || err != nil {
+		return
+	}
+	slow := newSlowQueue(pool)
+	s := &dpSocket{raw: raw, lis: f, local: local, slow: slow}
+	if err := dp.add(s); err != nil {
+		f.log.Warn("turn listening socket left out of the data plane", "error", err)
+		return
+	}
+	f.dp, f.dps, f.slow = dp, []*dpSocket{s}, slow
+}
+
+// queueChannelData queues p as ChannelData on channel num for client.
+func (f *fanInConn) queueChannelData(num uint16, p []byte, client *net.UDPAddr) bool {
+	i := 0
+	if len(f.socks) > 1 {
+		i = client.Port % len(f.socks)
+	}
+	w := f.tx[i]
+	return w != nil && w.queueChannel(num, p, client)
+}
+
 // ReadFrom implements net.PacketConn for pion's read loop.
 func (f *fanInConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	if f.slow != nil {
+		return f.slow.pop(p, nil)
+	}
 	if f.rx != nil {
 		n, addr, err := f.rx.ReadFrom(p)
 		if err != nil {
@@ -236,6 +275,12 @@ func isChannelData(p []byte) bool {
 func (f *fanInConn) Close() error {
 	var err error
 	f.closeOnce.Do(func() {
+		for _, s := range f.dps {
+			f.dp.remove(s)
+		}
+		if f.slow != nil {
+			f.slow.close()
+		}
 		close(f.done)
 		err = f.closeSocks()
 		f.wg.Wait()

@@ -6,6 +6,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// Reasons a relayed packet was dropped (turnsrv_dropped_packets_total).
+const (
+	// dropQueueFull: pion fell behind the data plane by slowQueueDepth
+	// datagrams on one socket.
+	dropQueueFull = "queue_full"
+	// dropTooBig: a peer's datagram does not fit in ChannelData.
+	dropTooBig = "too_big"
+)
+
 // metrics are the server's Prometheus series, kept in a registry of its
 // own so several servers (or tests) in one process do not collide.
 type metrics struct {
@@ -40,6 +49,9 @@ func newMetrics(active func() int) *metrics {
 	m.dropped = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "turnsrv_dropped_packets_total", Help: "Relayed packets dropped, by reason.",
 	}, []string{"reason"})
+	for _, r := range []string{dropQueueFull, dropTooBig} {
+		m.dropped.WithLabelValues(r)
+	}
 	active64 := func() float64 { return float64(active()) }
 	load := func(v *atomic.Uint64) func() float64 { return func() float64 { return float64(v.Load()) } }
 	relayed := func(name, help string, dir string, v *atomic.Uint64) prometheus.Collector {
@@ -48,7 +60,7 @@ func newMetrics(active func() int) *metrics {
 		}, load(v))
 	}
 	m.reg.MustRegister(
-		m.allocations, m.authFailures, m.refusals,
+		m.allocations, m.authFailures, m.refusals, m.dropped,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "turnsrv_allocations_active", Help: "Allocations currently alive.",
 		}, active64),

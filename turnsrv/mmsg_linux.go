@@ -3,6 +3,7 @@
 package turnsrv
 
 import (
+	"encoding/binary"
 	"net"
 	"os"
 	"sync"
@@ -363,7 +364,22 @@ func newMMsgWriter(c *net.UDPConn) *mmsgWriter {
 // address of the wrong family); the caller then writes it directly.
 func (w *mmsgWriter) queue(p []byte, addr net.Addr) bool {
 	ua, ok := addr.(*net.UDPAddr)
-	if !ok || len(p) > maxPacket {
+	return ok && w.queueFrame(-1, p, ua)
+}
+
+// queueChannel queues p as ChannelData on channel num, padded to a
+// multiple of four bytes as pion pads it.
+func (w *mmsgWriter) queueChannel(num uint16, p []byte, addr *net.UDPAddr) bool {
+	return w.queueFrame(int(num), p, addr)
+}
+
+// queueFrame queues p, behind a ChannelData header when num >= 0.
+func (w *mmsgWriter) queueFrame(num int, p []byte, ua *net.UDPAddr) bool {
+	size := len(p)
+	if num >= 0 {
+		size = (4 + len(p) + 3) &^ 3
+	}
+	if size > maxPacket {
 		return false
 	}
 	w.mu.Lock()
@@ -384,7 +400,15 @@ func (w *mmsgWriter) queue(p []byte, addr net.Addr) bool {
 	} else {
 		h.Namelen = unix.SizeofSockaddrInet4
 	}
-	w.cur.iovs[i].SetLen(copy(w.cur.buf[i*maxPacket:(i+1)*maxPacket], p))
+	dst := w.cur.buf[i*maxPacket : i*maxPacket+size]
+	if num >= 0 {
+		binary.BigEndian.PutUint16(dst, uint16(num))        //nolint:gosec // channel numbers are 16 bits
+		binary.BigEndian.PutUint16(dst[2:], uint16(len(p))) //nolint:gosec // len(p) < maxPacket
+		clear(dst[4+copy(dst[4:], p):])
+	} else {
+		copy(dst, p)
+	}
+	w.cur.iovs[i].SetLen(size)
 	w.n++
 	full := w.n == batchSize
 	w.pending.Store(int32(w.n)) //nolint:gosec // n <= batchSize

@@ -24,6 +24,8 @@ func newMMsgWriter(*net.UDPConn) *mmsgWriter { return nil }
 
 func (*mmsgWriter) queue([]byte, net.Addr) bool { return false }
 
+func (*mmsgWriter) queueChannel(uint16, []byte, *net.UDPAddr) bool { return false }
+
 func (*mmsgWriter) flush() {}
 
 // udpSender is Linux only; elsewhere relay sockets write the ordinary way.

@@ -40,7 +40,7 @@ type relayAllocator struct {
 	min, max int
 	bufSize  int
 	filter   peerFilter
-	wrap     func(net.PacketConn) net.PacketConn
+	wrap     func(c net.PacketConn, relayed net.Addr) net.PacketConn
 	log      *slog.Logger
 
 	mu     sync.Mutex
@@ -123,14 +123,15 @@ func (a *relayAllocator) AllocatePacketConn(conf turn.AllocateListenerConfig) (n
 		return nil, nil, err
 	}
 	if conf.RequestedPort != 0 {
+		addr := a.udpAddr(ip, conf.RequestedPort)
 		if c := a.takeHeld(conf.Network, conf.RequestedPort); c != nil {
-			return a.wrap(c), a.udpAddr(ip, conf.RequestedPort), nil
+			return a.wrap(c, addr), addr, nil
 		}
 		c, err := a.listenUDP(conf.Network, ip, conf.RequestedPort)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: port %d: %w", ErrNoRelayAddress, conf.RequestedPort, err)
 		}
-		return a.wrap(c), a.udpAddr(ip, conf.RequestedPort), nil
+		return a.wrap(c, addr), addr, nil
 	}
 	if conf.UserID == "" {
 		c, port, err := a.reservePair(conf.Network, ip)
@@ -143,7 +144,8 @@ func (a *relayAllocator) AllocatePacketConn(conf turn.AllocateListenerConfig) (n
 	if err != nil {
 		return nil, nil, err
 	}
-	return a.wrap(c), a.udpAddr(ip, port), nil
+	addr := a.udpAddr(ip, port)
+	return a.wrap(c, addr), addr, nil
 }
 
 // randomPort binds at a random port in range (a multiple of step above

@@ -2,6 +2,7 @@ package turnsrv
 
 import (
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -20,13 +21,27 @@ type relayConn struct {
 	m        *metrics
 	toPeer   *rate.Limiter // nil: no cap
 	fromPeer *rate.Limiter
+
+	// With a data plane, it reads the socket and hands pion (ReadFrom)
+	// only what it does not relay itself, through slow.
+	dp        *dataPlane
+	dps       *dpSocket
+	slow      *slowQueue
+	idle      func()
+	table     *fastTable
+	relayed   netip.AddrPort // guarded by table.mu
+	fast      *relayFast     // guarded by table.mu
+	closeOnce sync.Once
+	closeErr  error
 }
 
-func (s *Server) wrapRelay(c net.PacketConn) net.PacketConn {
+func (s *Server) wrapRelay(c net.PacketConn, relayed net.Addr) net.PacketConn {
 	r := &relayConn{PacketConn: c, m: s.metrics}
 	if uc, ok := c.(*net.UDPConn); ok {
-		r.rx = newMMsgReader(uc, s.rxSlots, s.flushClientWrites)
 		r.tx = newUDPSender(uc)
+		if !r.useDataPlane(s, uc, relayed) {
+			r.rx = newMMsgReader(uc, s.rxSlots, s.flushClientWrites)
+		}
 	}
 	if bps := s.cfg.MaxBPS; bps > 0 {
 		burst := int(max(bps, 4096))
@@ -34,6 +49,40 @@ func (s *Server) wrapRelay(c net.PacketConn) net.PacketConn {
 		r.fromPeer = rate.NewLimiter(rate.Limit(bps), burst)
 	}
 	return r
+}
+
+// useDataPlane puts the socket in the server's data plane and reports
+// whether it did.
+func (c *relayConn) useDataPlane(s *Server, uc *net.UDPConn, relayed net.Addr) bool {
+	if s.dp == nil {
+		return false
+	}
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	slow := newSlowQueue(s.slowPool)
+	dps := &dpSocket{raw: raw, relay: c, slow: slow}
+	if err := s.dp.add(dps); err != nil {
+		s.log.Warn("turn relay socket left out of the data plane", "error", err)
+		return false
+	}
+	c.dp, c.dps, c.slow, c.idle, c.table = s.dp, dps, slow, s.flushClientWrites, s.fast
+	s.fast.addRelay(c, relayed)
+	return true
+}
+
+// Close takes the socket out of the data plane and closes it.
+func (c *relayConn) Close() error {
+	c.closeOnce.Do(func() {
+		if c.dp != nil {
+			c.dp.remove(c.dps)
+			c.table.dropRelay(c)
+			c.slow.close()
+		}
+		c.closeErr = c.PacketConn.Close()
+	})
+	return c.closeErr
 }
 
 // WriteTo sends a client's packet to a peer.
@@ -70,9 +119,12 @@ func (c *relayConn) ReadFrom(p []byte) (int, net.Addr, error) {
 			addr net.Addr
 			err  error
 		)
-		if c.rx != nil {
+		switch {
+		case c.slow != nil:
+			n, addr, err = c.slow.pop(p, c.idle)
+		case c.rx != nil:
 			n, addr, err = c.rx.ReadFrom(p)
-		} else {
+		default:
 			n, addr, err = c.PacketConn.ReadFrom(p)
 		}
 		if err != nil {

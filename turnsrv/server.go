@@ -48,6 +48,12 @@ type Server struct {
 	// rxSlots is the batch memory relay readers borrow while they hand
 	// out a batch.
 	rxSlots *sync.Pool
+	// dp, when set (Linux, real network), reads every UDP socket and
+	// relays ChannelData itself, using fast, which pion's events keep;
+	// slowPool holds the datagrams it hands to pion.
+	dp       *dataPlane
+	fast     *fastTable
+	slowPool *sync.Pool
 }
 
 // Addrs lists the addresses a started Server listens on, which is how a
@@ -64,7 +70,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, filter: newPeerFilter(cfg), quotas: newQuotas(cfg), stop: make(chan struct{}), rxSlots: newSlotPool()}
+	s := &Server{cfg: cfg, log: cfg.Logger, filter: newPeerFilter(cfg), quotas: newQuotas(cfg), stop: make(chan struct{}), rxSlots: newSlotPool(),
+		fast: newFastTable(), slowPool: newSlowPool()}
 	s.metrics = newMetrics(s.quotas.active)
 	s.auth = newAuthenticator(cfg, s.metrics)
 	if cfg.tlsEnabled() {
@@ -175,22 +182,34 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	srvCfg, closers, err := s.listen()
-	if err != nil {
+	if s.cfg.Net == nil {
+		dp, err := newDataPlane(s.fast, s.metrics, s.flushClientWrites, s.log)
+		if err != nil {
+			s.log.Debug("turn data plane unavailable; pion reads every socket", "error", err)
+		}
+		s.dp = dp
+	}
+	undo := func(closers []func() error) {
 		for _, c := range closers {
 			_ = c()
 		}
+		if s.dp != nil {
+			s.dp.close()
+		}
+	}
+	srvCfg, closers, err := s.listen()
+	if err != nil {
+		undo(closers)
 		return err
 	}
 	s.turn, err = turn.NewServer(srvCfg)
 	if err != nil {
-		for _, c := range closers {
-			_ = c()
-		}
+		undo(closers)
 		return fmt.Errorf("turnsrv: %w", err)
 	}
 	if err := s.startHTTP(); err != nil {
 		_ = s.turn.Close()
+		undo(nil)
 		return err
 	}
 	s.started = true
@@ -285,6 +304,10 @@ func (s *Server) listenUDP(addr string) (net.PacketConn, error) {
 		if err != nil {
 			return nil, err
 		}
+		if s.dp != nil {
+			f.useDataPlane(s.dp, s.slowPool)
+			s.fast.addListener(f)
+		}
 		ws := []*mmsgWriter{}
 		if old := s.writers.Load(); old != nil {
 			ws = append(ws, *old...)
@@ -322,7 +345,8 @@ func (s *Server) listenTCP(addr string) (net.Listener, error) {
 func (s *Server) events() turn.EventHandler {
 	return turn.EventHandler{
 		OnAuth: s.auth.onAuth,
-		OnAllocationCreated: func(src, _ net.Addr, proto, userID, _ string, relay net.Addr, _ int) {
+		OnAllocationCreated: func(src, dst net.Addr, proto, userID, _ string, relay net.Addr, _ int) {
+			s.fast.allocated(src, dst, proto, relay)
 			n := s.quotas.add(userID, 1)
 			s.metrics.allocations.Inc()
 			s.log.Info("turn allocation created", "client", src.String(), "transport", proto,
@@ -335,6 +359,12 @@ func (s *Server) events() turn.EventHandler {
 		},
 		OnAllocationError: func(src, _ net.Addr, _, message string) {
 			s.log.Debug("turn request failed", "client", src.String(), "error", message)
+		},
+		OnChannelCreated: func(src, _ net.Addr, _, _, _ string, relay, peer net.Addr, num uint16) {
+			s.fast.channelCreated(src, relay, peer, num)
+		},
+		OnChannelDeleted: func(src, _ net.Addr, _, _, _ string, relay, peer net.Addr, num uint16) {
+			s.fast.channelDeleted(src, relay, peer, num)
 		},
 	}
 }
@@ -417,6 +447,9 @@ func (s *Server) Close() error {
 		cancel()
 	}
 	s.relay.close()
+	if s.dp != nil {
+		s.dp.close()
+	}
 	s.wg.Wait()
 	return errors.Join(errs...)
 }
