@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -44,6 +45,7 @@ type dataPlane struct {
 	recvFn  func(fd uintptr)
 	roundFn func(fd uintptr) bool
 	done    chan struct{}
+	closing atomic.Bool
 }
 
 // dpSocket is one socket of the set: a relay socket or a listening one.
@@ -116,6 +118,7 @@ func (d *dataPlane) remove(s *dpSocket) {
 
 // close stops the loop and waits for it.
 func (d *dataPlane) close() {
+	d.closing.Store(true)
 	_ = d.file.Close()
 	<-d.done
 }
@@ -123,7 +126,7 @@ func (d *dataPlane) close() {
 func (d *dataPlane) run() {
 	defer close(d.done)
 	err := d.raw.Read(d.roundFn)
-	if err != nil && !errors.Is(err, os.ErrClosed) {
+	if err != nil && !d.closing.Load() {
 		d.log.Error("turn data plane stopped", "error", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,7 +122,13 @@ func TestDataPlaneRelaysChannelData(t *testing.T) {
 // TestRelayRoundTripOneReader runs pion's client (indications first, then
 // a channel) through a server whose listening socket is in the data plane.
 func TestRelayRoundTripOneReader(t *testing.T) {
-	s, _ := startServer(t, func(c *Config) { c.AllowLoopbackPeers = true; c.UDPReaders = 1 })
+	var logs *logBuffer
+	t.Cleanup(func() { // after the server's Close
+		if strings.Contains(logs.String(), "data plane stopped") {
+			t.Errorf("Close logged the data plane's end as an error:\n%s", logs)
+		}
+	})
+	s, logs := startServer(t, func(c *Config) { c.AllowLoopbackPeers = true; c.UDPReaders = 1 })
 	c := newUDPClient(t, s.Addrs().UDP[0], testUser, testPass)
 	relay, err := c.Allocate()
 	if err != nil {
