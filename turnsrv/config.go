@@ -114,10 +114,11 @@ type Config struct {
 
 	// UDPReaders is how many sockets, each with its own reader goroutine,
 	// share each UDP listening port (SO_REUSEPORT, Linux only). Zero means
-	// one: pion's loop then reads that socket itself in batches (recvmmsg),
-	// which costs the least CPU per packet on small machines. More readers
-	// drain the kernel queues in parallel on many-core servers; all of them
-	// feed one allocation table, so reservations stay shared.
+	// one, which on Linux the data plane reads along with the relay
+	// sockets (see the package documentation): the least CPU per packet.
+	// More readers drain the kernel queues in parallel on many-core
+	// servers, through pion; all of them feed one allocation table, so
+	// reservations stay shared.
 	UDPReaders int
 	// SocketBuffer is the receive and send buffer size asked of the kernel
 	// for listening and relay sockets. Zero means 4 MiB; negative leaves

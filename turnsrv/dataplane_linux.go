@@ -44,8 +44,11 @@ type dataPlane struct {
 	errno   syscall.Errno
 	recvFn  func(fd uintptr)
 	roundFn func(fd uintptr) bool
-	done    chan struct{}
-	closing atomic.Bool
+	// Drops for want of queue space, logged at most every 10 s.
+	dropped       int
+	droppedLogged time.Time
+	done          chan struct{}
+	closing       atomic.Bool
 }
 
 // dpSocket is one socket of the set: a relay socket or a listening one.
@@ -222,8 +225,19 @@ func (d *dataPlane) fromPeer(s *dpSocket, p []byte, sa *unix.RawSockaddrInet6) {
 }
 
 func (d *dataPlane) handOn(s *dpSocket, p []byte, sa *unix.RawSockaddrInet6) {
-	if !s.slow.push(p, sockaddrToUDP(sa)) {
-		d.m.dropped.WithLabelValues(dropQueueFull).Inc()
+	if s.slow.push(p, sockaddrToUDP(sa)) {
+		return
+	}
+	d.m.dropped.WithLabelValues(dropQueueFull).Inc()
+	d.dropped++
+	if now := time.Now(); now.Sub(d.droppedLogged) >= 10*time.Second {
+		kind := "relay"
+		if s.lis != nil {
+			kind = "listening"
+		}
+		d.log.Warn("turn server falling behind: datagrams dropped before pion could take them",
+			"socket", kind, "dropped_since_last_report", d.dropped)
+		d.dropped, d.droppedLogged = 0, now
 	}
 }
 

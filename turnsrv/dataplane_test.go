@@ -145,9 +145,9 @@ func TestRelayRoundTripOneReader(t *testing.T) {
 }
 
 func TestSlowQueue(t *testing.T) {
-	q := newSlowQueue(newSlowPool())
+	q := newSlowQueue(newSlowPool(), relayQueueDepth)
 	from := &net.UDPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 9}
-	for i := range slowQueueDepth {
+	for i := range relayQueueDepth {
 		if !q.push([]byte{byte(i)}, from) {
 			t.Fatalf("push %d refused below the depth", i)
 		}
@@ -160,7 +160,7 @@ func TestSlowQueue(t *testing.T) {
 	}
 	buf := make([]byte, 16)
 	idled := 0
-	for i := range slowQueueDepth {
+	for i := range relayQueueDepth {
 		n, addr, err := q.pop(buf, func() { idled++ })
 		if err != nil || n != 1 || buf[0] != byte(i) || addr != from {
 			t.Fatalf("pop %d: %d bytes %v from %v, %v", i, n, buf[:n], addr, err)

@@ -16,12 +16,17 @@
 // bandwidth cap; failed authentications are logged and rate-limited per
 // client address.
 //
-// For throughput, each UDP listening port is read in batches (recvmmsg)
-// into large socket buffers; optionally (Config.UDPReaders) several
-// sockets share the port (SO_REUSEPORT on Linux), each with its own
-// reader, all feeding one pion server so allocations and EVEN-PORT
-// reservations stay shared. Reserved relay ports stay bound until used. Metrics go to a Prometheus registry of the server's own, served
-// with /healthz when Config.HTTPAddr is set.
+// For throughput on Linux, one data-plane goroutine relays ChannelData:
+// every UDP listening and relay socket is in one epoll set, read in
+// batches (recvmmsg) into large socket buffers, and replies to clients
+// leave in batches (sendmmsg). pion stays in charge of allocations,
+// permissions and channels, and its events keep the data plane's table;
+// STUN requests and indications go to pion. Optionally
+// (Config.UDPReaders) several sockets share a listening port
+// (SO_REUSEPORT), each with its own reader, all feeding one pion server so
+// allocations and EVEN-PORT reservations stay shared. Reserved relay ports
+// stay bound until used. Metrics go to a Prometheus registry of the
+// server's own, served with /healthz when Config.HTTPAddr is set.
 //
 // ParseConf reads a coturn-style turnserver.conf into a Config.
 package turnsrv

@@ -193,8 +193,8 @@ type slowPacket struct {
 // slowQueue carries datagrams the data plane does not relay itself (STUN
 // requests, Send and Data indications, unknown channels) to the pion
 // goroutine that reads the socket. It never blocks the data plane: when
-// pion falls behind by slowQueueDepth datagrams, more are dropped, as the
-// kernel would drop them from a full socket buffer.
+// pion falls behind by the queue's depth, more datagrams are dropped, as
+// the kernel would drop them from a full socket buffer.
 type slowQueue struct {
 	ch     chan *slowPacket
 	pool   *sync.Pool
@@ -202,10 +202,18 @@ type slowQueue struct {
 	once   sync.Once
 }
 
-const slowQueueDepth = 256
+// Queue depths. A listening socket takes every client's requests, and a
+// few hundred clients starting at once send that many Allocates, each of
+// which costs pion far more than relaying a datagram: its queue holds
+// about what a 4 MiB socket buffer would. A relay socket only hands on
+// its peers' datagrams that have no channel.
+const (
+	listenerQueueDepth = 4096
+	relayQueueDepth    = 256
+)
 
-func newSlowQueue(pool *sync.Pool) *slowQueue {
-	return &slowQueue{ch: make(chan *slowPacket, slowQueueDepth), pool: pool, closed: make(chan struct{})}
+func newSlowQueue(pool *sync.Pool, depth int) *slowQueue {
+	return &slowQueue{ch: make(chan *slowPacket, depth), pool: pool, closed: make(chan struct{})}
 }
 
 func newSlowPool() *sync.Pool {

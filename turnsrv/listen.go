@@ -156,7 +156,7 @@ func (f *fanInConn) useDataPlane(dp *dataPlane, pool *sync.Pool) {
 	if !ok || err != nil {
 		return
 	}
-	slow := newSlowQueue(pool)
+	slow := newSlowQueue(pool, listenerQueueDepth)
 	s := &dpSocket{raw: raw, lis: f, local: local, slow: slow}
 	if err := dp.add(s); err != nil {
 		f.log.Warn("turn listening socket left out of the data plane", "error", err)

@@ -8,7 +8,7 @@ import (
 
 // Reasons a relayed packet was dropped (turnsrv_dropped_packets_total).
 const (
-	// dropQueueFull: pion fell behind the data plane by slowQueueDepth
+	// dropQueueFull: pion fell behind the data plane by a whole queue of
 	// datagrams on one socket.
 	dropQueueFull = "queue_full"
 	// dropTooBig: a peer's datagram does not fit in ChannelData.

@@ -61,7 +61,7 @@ func (c *relayConn) useDataPlane(s *Server, uc *net.UDPConn, relayed net.Addr) b
 	if err != nil {
 		return false
 	}
-	slow := newSlowQueue(s.slowPool)
+	slow := newSlowQueue(s.slowPool, relayQueueDepth)
 	dps := &dpSocket{raw: raw, relay: c, slow: slow}
 	if err := s.dp.add(dps); err != nil {
 		s.log.Warn("turn relay socket left out of the data plane", "error", err)
