@@ -14,16 +14,38 @@ func (s *Server) handle(p *peer, data []byte) {
 		s.refuse(p, CodeInvalidJSON, err.Error())
 		return
 	}
+	var joinedWith []*peer
 	if env.Type == TypeJoin {
 		name := ""
 		if env.Room != nil {
 			name = *env.Room
 		}
-		if !s.join(p, name, env.ID) {
+		ok, others := s.join(p, name, env.ID)
+		if !ok {
 			return
 		}
+		joinedWith = others
 	}
 	out := withSender(data, p.id, env.hasSender)
+	if env.Type == TypeJoin && env.To == "" {
+		// The join goes to the members the peer joined, as they were at
+		// that moment: a peer that comes in later has its own joined
+		// answer listing this one, and must not hear this join after it.
+		for _, t := range joinedWith {
+			t.enqueue(out)
+		}
+		if len(joinedWith) > 0 {
+			s.mu.Lock()
+			if p.room != nil && p.room.name == "" {
+				p.heard = true
+			}
+			s.mu.Unlock()
+		}
+		if s.log.Enabled(context.Background(), slog.LevelDebug) {
+			s.log.Debug("signal: forwarded", "peer", p.id, "type", env.Type, "receivers", len(joinedWith))
+		}
+		return
+	}
 
 	s.mu.Lock()
 	r := p.room
@@ -63,9 +85,10 @@ func (s *Server) handle(p *peer, data []byte) {
 }
 
 // join moves p into the named room, telling the old room it left and the
-// new one it came. It reports false, after telling p why, when the room
-// is full or no more rooms may be made.
-func (s *Server) join(p *peer, name, resume string) bool {
+// new one it came, and returns the room's other members at that moment.
+// It reports false, after telling p why, when the room is full or no more
+// rooms may be made.
+func (s *Server) join(p *peer, name, resume string) (bool, []*peer) {
 	s.mu.Lock()
 	if resume != "" && resume != p.id && validID(resume) && !s.idInUseLocked(resume) {
 		// A client back after a dropped connection keeps its id, so its
@@ -75,21 +98,21 @@ func (s *Server) join(p *peer, name, resume string) bool {
 	}
 	old := p.room
 	if old != nil && old.name == name {
-		peers := ids(old.membersExcept(p))
+		others := old.membersExcept(p)
 		s.mu.Unlock()
-		p.enqueue(encode(Message{Type: TypeJoined, ID: p.id, Room: name, Peers: peers}))
-		return true
+		p.enqueue(encode(Message{Type: TypeJoined, ID: p.id, Room: name, Peers: ids(others)}))
+		return true, others
 	}
 	r := s.rooms[name]
 	if r == nil && len(s.rooms)-1 >= s.cfg.maxRooms() { // the default room is not counted
 		s.mu.Unlock()
 		s.refuse(p, CodeTooManyRooms, "no more rooms can be made")
-		return false
+		return false, nil
 	}
 	if r != nil && name != "" && len(r.members) >= s.cfg.maxPeersPerRoom() {
 		s.mu.Unlock()
 		s.refuse(p, CodeRoomFull, "room "+name+" is full")
-		return false
+		return false, nil
 	}
 	if r == nil {
 		r = newRoom(name)
@@ -113,7 +136,7 @@ func (s *Server) join(p *peer, name, resume string) bool {
 		o.enqueue(came)
 	}
 	s.log.Info("signal: joined", "peer", p.id, "room", name, "members", len(others)+1, "rooms", nrooms)
-	return true
+	return true, others
 }
 
 // idInUseLocked reports whether a connected peer has id. Called with

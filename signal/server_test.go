@@ -448,3 +448,44 @@ func TestResumeIDOnlyWhenFree(t *testing.T) {
 	c.send(`{"type":"offer","sdp":"x"}`)
 	assert.Equal(t, "robot-1", a.readType(TypeOffer)["sender"])
 }
+
+// TestJoinReachesOnlyEarlierMembers has two peers join one room at the
+// same moment, many times: the one that came second (its joined answer
+// lists the other) must never hear the first one's join, before or after
+// its own answer, and the first must hear the second's.
+func TestJoinReachesOnlyEarlierMembers(t *testing.T) {
+	_, url := startServer(t, ServerConfig{})
+	// upTo reads c's messages until one of type stop and returns the
+	// types seen before it.
+	upTo := func(c *rawClient, stop string) (map[string]any, []any) {
+		var seen []any
+		for range 50 {
+			m := c.read()
+			if m["type"] == stop {
+				return m, seen
+			}
+			seen = append(seen, m["type"])
+		}
+		t.Fatalf("no %q in 50 messages", stop)
+		return nil, nil
+	}
+	for i := range 30 {
+		room := fmt.Sprintf("race%d", i)
+		a, b := dialRaw(t, url), dialRaw(t, url)
+		a.send(`{"type":"join","room":"` + room + `"}`)
+		b.send(`{"type":"join","room":"` + room + `"}`)
+		ja, beforeA := upTo(a, TypeJoined)
+		_, beforeB := upTo(b, TypeJoined)
+		first, second, beforeSecond := a, b, beforeB
+		if ja["peers"] != nil {
+			first, second, beforeSecond = b, a, beforeA
+		}
+		first.send(`{"type":"mark"}`)
+		second.send(`{"type":"mark"}`)
+		_, afterSecond := upTo(second, "mark")
+		assert.NotContains(t, append(beforeSecond, afterSecond...), TypeJoin, "round %d: the later peer heard the earlier one's join", i)
+		_, afterFirst := upTo(first, "mark")
+		assert.Contains(t, afterFirst, TypeJoin, "round %d: the earlier peer did not hear the later one's join", i)
+		assert.Contains(t, afterFirst, TypePeerJoined, "round %d", i)
+	}
+}
