@@ -23,16 +23,8 @@ func TestDataPlaneRelaysChannelData(t *testing.T) {
 		t.Fatal("no data plane on Linux")
 	}
 	server := s.Addrs().UDP[0]
-	r := newRawSession(t, server, testUser, testPass, nil)
-	res := r.allocate()
-	if res.code != 0 {
-		t.Fatalf("Allocate: error %d", res.code)
-	}
 	peer := udpPeer(t)
-	peerAddr := peer.LocalAddr().(*net.UDPAddr) //nolint:forcetypeassert // a UDP socket
-	if resp := r.channelBind(0x4001, peerAddr); resp.Type.Class != stun.ClassSuccessResponse {
-		t.Fatalf("ChannelBind: %v", resp)
-	}
+	r, res := boundSession(t, s, peer)
 	client, _ := addrPort(r.conn.LocalAddr())
 	local, _ := addrPort(server)
 	if _, ok := s.fast.toPeer(client, local, 0x4001); !ok {
@@ -175,5 +167,73 @@ func TestSlowQueue(t *testing.T) {
 	}
 	if idled != 1 {
 		t.Fatal("idle did not run before waiting")
+	}
+}
+
+// boundSession allocates on a new raw session and binds channel 0x4001 to
+// peer.
+func boundSession(t *testing.T, s *Server, peer *net.UDPConn) (*rawSession, rawResult) {
+	t.Helper()
+	r := newRawSession(t, s.Addrs().UDP[0], testUser, testPass, nil)
+	res := r.allocate()
+	if res.code != 0 {
+		t.Fatalf("Allocate: error %d", res.code)
+	}
+	if resp := r.channelBind(0x4001, peer.LocalAddr().(*net.UDPAddr)); resp.Type.Class != stun.ClassSuccessResponse { //nolint:forcetypeassert // a UDP socket
+		t.Fatalf("ChannelBind: %v", resp)
+	}
+	return r, res
+}
+
+// TestDataPlaneChannelsBelongToTheirClient: a channel number is looked up
+// with the address it came from, so another client's ChannelData on the
+// same number does not reach the first client's peer.
+func TestDataPlaneChannelsBelongToTheirClient(t *testing.T) {
+	s, _ := startServer(t, func(c *Config) { c.AllowLoopbackPeers = true; c.UDPReaders = 1 })
+	peer := udpPeer(t)
+	boundSession(t, s, peer)
+	intruder := udpPeer(t)
+	if _, err := intruder.WriteTo([]byte{0x40, 0x01, 0, 4, 's', 'p', 'o', 'f'}, s.Addrs().UDP[0]); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1500)
+	_ = peer.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if n, _, err := peer.ReadFrom(buf); err == nil {
+		t.Fatalf("another address's ChannelData reached the peer: %q", buf[:n])
+	}
+	if got := s.metrics.packetsToPeer.Load(); got != 0 {
+		t.Fatalf("%d packets relayed to the peer", got)
+	}
+}
+
+// TestDataPlaneBandwidthCapTowardsClient: the max-bps cap holds for
+// ChannelData the data plane sends to a client.
+func TestDataPlaneBandwidthCapTowardsClient(t *testing.T) {
+	s, _ := startServer(t, func(c *Config) { c.AllowLoopbackPeers = true; c.UDPReaders = 1; c.MaxBPS = 8000 })
+	peer := udpPeer(t)
+	r, res := boundSession(t, s, peer)
+	msg := make([]byte, 1000)
+	for range 100 {
+		if _, err := peer.WriteTo(msg, res.relay); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := 0
+	buf := make([]byte, 1500)
+	for {
+		_ = r.conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		n, _, err := r.conn.ReadFrom(buf)
+		if err != nil {
+			break
+		}
+		if n >= 4 && buf[0] == 0x40 && buf[1] == 0x01 {
+			got++
+		}
+	}
+	if got == 0 || got >= 50 {
+		t.Fatalf("client received %d of 100 kB-sized packets under an 8,000 B/s cap", got)
+	}
+	if s.metrics.bandwidthDrops.Load() == 0 {
+		t.Fatal("no bandwidth drops counted")
 	}
 }

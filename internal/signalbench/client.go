@@ -131,11 +131,25 @@ func (l *load) window(cs []*client, w int, stop <-chan struct{}) {
 // dialClients opens n connections to url, parallel at most conc at a
 // time, and returns those that opened.
 func dialClients(ctx context.Context, l *load, url string, n, conc int) ([]*client, error) {
-	out := make([]*client, n)
+	return dialAll(ctx, n, conc, func(ctx context.Context) (*client, error) {
+		ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{CompressionMode: websocket.CompressionDisabled})
+		if err != nil {
+			return nil, err
+		}
+		ws.SetReadLimit(1 << 20)
+		c := &client{l: l, ws: ws, joined: make(chan struct{}, 1), done: make(chan struct{})}
+		go c.readLoop()
+		return c, nil
+	})
+}
+
+// dialAll runs dial n times, at most conc at a time and each within 30 s,
+// and returns the connections that opened; it fails only when none did.
+func dialAll[T any](ctx context.Context, n, conc int, dial func(context.Context) (*T, error)) ([]*T, error) {
+	out := make([]*T, n)
+	errs := make([]error, n)
 	sem := make(chan struct{}, conc)
 	var wg sync.WaitGroup
-	var firstErr error
-	var mu sync.Mutex
 	for i := range n {
 		sem <- struct{}{}
 		wg.Add(1)
@@ -144,19 +158,7 @@ func dialClients(ctx context.Context, l *load, url string, n, conc int) ([]*clie
 			defer func() { <-sem }()
 			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
-			ws, _, err := websocket.Dial(dctx, url, &websocket.DialOptions{CompressionMode: websocket.CompressionDisabled})
-			if err != nil {
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = err
-				}
-				mu.Unlock()
-				return
-			}
-			ws.SetReadLimit(1 << 20)
-			c := &client{l: l, ws: ws, joined: make(chan struct{}, 1), done: make(chan struct{})}
-			out[i] = c
-			go c.readLoop()
+			out[i], errs[i] = dial(dctx)
 		}()
 	}
 	wg.Wait()
@@ -166,8 +168,12 @@ func dialClients(ctx context.Context, l *load, url string, n, conc int) ([]*clie
 			held = append(held, c)
 		}
 	}
-	if len(held) == 0 && firstErr != nil {
-		return nil, firstErr
+	if len(held) == 0 {
+		for _, err := range errs {
+			if err != nil {
+				return nil, err
+			}
+		}
 	}
 	return held, nil
 }
@@ -208,20 +214,35 @@ func readAll(r io.Reader, buf []byte) ([]byte, error) {
 }
 
 func (c *client) handle(msg []byte) {
-	l := c.l
-	l.received.Add(1)
-	if _, ok := readStamp(msg); ok {
-		l.delivered.Add(1)
+	if _, ok := c.l.count(msg); ok {
 		c.got.Add(1)
 		return
 	}
+	passJoined(msg, c.joined)
+}
+
+// count counts a received message and returns its time stamp, if it is
+// a load message.
+func (l *load) count(msg []byte) (int64, bool) {
+	l.received.Add(1)
+	ts, ok := readStamp(msg)
+	if ok {
+		l.delivered.Add(1)
+	}
+	return ts, ok
+}
+
+// passJoined hands a joined answer to a join waiting for it.
+func passJoined(msg []byte, joined chan<- struct{}) {
 	if bytes.Contains(msg, []byte(`"type":"joined"`)) {
 		select {
-		case c.joined <- struct{}{}:
+		case joined <- struct{}{}:
 		default:
 		}
 	}
 }
+
+func joinMessage(room string) []byte { return []byte(`{"type":"join","room":"` + room + `"}`) }
 
 // join sends a join for room and waits for the server's answer.
 func (c *client) join(ctx context.Context, room string) error {
@@ -229,7 +250,7 @@ func (c *client) join(ctx context.Context, room string) error {
 	case <-c.joined:
 	default:
 	}
-	if err := c.ws.Write(ctx, websocket.MessageText, []byte(`{"type":"join","room":"`+room+`"}`)); err != nil {
+	if err := c.ws.Write(ctx, websocket.MessageText, joinMessage(room)); err != nil {
 		return err
 	}
 	select {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"sync"
 	"time"
 )
 
@@ -21,63 +20,32 @@ type pacedConn struct {
 // dialPaced opens n paced connections to url, 32 at a time, and returns
 // those that opened.
 func dialPaced(ctx context.Context, l *load, url string, n int) ([]*pacedConn, error) {
-	out := make([]*pacedConn, n)
-	errs := make([]error, n)
-	sem := make(chan struct{}, 32)
-	var wg sync.WaitGroup
-	for i := range n {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			defer cancel()
-			c := &pacedConn{l: l, joined: make(chan struct{}, 1)}
-			rc, err := dialRaw(dctx, url, c.handle)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			c.rawConn = rc
-			out[i] = c
-		}()
-	}
-	wg.Wait()
-	held := out[:0]
-	for _, c := range out {
-		if c != nil {
-			held = append(held, c)
+	return dialAll(ctx, n, 32, func(ctx context.Context) (*pacedConn, error) {
+		c := &pacedConn{l: l, joined: make(chan struct{}, 1)}
+		rc, err := dialRaw(ctx, url, c.handle)
+		if err != nil {
+			return nil, err
 		}
-	}
-	if len(held) == 0 {
-		return nil, errors.Join(errs...)
-	}
-	return held, nil
+		c.rawConn = rc
+		return c, nil
+	})
 }
 
 // handle runs on the poller's goroutine for every text message.
 func (c *pacedConn) handle(msg []byte) {
 	l := c.l
-	l.received.Add(1)
-	if ts, ok := readStamp(msg); ok {
-		l.delivered.Add(1)
+	if ts, ok := l.count(msg); ok {
 		if ts > 0 && ts >= l.recordFrom.Load() {
 			c.lat = append(c.lat, time.Duration(l.now()-ts))
 		}
 		return
 	}
-	if bytes.Contains(msg, []byte(`"type":"joined"`)) {
-		select {
-		case c.joined <- struct{}{}:
-		default:
-		}
-	}
+	passJoined(msg, c.joined)
 }
 
 // join sends a join for room and waits for the server's answer.
 func (c *pacedConn) join(ctx context.Context, room string) error {
-	if err := c.writeText([]byte(`{"type":"join","room":"` + room + `"}`)); err != nil {
+	if err := c.writeText(joinMessage(room)); err != nil {
 		return err
 	}
 	jctx, cancel := context.WithTimeout(ctx, 30*time.Second)
