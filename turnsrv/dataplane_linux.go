@@ -41,7 +41,6 @@ type dataPlane struct {
 	slots   *msgSlots
 	events  []unix.EpollEvent
 	n       int
-	errno   syscall.Errno
 	recvFn  func(fd uintptr)
 	roundFn func(fd uintptr) bool
 	// Drops for want of queue space, logged at most every 10 s.
@@ -163,7 +162,7 @@ func (d *dataPlane) serve(fd int32) {
 	if s == nil {
 		return
 	}
-	d.n, d.errno = 0, 0
+	d.n = 0
 	if s.raw.Control(d.recvFn) != nil || d.n <= 0 {
 		return // closed, nothing there, or an ICMP error from an earlier send
 	}
@@ -178,13 +177,7 @@ func (d *dataPlane) serve(fd int32) {
 }
 
 func (d *dataPlane) recv(fd uintptr) {
-	sl := d.slots
-	for i := range sl.hdrs {
-		sl.hdrs[i].hdr.Namelen = unix.SizeofSockaddrInet6
-		sl.hdrs[i].hdr.Flags = 0
-		sl.iovs[i].SetLen(maxPacket)
-	}
-	d.n, d.errno = mmsgCall(unix.SYS_RECVMMSG, fd, sl.hdrs, unix.MSG_DONTWAIT)
+	d.n, _ = d.slots.recv(fd)
 }
 
 // fromClient relays a client's ChannelData on a channel the table knows

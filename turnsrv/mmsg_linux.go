@@ -49,6 +49,16 @@ func newMsgSlots() *msgSlots {
 	return s
 }
 
+// recv fills the slots with one recvmmsg on fd, without waiting.
+func (s *msgSlots) recv(fd uintptr) (int, syscall.Errno) {
+	for i := range s.hdrs {
+		s.hdrs[i].hdr.Namelen = unix.SizeofSockaddrInet6
+		s.hdrs[i].hdr.Flags = 0
+		s.iovs[i].SetLen(maxPacket)
+	}
+	return mmsgCall(unix.SYS_RECVMMSG, fd, s.hdrs, unix.MSG_DONTWAIT)
+}
+
 func (s *msgSlots) data(i int) []byte {
 	return s.buf[i*maxPacket : i*maxPacket+int(s.hdrs[i].n)]
 }
@@ -200,12 +210,7 @@ func newSlotPool() *sync.Pool {
 
 func (r *mmsgReader) recv(fd uintptr) bool {
 	sl := r.pool.Get().(*msgSlots) //nolint:forcetypeassert // the pool holds only *msgSlots
-	for i := range sl.hdrs {
-		sl.hdrs[i].hdr.Namelen = unix.SizeofSockaddrInet6
-		sl.hdrs[i].hdr.Flags = 0
-		sl.iovs[i].SetLen(maxPacket)
-	}
-	n, errno := mmsgCall(unix.SYS_RECVMMSG, fd, sl.hdrs, unix.MSG_DONTWAIT)
+	n, errno := sl.recv(fd)
 	if errno == unix.EAGAIN {
 		r.pool.Put(sl)
 		if r.idle != nil {
