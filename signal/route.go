@@ -14,8 +14,9 @@ func (s *Server) handle(p *peer, data []byte) {
 		s.refuse(p, CodeInvalidJSON, err.Error())
 		return
 	}
+	joined := env.Type == TypeJoin
 	var joinedWith []*peer
-	if env.Type == TypeJoin {
+	if joined {
 		name := ""
 		if env.Room != nil {
 			name = *env.Room
@@ -27,38 +28,25 @@ func (s *Server) handle(p *peer, data []byte) {
 		joinedWith = others
 	}
 	out := withSender(data, p.id, env.hasSender)
-	if env.Type == TypeJoin && env.To == "" {
-		// The join goes to the members the peer joined, as they were at
-		// that moment: a peer that comes in later has its own joined
-		// answer listing this one, and must not hear this join after it.
-		for _, t := range joinedWith {
-			t.enqueue(out)
-		}
-		if len(joinedWith) > 0 {
-			s.mu.Lock()
-			if p.room != nil && p.room.name == "" {
-				p.heard = true
-			}
-			s.mu.Unlock()
-		}
-		if s.log.Enabled(context.Background(), slog.LevelDebug) {
-			s.log.Debug("signal: forwarded", "peer", p.id, "type", env.Type, "receivers", len(joinedWith))
-		}
-		return
-	}
 
 	s.mu.Lock()
 	r := p.room
 	var to *peer
-	var all []*peer
-	if env.To != "" {
+	var all []*peer // may hold p, who is skipped
+	switch {
+	case env.To != "":
 		if to = r.find(env.To); to == p {
 			to = nil
 		}
-	} else {
+	case joined:
+		// The members the peer joined, as they were at that moment: a
+		// peer that comes in later has its own joined answer listing this
+		// one, and must not hear this join after it.
+		all = joinedWith
+	default:
 		all = r.list()
 	}
-	if r.name == "" && (to != nil || len(all) > 1) {
+	if r.name == "" && (to != nil || len(all) > 1 || len(all) == 1 && all[0] != p) {
 		p.heard = true
 	}
 	s.mu.Unlock()
