@@ -66,7 +66,11 @@ func ExampleDial() {
 
 	var robotID string
 	for {
-		m, _ := viewer.Recv(ctx)
+		m, err := viewer.Recv(ctx)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
 		if m.Type == signal.TypePeerJoined {
 			robotID = m.Peer
 			// The robot is in the room: it can offer now.

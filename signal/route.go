@@ -87,8 +87,8 @@ func (s *Server) join(p *peer, name, resume string) (bool, []*peer) {
 	old := p.room
 	if old != nil && old.name == name {
 		others := old.membersExcept(p)
-		s.mu.Unlock()
 		p.enqueue(encode(Message{Type: TypeJoined, ID: p.id, Room: name, Peers: ids(others)}))
+		s.mu.Unlock()
 		return true, others
 	}
 	r := s.rooms[name]
@@ -112,13 +112,16 @@ func (s *Server) join(p *peer, name, resume string) (bool, []*peer) {
 	others := r.membersExcept(p)
 	nrooms := len(s.rooms) - 1
 	s.metrics.rooms.Set(float64(nrooms))
+	// The answer is queued before the lock is released, so it reaches p
+	// ahead of anything a peer joining after it sends (its peer-joined,
+	// its join), which p's answer does not list.
+	p.enqueue(encode(Message{Type: TypeJoined, ID: p.id, Room: name, Peers: ids(others)}))
 	s.mu.Unlock()
 
 	left := encode(Message{Type: TypePeerLeft, Peer: p.id, Room: old.name})
 	for _, o := range leftBehind {
 		o.enqueue(left)
 	}
-	p.enqueue(encode(Message{Type: TypeJoined, ID: p.id, Room: name, Peers: ids(others)}))
 	came := encode(Message{Type: TypePeerJoined, Peer: p.id, Room: name})
 	for _, o := range others {
 		o.enqueue(came)
