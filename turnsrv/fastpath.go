@@ -35,10 +35,11 @@ type fastChan struct {
 // relayFast is a relay socket's view of its allocation: where the
 // client is and the channel each bound peer uses. fastTable.mu guards it.
 type relayFast struct {
-	client *net.UDPAddr
-	local  netip.AddrPort
-	out    *fanInConn
-	byPeer map[netip.AddrPort]uint16
+	client   *net.UDPAddr
+	clientAP netip.AddrPort // client, as the table's keys hold it
+	local    netip.AddrPort
+	out      *fanInConn
+	byPeer   map[netip.AddrPort]uint16
 }
 
 func newFastTable() *fastTable {
@@ -88,15 +89,10 @@ func (t *fastTable) dropRelay(r *relayConn) {
 	}
 	if f := r.fast; f != nil {
 		for _, num := range f.byPeer {
-			delete(t.byClient, clientChan{client: clientAP(f.client), local: f.local, num: num})
+			delete(t.byClient, clientChan{client: f.clientAP, local: f.local, num: num})
 		}
 		r.fast = nil
 	}
-}
-
-func clientAP(a *net.UDPAddr) netip.AddrPort {
-	ap, _ := addrPort(a)
-	return ap
 }
 
 // allocated links a new allocation's relay socket to its client, when the
@@ -106,9 +102,10 @@ func (t *fastTable) allocated(src, dst net.Addr, proto string, relayed net.Addr)
 		return
 	}
 	client, ok1 := src.(*net.UDPAddr)
-	local, ok2 := addrPort(dst)
-	rap, ok3 := addrPort(relayed)
-	if !ok1 || !ok2 || !ok3 {
+	cl, ok2 := addrPort(src)
+	local, ok3 := addrPort(dst)
+	rap, ok4 := addrPort(relayed)
+	if !ok1 || !ok2 || !ok3 || !ok4 {
 		return
 	}
 	t.mu.Lock()
@@ -117,7 +114,7 @@ func (t *fastTable) allocated(src, dst net.Addr, proto string, relayed net.Addr)
 	if r == nil || out == nil {
 		return
 	}
-	r.fast = &relayFast{client: client, local: local, out: out, byPeer: map[netip.AddrPort]uint16{}}
+	r.fast = &relayFast{client: client, clientAP: cl, local: local, out: out, byPeer: map[netip.AddrPort]uint16{}}
 }
 
 // channelCreated records a channel pion bound.
@@ -132,7 +129,7 @@ func (t *fastTable) channelCreated(src, relayed, peer net.Addr, num uint16) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r := t.relays[rap]
-	if r == nil || r.fast == nil || clientAP(r.fast.client) != cl {
+	if r == nil || r.fast == nil || r.fast.clientAP != cl {
 		return
 	}
 	r.fast.byPeer[pap] = num

@@ -54,7 +54,7 @@ type fanInConn struct {
 	// With a data plane, it reads the sockets and hands pion (ReadFrom)
 	// what it does not relay itself, through slow.
 	dp   *dataPlane
-	dps  []*dpSocket
+	dps  *dpSocket
 	slow *slowQueue
 
 	done      chan struct{}
@@ -162,7 +162,7 @@ func (f *fanInConn) useDataPlane(dp *dataPlane, pool *sync.Pool) {
 		f.log.Warn("turn listening socket left out of the data plane", "error", err)
 		return
 	}
-	f.dp, f.dps, f.slow = dp, []*dpSocket{s}, slow
+	f.dp, f.dps, f.slow, f.rx = dp, s, slow, nil
 }
 
 // queueChannelData queues p as ChannelData on channel num for client.
@@ -275,10 +275,8 @@ func isChannelData(p []byte) bool {
 func (f *fanInConn) Close() error {
 	var err error
 	f.closeOnce.Do(func() {
-		for _, s := range f.dps {
-			f.dp.remove(s)
-		}
-		if f.slow != nil {
+		if f.dp != nil {
+			f.dp.remove(f.dps)
 			f.slow.close()
 		}
 		close(f.done)
