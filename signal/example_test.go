@@ -3,83 +3,65 @@ package signal_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"strings"
-	"time"
 
 	"github.com/avlink/avlink/signal"
 )
 
-// Mount the server in your own mux, beside your own handlers.
-func ExampleServer() {
-	srv, err := signal.NewServer(signal.ServerConfig{
-		MaxPeersPerRoom: 8,
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+// Read a frame as the browser page sends it.
+func ExampleParseMessage() {
+	m, err := signal.ParseMessage([]byte(`{"type":"candidate","candidate":{"candidate":"candidate:1 1 udp 2130706431 192.168.1.5 50000 typ host","sdpMid":"0","sdpMLineIndex":0}}`))
 	if err != nil {
 		panic(err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/", srv) // ws://host:3000, as the article's clients dial it
-	mux.Handle("/healthz", srv.Health())
-	mux.Handle("/metrics", srv.Metrics())
-
-	hs := httptest.NewServer(mux)
-	defer hs.Close()
-	defer srv.Close(context.Background())
-
-	resp, err := http.Get(hs.URL + "/healthz")
-	if err != nil {
-		panic(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	fmt.Print(string(body))
-	// Output: ok
+	fmt.Println(m.Type, *m.Candidate.SDPMid, *m.Candidate.SDPMLineIndex)
+	_, err = signal.ParseMessage([]byte(`[1,2]`))
+	fmt.Println(err)
+	// Output:
+	// candidate 0 0
+	// signal: malformed message: not a JSON object
 }
 
-// Two peers in one room: the robot offers, the viewer receives the offer
-// with the robot's id as sender.
-func ExampleDial() {
-	srv, _ := signal.NewServer(signal.ServerConfig{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	defer srv.Close(context.Background())
-	url := "ws" + strings.TrimPrefix(hs.URL, "http")
+// pipe is a Signaler over Go channels: two of them, crossed, connect two
+// sessions in one process without any server.
+type pipe struct {
+	in, out chan signal.Message
+	done    chan struct{}
+}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	quiet := &signal.DialOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	viewer, err := signal.Dial(ctx, url, "realsense", quiet)
-	if err != nil {
-		panic(err)
+func (p *pipe) Send(ctx context.Context, m signal.Message) error {
+	select {
+	case p.out <- m:
+		return nil
+	case <-p.done:
+		return signal.ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	defer viewer.Close()
-	robot, err := signal.Dial(ctx, url, "realsense", quiet)
-	if err != nil {
-		panic(err)
+}
+
+func (p *pipe) Recv(ctx context.Context) (signal.Message, error) {
+	select {
+	case m := <-p.in:
+		return m, nil
+	case <-p.done:
+		return signal.Message{}, signal.ErrClosed
+	case <-ctx.Done():
+		return signal.Message{}, ctx.Err()
 	}
+}
+
+func (p *pipe) Close() error { close(p.done); return nil }
+
+// Any transport can carry signaling: here, Go channels.
+func ExampleSignaler() {
+	ab, ba := make(chan signal.Message, 8), make(chan signal.Message, 8)
+	var robot, viewer signal.Signaler = &pipe{in: ba, out: ab, done: make(chan struct{})}, &pipe{in: ab, out: ba, done: make(chan struct{})}
 	defer robot.Close()
+	defer viewer.Close()
 
-	var robotID string
-	for {
-		m, err := viewer.Recv(ctx)
-		if err != nil {
-			fmt.Println(err)
-			return
-		}
-		if m.Type == signal.TypePeerJoined {
-			robotID = m.Peer
-			// The robot is in the room: it can offer now.
-			robot.Send(ctx, signal.Message{Type: signal.TypeOffer, SDP: "v=0"})
-		}
-		if m.Type == signal.TypeOffer {
-			fmt.Println(m.Type, m.SDP, m.Sender == robotID)
-			return
-		}
-	}
-	// Output: offer v=0 true
+	ctx := context.Background()
+	_ = robot.Send(ctx, signal.Message{Type: signal.TypeOffer, SDP: "v=0"})
+	m, _ := viewer.Recv(ctx)
+	fmt.Println(m.Type, m.SDP)
+	// Output: offer v=0
 }

@@ -6,18 +6,28 @@ import (
 	"fmt"
 )
 
-// Message types of the wire protocol.
+// Message types of the wire protocol (see the package documentation).
 const (
-	TypeJoin       = "join"
-	TypeOffer      = "offer"
-	TypeAnswer     = "answer"
-	TypeCandidate  = "candidate"
-	TypeJoined     = "joined"
+	// TypeJoin asks the server to move the sender into Room.
+	TypeJoin = "join"
+	// TypeOffer carries an SDP offer.
+	TypeOffer = "offer"
+	// TypeAnswer carries an SDP answer.
+	TypeAnswer = "answer"
+	// TypeCandidate carries one trickled ICE candidate.
+	TypeCandidate = "candidate"
+	// TypeJoined is the server's answer to a join: the receiver's ID, its
+	// Room and the other Peers in it.
+	TypeJoined = "joined"
+	// TypePeerJoined tells the members of a room that Peer came in.
 	TypePeerJoined = "peer-joined"
-	TypePeerLeft   = "peer-left"
-	TypeError      = "error"
+	// TypePeerLeft tells the members of a room that Peer went away.
+	TypePeerLeft = "peer-left"
+	// TypeError is the server's refusal of a message, with Code and
+	// Reason.
+	TypeError = "error"
 
-	// TypeReconnected is never sent on the wire: a Client delivers it
+	// TypeReconnected is never sent on the wire: a Signaler delivers it
 	// from Recv after it has reconnected and rejoined its room, so a
 	// session can restart ICE.
 	TypeReconnected = "reconnected"
@@ -26,15 +36,22 @@ const (
 // Candidate is an ICE candidate in the JSON shape of the browser's
 // RTCIceCandidate.toJSON(), which is also webrtc.ICECandidateInit's.
 type Candidate struct {
-	Candidate        string  `json:"candidate"`
-	SDPMid           *string `json:"sdpMid,omitempty"`
-	SDPMLineIndex    *uint16 `json:"sdpMLineIndex,omitempty"`
+	// Candidate is the candidate line, "candidate:..."; empty marks the
+	// end of candidates.
+	Candidate string `json:"candidate"`
+	// SDPMid is the media stream identification the candidate is for.
+	SDPMid *string `json:"sdpMid,omitempty"`
+	// SDPMLineIndex is the index of the m-line the candidate is for.
+	SDPMLineIndex *uint16 `json:"sdpMLineIndex,omitempty"`
+	// UsernameFragment is the ICE ufrag the candidate belongs to.
 	UsernameFragment *string `json:"usernameFragment,omitempty"`
 }
 
 // Message is one signaling message. Fields that a type does not use stay
 // empty and are left out of the JSON.
 type Message struct {
+	// Type is one of the Type constants, or any other string: unknown
+	// types are forwarded untouched.
 	Type string `json:"type"`
 	// Room is set on join and joined.
 	Room string `json:"room,omitempty"`
@@ -52,12 +69,16 @@ type Message struct {
 	Peer string `json:"peer,omitempty"`
 	// Peers lists the other members of the room, in joined.
 	Peers []string `json:"peers,omitempty"`
-	// Code and Reason describe an error message.
-	Code   string `json:"code,omitempty"`
+	// Code says, in an error message, what was refused: one of the Code
+	// constants.
+	Code string `json:"code,omitempty"`
+	// Reason explains an error message to a person. It is "message" on
+	// the wire.
 	Reason string `json:"message,omitempty"`
 
-	// Raw is the message as it arrived, with any fields this struct does
-	// not know. It is not sent: Send marshals the fields above.
+	// Raw is the message as it arrived (set by ParseMessage), with any
+	// fields this struct does not know. It is not sent: a Signaler's Send
+	// marshals the fields above.
 	Raw json.RawMessage `json:"-"`
 }
 

@@ -10,10 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avlink/avlink/signal/wsserver"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/avlink/avlink/signal"
 )
 
 // serverFrame is what a server sends: final, unmasked.
@@ -103,11 +102,11 @@ func TestFeedSplitsAndAnswers(t *testing.T) {
 // real server: they join, hear each other's stamped messages, and answer
 // the server's pings, so they stay connected past several ping intervals.
 func TestRawClientsThroughTheSignalServer(t *testing.T) {
-	srv, err := signal.NewServer(signal.ServerConfig{PingInterval: 100 * time.Millisecond})
+	srv, err := wsserver.New(wsserver.Config{PingInterval: 100 * time.Millisecond})
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
-	defer func() { _ = srv.Close(context.Background()) }()
+	defer func() { _ = srv.Shutdown(context.Background()) }()
 	url := "ws://" + hs.Listener.Addr().String() + "/"
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -121,7 +121,7 @@ func startServer(ctx context.Context, b *binaries, k Kind, peers int) (*serverPr
 	switch k {
 	case KindGo:
 		cmd = exec.Command(b.goServer, "-addr", addr,
-			"-rate", "-1", // the load sends far more than a browser would
+			"-no-rate-limit", // the load sends far more than a browser would
 			"-max-peers-per-room", strconv.Itoa(max(peers, 64)),
 			"-max-rooms", strconv.Itoa(max(peers, 10000)))
 	case KindNode:

@@ -1,8 +1,10 @@
-package signal
+package wsserver
 
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/avlink/avlink/signal"
 )
 
 // FuzzRouting checks that whatever a client sends, the server either
@@ -30,7 +32,7 @@ func FuzzRouting(f *testing.F) {
 		if m["sender"] != "abc123" {
 			t.Fatalf("sender %v in %q", m["sender"], out)
 		}
-		if _, err := ParseMessage(data); err != nil && json.Valid(data) {
+		if _, err := signal.ParseMessage(data); err != nil && json.Valid(data) {
 			// ParseMessage is stricter only about field types.
 			var probe map[string]any
 			if json.Unmarshal(data, &probe) != nil {

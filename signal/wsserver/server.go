@@ -1,4 +1,4 @@
-package signal
+package wsserver
 
 import (
 	"context"
@@ -16,16 +16,22 @@ import (
 
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
+
+	"github.com/avlink/avlink/signal"
 )
 
 // Server is the signaling server: an http.Handler that upgrades requests
 // to WebSocket connections and relays messages between the members of a
-// room. Mount it on "/" for the clients that dial ws://host:port.
+// room. Mount it on "/" for the clients that dial ws://host:port, or use
+// [Server.Handler] for a mux with health and metrics as well.
 //
 // A plain GET without an upgrade gets a short text answer, as the
-// original server gave.
+// original deployment's Node.js server gave.
+//
+// A Server runs from [New] until [Server.Close] or [Server.Shutdown]; it
+// does not own the http.Server or listener it is mounted on.
 type Server struct {
-	cfg     ServerConfig
+	cfg     Config
 	log     *slog.Logger
 	metrics *metrics
 	pool    *bufPool
@@ -33,15 +39,17 @@ type Server struct {
 	mu     sync.Mutex
 	rooms  map[string]*room
 	peers  map[*peer]struct{}
-	closed bool
+	closed bool // Shutdown or Close ran: no new connections
+	hard   bool // Close ran: connections end at once, without 1001
 
 	wg sync.WaitGroup // handlers and writers
 }
 
-// NewServer returns a Server configured by cfg.
-func NewServer(cfg ServerConfig) (*Server, error) {
-	if cfg.MessagesPerSecond > 0 && cfg.MessageBurst < 0 {
-		return nil, fmt.Errorf("signal: MessageBurst %d is negative", cfg.MessageBurst)
+// New checks cfg and returns a Server ready to serve. An error wraps
+// [ErrConfig] when cfg cannot work.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	m, err := newMetrics(cfg.Registerer)
 	if err != nil {
@@ -61,12 +69,15 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	}, nil
 }
 
-// Metrics returns the handler for the server's Prometheus metrics. It is
-// empty when ServerConfig.Registerer is not also a Gatherer.
+// Metrics returns the handler for the server's Prometheus metrics
+// (avlink_signal_connections, _rooms, _messages_in_total, ...), in the
+// text format. It answers 404 when Config.Registerer is set and is not
+// also a prometheus.Gatherer: the metrics are then served by whoever
+// gathers that registry.
 func (s *Server) Metrics() http.Handler { return s.metrics.handler }
 
 // Health returns a handler that answers 200 "ok" while the server accepts
-// connections and 503 after Close.
+// connections and 503 once Shutdown or Close has begun.
 func (s *Server) Health() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -93,7 +104,11 @@ func (s *Server) Handler() http.Handler {
 // ServeHTTP upgrades the request to a WebSocket. The connection is then
 // served on a goroutine of the server's own, and ServeHTTP returns, so
 // that net/http's buffers and the request are not kept for the life of
-// the connection; Close waits for it.
+// the connection; Close and Shutdown wait for it.
+//
+// The upgrade response carries the header [signal.FeaturesHeader] with
+// [signal.FeatureRooms], so a client knows before it joins that joins are
+// acknowledged and peers announced.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Upgrade") == "" {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -120,6 +135,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.wg.Done() // added by addPeer
 
+	w.Header().Set(signal.FeaturesHeader, signal.FeatureRooms)
 	hw := &hijackWriter{ResponseWriter: w, pool: s.pool}
 	ws, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // origin already checked by authorize
@@ -137,10 +153,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ws.SetReadLimit(s.cfg.maxMessageBytes())
 	p.attach(ws, hw.conn)
 	s.mu.Lock()
-	closed := s.closed
+	closed, hard := s.closed, s.hard
 	s.mu.Unlock()
-	if closed {
-		// Close ran before the peer had a connection to interrupt.
+	switch {
+	case hard:
+		// Close ran before the peer had a connection to close.
+		_ = hw.conn.Conn.Close()
+	case closed:
+		// Shutdown ran before the peer had a connection to interrupt.
 		p.bc.interrupt()
 	}
 	s.wg.Add(1)
@@ -183,7 +203,7 @@ func (s *Server) run(p *peer) {
 }
 
 // closeAfterWait closes p after await failed: with 1001 when the server
-// is closing, else at once (the socket is already gone).
+// is shutting down, else at once (the socket is already gone).
 func (s *Server) closeAfterWait(p *peer, err error) {
 	if errors.Is(err, errInterrupted) {
 		p.bc.resume()
@@ -194,6 +214,9 @@ func (s *Server) closeAfterWait(p *peer, err error) {
 
 // finish removes p after its connection ended with err.
 func (s *Server) finish(p *peer, err error) {
+	// Closed first, so that a ping in flight ends and stopPing, which
+	// waits for it, returns at once.
+	p.ws.CloseNow()
 	p.stopPing()
 	s.removePeer(p, true)
 	p.markClosed()
@@ -201,7 +224,6 @@ func (s *Server) finish(p *peer, err error) {
 		s.metrics.refusals.WithLabelValues("too-big").Inc()
 		s.log.Warn("signal: message too big, connection closed with 1009", "peer", p.id, "limit", s.cfg.maxMessageBytes())
 	}
-	p.ws.CloseNow()
 	s.log.Info("signal: disconnected", "peer", p.id, "remote", p.remote,
 		"status", int(websocket.CloseStatus(err)), "connections", s.count())
 	s.wg.Done()
@@ -220,7 +242,7 @@ func (s *Server) next(p *peer, lim *rate.Limiter) error {
 	s.metrics.messagesIn.Inc()
 	switch {
 	case typ != websocket.MessageText:
-		s.refuse(p, CodeInvalidJSON, "binary frames are not accepted")
+		s.refuse(p, signal.CodeInvalidJSON, "binary frames are not accepted")
 	case lim != nil && !lim.Allow():
 		s.refuseRate(p)
 	default:
@@ -266,21 +288,35 @@ func isReadLimit(err error) bool {
 }
 
 // keepalive pings p every PingInterval from a timer, without a goroutine
-// of its own between pings.
+// of its own between pings. A peer that does not answer a ping within the
+// interval is closed. stop ends the pings and waits for one in flight.
 func (s *Server) keepalive(p *peer) (stop func()) {
 	iv := s.cfg.pingInterval()
-	if iv < 0 {
+	if iv == 0 {
 		return func() {}
 	}
-	var mu sync.Mutex
-	stopped := false
-	var t *time.Timer
+	var (
+		mu       sync.Mutex
+		stopped  bool
+		inflight sync.WaitGroup
+		t        *time.Timer
+	)
+	mu.Lock() // t is set before the first tick reads it
+	defer mu.Unlock()
 	t = time.AfterFunc(iv, func() {
+		mu.Lock()
+		if stopped {
+			mu.Unlock()
+			return
+		}
+		inflight.Add(1)
+		mu.Unlock()
+		defer inflight.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), iv)
 		err := p.ws.Ping(ctx)
 		cancel()
 		if err != nil {
-			s.log.Info("signal: peer did not answer ping, disconnecting", "conn", p.conn, "err", err)
+			s.log.Info("signal: peer did not answer ping, disconnecting", "conn", p.conn, "interval", iv, "err", err)
 			p.ws.CloseNow()
 			return
 		}
@@ -295,19 +331,23 @@ func (s *Server) keepalive(p *peer) (stop func()) {
 		stopped = true
 		t.Stop()
 		mu.Unlock()
+		inflight.Wait()
 	}
 }
 
-// Close disconnects every client with status 1001 (going away), refuses
-// new connections, and waits for the server's goroutines to end or ctx to
-// be done. It does not close the http.Server the handler is mounted on.
-func (s *Server) Close(ctx context.Context) error {
+// Shutdown stops the server gracefully: it refuses new connections,
+// closes every connection with status 1001 (going away), so that clients
+// reconnect elsewhere or later without telling their peers anyone left,
+// and waits for the server's goroutines to end. If ctx is done first it
+// closes what is left as [Server.Close] does and returns ctx.Err().
+//
+// Shutdown does not close the http.Server the handler is mounted on: call
+// its Shutdown (or Close) as well. It may be called more than once, and
+// with Close.
+func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
-	peers := make([]*peer, 0, len(s.peers))
-	for p := range s.peers {
-		peers = append(peers, p)
-	}
+	peers := s.snapshotLocked()
 	s.mu.Unlock()
 	for _, p := range peers {
 		// The peer's reader closes it with 1001 (going away). A peer
@@ -322,14 +362,43 @@ func (s *Server) Close(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		for _, p := range peers {
-			if ws, _ := p.conns(); ws != nil {
-				ws.CloseNow()
-			}
-		}
+		_ = s.Close()
 		<-done
 		return ctx.Err()
 	}
+}
+
+// Close stops the server at once: it refuses new connections, drops
+// every open one without a close handshake, and returns once the server's
+// goroutines have ended. Clients see their connection fail and reconnect.
+// Use [Server.Shutdown] to say goodbye first. Close does not close the
+// http.Server the handler is mounted on. It may be called more than once;
+// it always returns nil.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed, s.hard = true, true
+	peers := s.snapshotLocked()
+	s.mu.Unlock()
+	for _, p := range peers {
+		// The socket itself: the library's CloseNow would wait for a
+		// close handshake under way (Shutdown's) to end. The peer's
+		// reader then fails and cleans up. A peer still upgrading finds
+		// the server closed once attached.
+		if ws, bc := p.conns(); ws != nil {
+			_ = bc.Conn.Close()
+		}
+	}
+	s.wg.Wait()
+	return nil
+}
+
+// snapshotLocked lists the connected peers. Called with s.mu held.
+func (s *Server) snapshotLocked() []*peer {
+	peers := make([]*peer, 0, len(s.peers))
+	for p := range s.peers {
+		peers = append(peers, p)
+	}
+	return peers
 }
 
 func (s *Server) count() int {
@@ -338,8 +407,9 @@ func (s *Server) count() int {
 	return len(s.peers)
 }
 
-// newID returns a time-based base-36 id like the original server's, with
-// random bits so that ids stay unique across servers and instants.
+// newID returns a time-based base-36 id like the original deployment's
+// Node.js server gave, with random bits so that ids stay unique across
+// servers and instants.
 func newID() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])

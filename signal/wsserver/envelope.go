@@ -1,9 +1,11 @@
-package signal
+package wsserver
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+
+	"github.com/avlink/avlink/signal"
 )
 
 // envelope is the part of a message the server routes on. Everything else
@@ -23,18 +25,19 @@ func parseEnvelope(data []byte) (envelope, error) {
 	var e envelope
 	d := bytes.TrimSpace(data)
 	if len(d) == 0 || d[0] != '{' {
-		return e, fmt.Errorf("%w: not a JSON object", ErrBadMessage)
+		return e, fmt.Errorf("%w: not a JSON object", signal.ErrBadMessage)
 	}
 	if err := json.Unmarshal(d, &e); err != nil {
-		return envelope{}, fmt.Errorf("%w: %v", ErrBadMessage, err)
+		return envelope{}, fmt.Errorf("%w: %v", signal.ErrBadMessage, err)
 	}
 	e.hasSender = e.Sender != nil
 	return e, nil
 }
 
 // withSender returns the object data with "sender" set to id, as the
-// original server's {...message, sender: id} did. data must be a valid JSON
-// object. The common case appends one field without re-encoding.
+// original deployment's Node.js server did with {...message, sender: id}.
+// data must be a valid JSON object. The common case appends one field
+// without re-encoding.
 func withSender(data []byte, id string, hasSender bool) []byte {
 	d := bytes.TrimSpace(data)
 	if hasSender {
@@ -61,7 +64,7 @@ func withSender(data []byte, id string, hasSender bool) []byte {
 }
 
 // encode marshals a server-made message.
-func encode(m Message) []byte {
+func encode(m signal.Message) []byte {
 	b, err := json.Marshal(m)
 	if err != nil {
 		// Message has no field json cannot encode.

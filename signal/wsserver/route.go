@@ -1,9 +1,11 @@
-package signal
+package wsserver
 
 import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/avlink/avlink/signal"
 )
 
 // handle routes one text message from p.
@@ -11,10 +13,10 @@ func (s *Server) handle(p *peer, data []byte) {
 	env, err := parseEnvelope(data)
 	if err != nil {
 		s.log.Warn("signal: invalid message dropped", "peer", p.id, "err", err)
-		s.refuse(p, CodeInvalidJSON, err.Error())
+		s.refuse(p, signal.CodeInvalidJSON, err.Error())
 		return
 	}
-	joined := env.Type == TypeJoin
+	joined := env.Type == signal.TypeJoin
 	var joinedWith []*peer
 	if joined {
 		name := ""
@@ -54,7 +56,7 @@ func (s *Server) handle(p *peer, data []byte) {
 	receivers := 0
 	switch {
 	case env.To != "" && to == nil:
-		s.refuse(p, CodeUnknownPeer, "no peer "+env.To+" in this room")
+		s.refuse(p, signal.CodeUnknownPeer, "no peer "+env.To+" in this room")
 		return
 	case to != nil:
 		to.enqueue(out)
@@ -87,19 +89,19 @@ func (s *Server) join(p *peer, name, resume string) (bool, []*peer) {
 	old := p.room
 	if old != nil && old.name == name {
 		others := old.membersExcept(p)
-		p.enqueue(encode(Message{Type: TypeJoined, ID: p.id, Room: name, Peers: ids(others)}))
+		p.enqueue(encode(signal.Message{Type: signal.TypeJoined, ID: p.id, Room: name, Peers: ids(others)}))
 		s.mu.Unlock()
 		return true, others
 	}
 	r := s.rooms[name]
 	if r == nil && len(s.rooms)-1 >= s.cfg.maxRooms() { // the default room is not counted
 		s.mu.Unlock()
-		s.refuse(p, CodeTooManyRooms, "no more rooms can be made")
+		s.refuse(p, signal.CodeTooManyRooms, "no more rooms can be made")
 		return false, nil
 	}
 	if r != nil && name != "" && len(r.members) >= s.cfg.maxPeersPerRoom() {
 		s.mu.Unlock()
-		s.refuse(p, CodeRoomFull, "room "+name+" is full")
+		s.refuse(p, signal.CodeRoomFull, "room "+name+" is full")
 		return false, nil
 	}
 	if r == nil {
@@ -115,14 +117,14 @@ func (s *Server) join(p *peer, name, resume string) (bool, []*peer) {
 	// The answer is queued before the lock is released, so it reaches p
 	// ahead of anything a peer joining after it sends (its peer-joined,
 	// its join), which p's answer does not list.
-	p.enqueue(encode(Message{Type: TypeJoined, ID: p.id, Room: name, Peers: ids(others)}))
+	p.enqueue(encode(signal.Message{Type: signal.TypeJoined, ID: p.id, Room: name, Peers: ids(others)}))
 	s.mu.Unlock()
 
-	left := encode(Message{Type: TypePeerLeft, Peer: p.id, Room: old.name})
+	left := encode(signal.Message{Type: signal.TypePeerLeft, Peer: p.id, Room: old.name})
 	for _, o := range leftBehind {
 		o.enqueue(left)
 	}
-	came := encode(Message{Type: TypePeerJoined, Peer: p.id, Room: name})
+	came := encode(signal.Message{Type: signal.TypePeerJoined, Peer: p.id, Room: name})
 	for _, o := range others {
 		o.enqueue(came)
 	}
@@ -218,7 +220,7 @@ func (s *Server) removePeer(p *peer, announce bool) {
 	if r == nil || closing || !announce {
 		return
 	}
-	left := encode(Message{Type: TypePeerLeft, Peer: id, Room: r.name})
+	left := encode(signal.Message{Type: signal.TypePeerLeft, Peer: id, Room: r.name})
 	for _, o := range stayed {
 		o.enqueue(left)
 	}
@@ -227,13 +229,13 @@ func (s *Server) removePeer(p *peer, announce bool) {
 // refuse tells p why its message went nowhere.
 func (s *Server) refuse(p *peer, code, reason string) {
 	s.metrics.refusals.WithLabelValues(code).Inc()
-	p.enqueue(encode(Message{Type: TypeError, Code: code, Reason: reason}))
+	p.enqueue(encode(signal.Message{Type: signal.TypeError, Code: code, Reason: reason}))
 }
 
 // refuseRate answers at most one rate-limited error a second, so that a
 // flood does not turn into a flood of errors.
 func (s *Server) refuseRate(p *peer) {
-	s.metrics.refusals.WithLabelValues(CodeRateLimited).Inc()
+	s.metrics.refusals.WithLabelValues(signal.CodeRateLimited).Inc()
 	now := time.Now()
 	p.mu.Lock()
 	tell := now.Sub(p.lastRateE) >= time.Second
@@ -243,7 +245,7 @@ func (s *Server) refuseRate(p *peer) {
 	p.mu.Unlock()
 	if tell {
 		s.log.Warn("signal: rate limit exceeded", "peer", p.id)
-		p.enqueue(encode(Message{Type: TypeError, Code: CodeRateLimited, Reason: "too many messages"}))
+		p.enqueue(encode(signal.Message{Type: signal.TypeError, Code: signal.CodeRateLimited, Reason: "too many messages"}))
 	}
 }
 

@@ -1,4 +1,4 @@
-package signal
+package wsserver
 
 // room is a set of peers that see each other's messages. Rooms are
 // created on first join and removed when their last member leaves; the

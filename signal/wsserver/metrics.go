@@ -1,4 +1,4 @@
-package signal
+package wsserver
 
 import (
 	"net/http"

@@ -1,4 +1,4 @@
-package signal
+package wsserver
 
 import (
 	"context"
@@ -10,17 +10,19 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/avlink/avlink/signal"
 )
 
 // A client's pings are answered and leave the connection serving: the
 // server hands back from the library's reader after a control frame and
 // must lose nothing doing so.
 func TestClientPingsBetweenMessages(t *testing.T) {
-	_, url := startServer(t, ServerConfig{})
+	_, url := startServer(t, Config{})
 	a, b := dialRaw(t, url), dialRaw(t, url)
 	a.join("p")
 	b.join("p")
-	a.readType(TypePeerJoined)
+	a.readType(signal.TypePeerJoined)
 
 	// a reads in the background, as coder/websocket's Ping needs.
 	got := make(chan map[string]any, 16)
@@ -35,7 +37,7 @@ func TestClientPingsBetweenMessages(t *testing.T) {
 				return
 			}
 			var m map[string]any
-			if json.Unmarshal(data, &m) == nil && m["type"] == TypeAnswer {
+			if json.Unmarshal(data, &m) == nil && m["type"] == signal.TypeAnswer {
 				got <- m
 			}
 		}
@@ -45,7 +47,7 @@ func TestClientPingsBetweenMessages(t *testing.T) {
 		require.NoError(t, a.conn.Ping(pctx), "ping %d", i)
 		pcancel()
 		a.send(`{"type":"offer","sdp":"o` + string(rune('0'+i)) + `"}`)
-		assert.Equal(t, "o"+string(rune('0'+i)), b.readType(TypeOffer)["sdp"])
+		assert.Equal(t, "o"+string(rune('0'+i)), b.readType(signal.TypeOffer)["sdp"])
 		b.send(`{"type":"answer","sdp":"a` + string(rune('0'+i)) + `"}`)
 		select {
 		case m := <-got:
@@ -81,32 +83,10 @@ func backgroundReader(t *testing.T, c *rawClient, typ string) <-chan map[string]
 	return got
 }
 
-// Server pings (keepalive) are answered by clients between messages; the
-// connection keeps routing afterwards.
-func TestKeepaliveBetweenMessages(t *testing.T) {
-	_, url := startServer(t, ServerConfig{PingInterval: 200 * time.Millisecond})
-	a, b := dialRaw(t, url), dialRaw(t, url)
-	a.join("k")
-	b.join("k")
-	a.readType(TypePeerJoined)
-	backgroundReader(t, a, "none")
-	got := backgroundReader(t, b, TypeCandidate)
-	for i := range 3 {
-		time.Sleep(250 * time.Millisecond) // a ping goes by
-		a.send(`{"type":"candidate","candidate":{"candidate":"candidate:` + strings.Repeat("x", i) + `"}}`)
-		select {
-		case m := <-got:
-			assert.Equal(t, "candidate:"+strings.Repeat("x", i), m["candidate"].(map[string]any)["candidate"])
-		case <-time.After(5 * time.Second):
-			t.Fatal("no candidate after a ping")
-		}
-	}
-}
-
 // Bytes a client sends in the same packet as the end of its handshake, or
 // right after, are not lost between net/http's reader and the server's.
 func TestMessageRightAfterHandshake(t *testing.T) {
-	_, url := startServer(t, ServerConfig{})
+	_, url := startServer(t, Config{})
 	b := dialRaw(t, url)
 	b.join("fast")
 	for i := range 20 {
@@ -116,7 +96,7 @@ func TestMessageRightAfterHandshake(t *testing.T) {
 		require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(`{"type":"join","room":"fast"}`)))
 		require.NoError(t, c.Write(ctx, websocket.MessageText, []byte(`{"type":"offer","sdp":"n`+string(rune('a'+i))+`"}`)))
 		cancel()
-		assert.Equal(t, "n"+string(rune('a'+i)), b.readType(TypeOffer)["sdp"])
+		assert.Equal(t, "n"+string(rune('a'+i)), b.readType(signal.TypeOffer)["sdp"])
 		c.CloseNow()
 	}
 }
@@ -124,11 +104,11 @@ func TestMessageRightAfterHandshake(t *testing.T) {
 // Messages whose forwarded length falls on each side of the frame
 // header's 7-bit, 16-bit and 64-bit length forms arrive whole.
 func TestFrameLengthForms(t *testing.T) {
-	_, url := startServer(t, ServerConfig{MaxMessageBytes: 1 << 20, MessagesPerSecond: -1})
+	_, url := startServer(t, Config{MaxMessageBytes: 1 << 20, NoRateLimit: true})
 	a, b := dialRaw(t, url), dialRaw(t, url)
 	a.join("f")
 	b.join("f")
-	a.readType(TypePeerJoined)
+	a.readType(signal.TypePeerJoined)
 
 	var sizes []int
 	for n := 60; n < 140; n++ {

@@ -1,6 +1,6 @@
 //go:build unix
 
-package signal
+package wsserver
 
 import "syscall"
 

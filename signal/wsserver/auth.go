@@ -1,4 +1,4 @@
-package signal
+package wsserver
 
 import (
 	"crypto/subtle"
@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
+
+	"github.com/avlink/avlink/signal"
 )
 
 // authorize checks the token and the origin before the upgrade. It
@@ -19,14 +21,14 @@ func (s *Server) authorize(r *http.Request) (string, error) {
 			got = strings.TrimPrefix(h, "Bearer ")
 		}
 		if subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token)) != 1 {
-			return "token", fmt.Errorf("%w: missing or wrong token", ErrUnauthorized)
+			return "token", fmt.Errorf("%w: missing or wrong token", signal.ErrUnauthorized)
 		}
 	}
 	origin := r.Header.Get("Origin")
 	if origin == "" || s.originAllowed(origin, r.Host) {
 		return "", nil
 	}
-	return "origin", fmt.Errorf("%w: origin %q not allowed", ErrUnauthorized, origin)
+	return "origin", fmt.Errorf("%w: origin %q not allowed", signal.ErrUnauthorized, origin)
 }
 
 func (s *Server) originAllowed(origin, host string) bool {
