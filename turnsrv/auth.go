@@ -42,7 +42,7 @@ func parseRESTUsername(username string) (expiry time.Time, user string, err erro
 	ts, user, _ := strings.Cut(username, ":")
 	secs, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return time.Time{}, "", fmt.Errorf("%w: %q", ErrBadCredential, username)
+		return time.Time{}, "", fmt.Errorf("%w: %q", errBadCredential, username)
 	}
 	return time.Unix(secs, 0), user, nil
 }
@@ -58,7 +58,8 @@ type authenticator struct {
 	log     *slog.Logger
 	metrics *metrics
 
-	perMinute int
+	perMinute int  // failures allowed per minute and address
+	noLimit   bool // perMinute is not enforced
 	mu        sync.Mutex
 	failures  map[netip.Addr]*rate.Limiter
 }
@@ -71,6 +72,7 @@ func newAuthenticator(cfg Config, m *metrics) *authenticator {
 		log:       cfg.Logger,
 		metrics:   m,
 		perMinute: cfg.AuthFailures,
+		noLimit:   cfg.NoAuthRateLimit,
 		failures:  make(map[netip.Addr]*rate.Limiter),
 	}
 	for name, pass := range cfg.Users {
@@ -120,7 +122,7 @@ func (a *authenticator) onAuth(src, _ net.Addr, _, username, _, method string, v
 
 // limited reports whether ip has used up its failure allowance.
 func (a *authenticator) limited(ip netip.Addr) bool {
-	if a.perMinute < 0 {
+	if a.noLimit {
 		return false
 	}
 	a.mu.Lock()
@@ -132,7 +134,7 @@ func (a *authenticator) limited(ip netip.Addr) bool {
 // fail counts and logs one authentication failure from src.
 func (a *authenticator) fail(src net.Addr, username, why string) {
 	a.metrics.authFailures.Inc()
-	if a.perMinute < 0 {
+	if a.noLimit {
 		a.log.Warn("turn authentication failed", "client", src.String(), "user", username, "reason", why)
 		return
 	}

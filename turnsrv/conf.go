@@ -12,6 +12,8 @@ import (
 // ConfFile is a coturn-style configuration read by ParseConf: the server
 // Config plus the settings that belong to the program running it.
 type ConfFile struct {
+	// Config holds the server settings read, ready for New; fields the
+	// file does not set are zero, so New applies the usual defaults.
 	Config Config
 	// LogFile is log-file: a path, or "stdout"/"-" for standard output.
 	LogFile string
@@ -24,9 +26,12 @@ type ConfFile struct {
 
 // ConfWarning is a configuration line that was not applied.
 type ConfWarning struct {
-	Line int // 1-based; 0 for a setting that did not come from a file
-	Key  string
-	Msg  string
+	// Line is the line number, from 1; 0 for a setting given to Set.
+	Line int
+	// Key is the configuration key, such as "stale-nonce".
+	Key string
+	// Msg says why the line was not applied.
+	Msg string
 }
 
 // String formats the warning with its line, as the log shows it.

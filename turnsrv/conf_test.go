@@ -9,7 +9,9 @@ import (
 	"testing"
 )
 
-func TestParseConfArticle(t *testing.T) {
+// TestParseConfOriginalDeployment reads the original deployment's coturn
+// configuration (with documentation addresses) plus a few extra lines.
+func TestParseConfOriginalDeployment(t *testing.T) {
 	fh, err := os.Open("testdata/turnserver.conf")
 	if err != nil {
 		t.Fatal(err)

@@ -11,43 +11,60 @@ import (
 	"github.com/pion/transport/v5"
 )
 
-// Defaults applied to zero Config fields. They match coturn's defaults and
-// the settings of the system this package replaces.
+// Defaults applied to zero Config fields. The ports are coturn's
+// defaults; the realm is this package's own.
 const (
-	DefaultListeningPort    = 3478
+	// DefaultListeningPort is the STUN/TURN port over UDP and TCP
+	// (coturn's listening-port).
+	DefaultListeningPort = 3478
+	// DefaultTLSListeningPort is the TURN-over-TLS port (coturn's
+	// tls-listening-port).
 	DefaultTLSListeningPort = 5349
-	DefaultMinPort          = 49152
-	DefaultMaxPort          = 65535
-	DefaultRealm            = "avlink"
-	DefaultSocketBuffer     = 4 << 20
-	DefaultAuthFailures     = 10
+	// DefaultMinPort is the lowest relay port (coturn's min-port).
+	DefaultMinPort = 49152
+	// DefaultMaxPort is the highest relay port (coturn's max-port).
+	DefaultMaxPort = 65535
+	// DefaultRealm is the long-term credential realm.
+	DefaultRealm = "avlink"
+	// DefaultSocketBuffer is the receive and send buffer size, in bytes,
+	// asked for listening sockets.
+	DefaultSocketBuffer = 4 << 20
+	// DefaultAuthFailures is how many failed authentications per minute a
+	// client address may make before it is refused.
+	DefaultAuthFailures = 10
 )
 
 // Config configures a Server. The zero value is a usable server on
-// 0.0.0.0:3478 (UDP and TCP) that knows no users; every field maps onto a
-// coturn setting of the same meaning, noted in its comment, so a
-// turnserver.conf can be read into it with ParseConf.
+// 0.0.0.0:3478 (UDP and TCP) that knows no users, so only STUN binding
+// succeeds. Most fields map onto a coturn setting of the same meaning,
+// named in parentheses in their comment, so a turnserver.conf can be read
+// into a Config with ParseConf.
 type Config struct {
 	// ListeningIPs are the addresses to listen on (listening-ip). Empty
 	// means 0.0.0.0.
 	ListeningIPs []netip.Addr
 	// ListeningPort is the UDP and TCP port for STUN and TURN
-	// (listening-port). Zero means 3478; -1 means ports chosen by the
-	// system (UDP and TCP may then differ; see Server.Addrs).
+	// (listening-port). Zero means 3478.
 	ListeningPort int
 	// TLSListeningPort is the TCP port for TURN over TLS, "turns:"
 	// (tls-listening-port). Zero means 5349. TLS is served only when a
-	// certificate is configured and NoTLS is false. -1 means a port chosen
-	// by the system.
+	// certificate is configured and NoTLS is false.
 	TLSListeningPort int
+	// AnyPort lets the system choose a free port for every listener, as
+	// tests and programs running several servers want; ListeningPort and
+	// TLSListeningPort must then be zero. UDP and TCP may get different
+	// ports; Server.Addrs reports them. It has no coturn equivalent.
+	AnyPort bool
 	// NoUDP and NoTCP turn off the plain UDP and TCP listeners (no-udp,
 	// no-tcp). NoTLS turns off TLS even when a certificate is given (no-tls).
 	NoUDP, NoTCP, NoTLS bool
 
-	// CertFile and KeyFile are PEM files for TURN over TLS (cert, pkey).
-	// Certificates, when not empty, is used instead of the files.
+	// CertFile and KeyFile are PEM files for TURN over TLS (cert, pkey);
+	// both or neither must be set.
 	CertFile, KeyFile string
-	Certificates      []tls.Certificate
+	// Certificates, when not empty, is used for TLS instead of CertFile
+	// and KeyFile, for a program that holds its certificate in memory.
+	Certificates []tls.Certificate
 
 	// RelayIPs are the local addresses relay sockets bind to (relay-ip),
 	// at most one per address family is used. Empty means the first
@@ -97,8 +114,11 @@ type Config struct {
 	MaxBPS int64
 	// AuthFailures is how many failed authentications a client IP address
 	// may make per minute before its requests are refused without
-	// checking. Zero means 10; negative means no limit.
+	// checking. Zero means 10.
 	AuthFailures int
+	// NoAuthRateLimit turns that limit off: failed authentications are
+	// still logged and counted, but never refused for their number.
+	NoAuthRateLimit bool
 
 	// Fingerprint adds a FINGERPRINT attribute to every STUN message the
 	// server sends (fingerprint). Binding responses always carry one.
@@ -109,7 +129,9 @@ type Config struct {
 	AllocationLifetime, PermissionLifetime, ChannelLifetime time.Duration
 
 	// HTTPAddr, when set (for example "127.0.0.1:9641"), serves Prometheus
-	// metrics at /metrics and a health check at /healthz.
+	// metrics at /metrics and a health check at /healthz (prometheus,
+	// prometheus-port). Empty means no HTTP server; Server.Registry still
+	// holds the metrics.
 	HTTPAddr string
 
 	// UDPReaders is how many sockets, each with its own reader goroutine,
@@ -120,10 +142,13 @@ type Config struct {
 	// servers, through pion; all of them feed one allocation table, so
 	// reservations stay shared.
 	UDPReaders int
-	// SocketBuffer is the receive and send buffer size asked of the kernel
-	// for listening and relay sockets. Zero means 4 MiB; negative leaves
-	// the system default. A refusal is logged.
+	// SocketBuffer is the receive and send buffer size, in bytes, asked of
+	// the kernel for listening sockets (relay sockets get at most 1 MiB).
+	// Zero means 4 MiB. A refusal is logged.
 	SocketBuffer int
+	// SystemSocketBuffers leaves every socket with the kernel's default
+	// buffer sizes; SocketBuffer is then ignored.
+	SystemSocketBuffers bool
 
 	// Net replaces the operating system's network, for tests on
 	// github.com/pion/transport/v5/vnet. Nil means the real network. With
@@ -139,7 +164,10 @@ type Config struct {
 // must use, as in coturn's external-ip=PUBLIC/PRIVATE. A zero Private maps
 // every relay address of Public's family.
 type ExternalIP struct {
-	Public  netip.Addr
+	// Public is the address clients are told.
+	Public netip.Addr
+	// Private is the local relay address it stands for, of the same
+	// family; zero means every relay address of Public's family.
 	Private netip.Addr
 }
 
@@ -152,13 +180,20 @@ func (e ExternalIP) String() string {
 }
 
 // withDefaults returns c with zero fields replaced by their defaults and
-// reports settings that cannot work.
+// reports settings that cannot work, wrapping ErrConfig.
 func (c Config) withDefaults() (Config, error) {
-	if c.ListeningPort == 0 {
-		c.ListeningPort = DefaultListeningPort
+	if err := c.check(); err != nil {
+		return c, err
 	}
-	if c.TLSListeningPort == 0 {
-		c.TLSListeningPort = DefaultTLSListeningPort
+	if c.AnyPort {
+		c.ListeningPort, c.TLSListeningPort = 0, 0
+	} else {
+		if c.ListeningPort == 0 {
+			c.ListeningPort = DefaultListeningPort
+		}
+		if c.TLSListeningPort == 0 {
+			c.TLSListeningPort = DefaultTLSListeningPort
+		}
 	}
 	if c.MinPort == 0 {
 		c.MinPort = DefaultMinPort
@@ -175,10 +210,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SocketBuffer == 0 {
 		c.SocketBuffer = DefaultSocketBuffer
 	}
-	if c.UDPReaders <= 0 {
-		c.UDPReaders = 1
-	}
-	if c.Net != nil || runtime.GOOS != "linux" {
+	if c.UDPReaders == 0 || c.Net != nil || runtime.GOOS != "linux" {
 		c.UDPReaders = 1
 	}
 	if len(c.ListeningIPs) == 0 {
@@ -187,34 +219,63 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.MinPort > c.MaxPort {
+		return c, fmt.Errorf("%w: relay port range %d-%d", ErrConfig, c.MinPort, c.MaxPort)
+	}
+	return c, nil
+}
+
+// check reports the settings of c, before defaults, that cannot work.
+func (c Config) check() error {
+	port := func(p int) bool { return p >= 0 && p <= 65535 }
 	switch {
-	case c.ListeningPort < -1 || c.ListeningPort > 65535:
-		return c, fmt.Errorf("%w: listening-port %d", ErrBadConfig, c.ListeningPort)
-	case c.TLSListeningPort < -1 || c.TLSListeningPort > 65535:
-		return c, fmt.Errorf("%w: tls-listening-port %d", ErrBadConfig, c.TLSListeningPort)
-	case c.MinPort < 1 || c.MaxPort > 65535 || c.MinPort > c.MaxPort:
-		return c, fmt.Errorf("%w: relay port range %d-%d", ErrBadConfig, c.MinPort, c.MaxPort)
+	case !port(c.ListeningPort):
+		return fmt.Errorf("%w: listening-port %d", ErrConfig, c.ListeningPort)
+	case !port(c.TLSListeningPort):
+		return fmt.Errorf("%w: tls-listening-port %d", ErrConfig, c.TLSListeningPort)
+	case c.AnyPort && (c.ListeningPort != 0 || c.TLSListeningPort != 0):
+		return fmt.Errorf("%w: AnyPort with listening-port %d, tls-listening-port %d (want zero)",
+			ErrConfig, c.ListeningPort, c.TLSListeningPort)
+	case !port(c.MinPort) || !port(c.MaxPort):
+		return fmt.Errorf("%w: relay port range %d-%d", ErrConfig, c.MinPort, c.MaxPort)
 	case (c.CertFile == "") != (c.KeyFile == ""):
-		return c, fmt.Errorf("%w: cert and pkey must be given together", ErrBadConfig)
+		return fmt.Errorf("%w: cert and pkey must be given together", ErrConfig)
 	case c.NoUDP && c.NoTCP && !c.tlsEnabled():
-		return c, fmt.Errorf("%w: every listener is turned off", ErrBadConfig)
+		return fmt.Errorf("%w: every listener is turned off", ErrConfig)
 	case c.UserQuota < 0 || c.TotalQuota < 0 || c.MaxBPS < 0:
-		return c, fmt.Errorf("%w: negative quota or bandwidth cap", ErrBadConfig)
+		return fmt.Errorf("%w: negative quota or bandwidth cap", ErrConfig)
+	case c.AuthFailures < 0:
+		return fmt.Errorf("%w: AuthFailures %d (NoAuthRateLimit turns the limit off)", ErrConfig, c.AuthFailures)
+	case c.SocketBuffer < 0:
+		return fmt.Errorf("%w: SocketBuffer %d (SystemSocketBuffers keeps the kernel's sizes)", ErrConfig, c.SocketBuffer)
+	case c.UDPReaders < 0:
+		return fmt.Errorf("%w: UDPReaders %d", ErrConfig, c.UDPReaders)
+	case c.AllocationLifetime < 0 || c.PermissionLifetime < 0 || c.ChannelLifetime < 0:
+		return fmt.Errorf("%w: negative lifetime", ErrConfig)
 	}
 	for _, ip := range c.ListeningIPs {
 		if !ip.IsValid() {
-			return c, fmt.Errorf("%w: invalid listening-ip", ErrBadConfig)
+			return fmt.Errorf("%w: invalid listening-ip", ErrConfig)
 		}
 	}
 	for _, e := range c.ExternalIPs {
 		if !e.Public.IsValid() || (e.Private.IsValid() && e.Private.Is4() != e.Public.Is4()) {
-			return c, fmt.Errorf("%w: external-ip %q", ErrBadConfig, e.String())
+			return fmt.Errorf("%w: external-ip %q", ErrConfig, e.String())
 		}
 	}
-	return c, nil
+	return nil
 }
 
 // tlsEnabled reports whether a TLS listener will be started.
 func (c Config) tlsEnabled() bool {
 	return !c.NoTLS && (len(c.Certificates) > 0 || c.CertFile != "")
+}
+
+// socketBuffer is the buffer size to ask for listening sockets; zero
+// means none (the kernel's default).
+func (c Config) socketBuffer() int {
+	if c.SystemSocketBuffers {
+		return 0
+	}
+	return c.SocketBuffer
 }

@@ -1,7 +1,6 @@
 package turnsrv
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -126,9 +125,6 @@ func TestVirtualNetwork(t *testing.T) {
 		TLSListeningPort: 5349,
 	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = s.Close() }()

@@ -2,7 +2,6 @@ package turnsrv
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -51,18 +50,17 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
-// startServer starts a loopback server with one user; mutate adjusts the
+// startServer starts a loopback server on ports the system chooses with one user; mutate adjusts the
 // configuration first.
 func startServer(t *testing.T, mutate func(*Config)) (*Server, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
 	cfg := Config{
-		ListeningIPs:     []netip.Addr{netip.MustParseAddr("127.0.0.1")},
-		ListeningPort:    -1,
-		TLSListeningPort: -1,
-		Users:            map[string]string{testUser: testPass},
-		Logger:           slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		UDPReaders:       2,
+		ListeningIPs: []netip.Addr{netip.MustParseAddr("127.0.0.1")},
+		AnyPort:      true,
+		Users:        map[string]string{testUser: testPass},
+		Logger:       slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		UDPReaders:   2,
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -70,9 +68,6 @@ func startServer(t *testing.T, mutate func(*Config)) (*Server, *logBuffer) {
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatalf("Start: %v", err)
 	}
 	t.Cleanup(func() {
 		if err := s.Close(); err != nil {

@@ -1,7 +1,6 @@
 package turnsrv
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -20,8 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Server is a STUN/TURN server. Create it with New, run it with Start and
-// stop it with Close (or by cancelling Start's context).
+// Server is a running STUN/TURN server: New starts it and Close stops it.
+// Its methods may be called from any goroutine.
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
@@ -32,15 +31,16 @@ type Server struct {
 	relay   *relayAllocator
 	tlsConf *tls.Config
 
-	mu      sync.Mutex
-	started bool
-	closed  bool
+	// turn, addrs, httpSrv and streams are set by New and not changed
+	// after it returns.
 	turn    *turn.Server
 	addrs   Addrs
 	httpSrv *http.Server
 	streams []*trackingListener
-	stop    chan struct{}
 	wg      sync.WaitGroup
+
+	mu     sync.Mutex
+	closed bool
 
 	// writers are the client-facing sockets' batch writers, set before
 	// pion starts and read by relay readers (flushClientWrites).
@@ -56,21 +56,27 @@ type Server struct {
 	slowPool *sync.Pool
 }
 
-// Addrs lists the addresses a started Server listens on, which is how a
-// caller learns ports chosen by the system (a port of -1 in Config).
+// Addrs lists the addresses a Server listens on, which is how a caller
+// learns the ports the system chose with Config.AnyPort.
 type Addrs struct {
+	// UDP, TCP and TLS hold one address per listening IP for each
+	// listener that is on (see Config.NoUDP, NoTCP, NoTLS), in the order
+	// of Config.ListeningIPs.
 	UDP, TCP, TLS []net.Addr
 	// HTTP is the metrics and health address, nil when not configured.
 	HTTP net.Addr
 }
 
-// New checks cfg and prepares a Server; nothing listens until Start.
+// New checks cfg, binds every listener and returns a Server that is
+// serving. A Config that cannot work gives an error wrapping ErrConfig;
+// a port already in use gives the system's error. Stop the Server with
+// Close.
 func New(cfg Config) (*Server, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, filter: newPeerFilter(cfg), quotas: newQuotas(cfg), stop: make(chan struct{}), rxSlots: newSlotPool(),
+	s := &Server{cfg: cfg, log: cfg.Logger, filter: newPeerFilter(cfg), quotas: newQuotas(cfg), rxSlots: newSlotPool(),
 		fast: newFastTable(), slowPool: newSlowPool()}
 	s.metrics = newMetrics(s.quotas.active)
 	s.auth = newAuthenticator(cfg, s.metrics)
@@ -79,7 +85,7 @@ func New(cfg Config) (*Server, error) {
 		if len(certs) == 0 {
 			cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
 			if err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrBadConfig, err)
+				return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 			}
 			certs = []tls.Certificate{cert}
 		}
@@ -89,6 +95,10 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.start(); err != nil {
+		s.relay.close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -96,7 +106,7 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) newRelayAllocator() (*relayAllocator, error) {
 	cfg := s.cfg
 	r := &relayAllocator{
-		net: cfg.Net, tcpNet: cfg.Net, min: cfg.MinPort, max: cfg.MaxPort, bufSize: min(cfg.SocketBuffer, 1<<20),
+		net: cfg.Net, tcpNet: cfg.Net, min: cfg.MinPort, max: cfg.MaxPort, bufSize: min(cfg.socketBuffer(), 1<<20),
 		filter: s.filter, wrap: s.wrapRelay, log: s.log, public: map[netip.Addr]netip.Addr{}, held: map[heldKey]*heldConn{},
 	}
 	if r.tcpNet == nil {
@@ -137,7 +147,10 @@ func (s *Server) newRelayAllocator() (*relayAllocator, error) {
 			r.v6 = ip
 		}
 	}
-	return r, r.Validate()
+	if err := r.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return r, nil
 }
 
 // interfaceAddr picks the first global unicast interface address of a
@@ -168,20 +181,9 @@ func (s *Server) interfaceAddr(v4 bool) netip.Addr {
 	return netip.IPv6Loopback()
 }
 
-// Start opens the listeners and serves until Close is called or ctx is
-// done. It returns once the server is listening.
-func (s *Server) Start(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case s.closed:
-		return ErrClosed
-	case s.started:
-		return ErrStarted
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+// start opens the listeners and starts serving; on an error nothing of
+// it is left open or running.
+func (s *Server) start() error {
 	if s.cfg.Net == nil {
 		dp, err := newDataPlane(s.fast, s.metrics, s.flushClientWrites, s.log)
 		if err != nil {
@@ -189,38 +191,26 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 		s.dp = dp
 	}
-	undo := func(closers []func() error) {
+	srvCfg, closers, err := s.listen()
+	if err == nil {
+		s.turn, err = turn.NewServer(srvCfg)
+		if err != nil {
+			err = fmt.Errorf("turnsrv: %w", err)
+		}
+	}
+	if err != nil {
 		for _, c := range closers {
 			_ = c()
 		}
 		if s.dp != nil {
 			s.dp.close()
 		}
-	}
-	srvCfg, closers, err := s.listen()
-	if err != nil {
-		undo(closers)
 		return err
-	}
-	s.turn, err = turn.NewServer(srvCfg)
-	if err != nil {
-		undo(closers)
-		return fmt.Errorf("turnsrv: %w", err)
 	}
 	if err := s.startHTTP(); err != nil {
-		_ = s.turn.Close()
-		undo(nil)
+		_ = s.Close()
 		return err
 	}
-	s.started = true
-	// Not in s.wg: Close, which it may call, waits for s.wg.
-	go func() {
-		select {
-		case <-ctx.Done():
-			_ = s.Close()
-		case <-s.stop:
-		}
-	}()
 	s.log.Info("turn server listening", "udp", s.addrs.UDP, "tcp", s.addrs.TCP, "tls", s.addrs.TLS,
 		"relay_v4", s.relay.v4.String(), "realm", s.cfg.Realm, "readers_per_udp_port", s.cfg.UDPReaders)
 	return nil
@@ -241,12 +231,8 @@ func (s *Server) listen() (turn.ServerConfig, []func() error, error) {
 		PermissionTimeout:  cfg.PermissionLifetime,
 		ChannelBindTimeout: cfg.ChannelLifetime,
 	}
-	port := func(p int) string {
-		if p < 0 {
-			return "0"
-		}
-		return strconv.Itoa(p)
-	}
+	// With AnyPort, withDefaults left both ports zero: the system chooses.
+	port := strconv.Itoa
 	for _, ip := range cfg.ListeningIPs {
 		if !cfg.NoUDP {
 			addr := net.JoinHostPort(ip.String(), port(cfg.ListeningPort))
@@ -383,9 +369,9 @@ func (s *Server) startHTTP() error {
 	mux.Handle("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		s.mu.Lock()
-		ok := s.started && !s.closed
+		closed := s.closed
 		s.mu.Unlock()
-		if !ok {
+		if closed {
 			http.Error(w, "closed", http.StatusServiceUnavailable)
 			return
 		}
@@ -402,12 +388,8 @@ func (s *Server) startHTTP() error {
 	return nil
 }
 
-// Addrs returns the listening addresses; empty before Start.
-func (s *Server) Addrs() Addrs {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.addrs
-}
+// Addrs returns the listening addresses. They stay the same after Close.
+func (s *Server) Addrs() Addrs { return s.addrs }
 
 // Registry returns the server's own Prometheus registry, for serving its
 // metrics from an existing HTTP server or adding them to another gatherer.
@@ -416,8 +398,12 @@ func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }
 // ActiveAllocations reports how many allocations are alive.
 func (s *Server) ActiveAllocations() int { return s.quotas.active() }
 
-// Close stops the server: listeners, allocations, reserved ports and the
-// HTTP server. It is safe to call more than once.
+// Close stops the server at once: it closes the listeners, every
+// client's TCP and TLS connection, every allocation and reserved relay
+// port, and the HTTP server, and waits for the server's goroutines to end.
+// Clients are not told; their allocations simply stop working, as when a
+// coturn process ends. Close may be called more than once and from any
+// goroutine; later calls return nil.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -425,26 +411,22 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
-	close(s.stop)
-	t, h, streams := s.turn, s.httpSrv, s.streams
 	s.mu.Unlock()
 
 	var errs []error
-	if t != nil {
-		errs = append(errs, t.Close())
-		for _, l := range streams {
-			_ = l.closeConns()
-		}
-		// pion closes allocations from its read loops after the listeners
-		// close; wait (boundedly) so no relay goroutine outlives Close.
-		for i := 0; i < 200 && t.AllocationCount() > 0; i++ {
-			time.Sleep(10 * time.Millisecond)
-		}
+	errs = append(errs, s.turn.Close())
+	for _, l := range s.streams {
+		_ = l.closeConns()
 	}
-	if h != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		errs = append(errs, h.Shutdown(ctx))
-		cancel()
+	// pion closes allocations from its read loops once the listeners are
+	// closed, and each allocation's relay goroutine then deletes it; wait
+	// (boundedly, in case a client socket is stuck) so that no relay
+	// goroutine outlives Close.
+	for i := 0; i < 200 && s.turn.AllocationCount() > 0; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s.httpSrv != nil {
+		errs = append(errs, s.httpSrv.Close())
 	}
 	s.relay.close()
 	if s.dp != nil {

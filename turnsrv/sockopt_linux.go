@@ -23,13 +23,14 @@ func controlReusePort(_, _ string, c syscall.RawConn) error {
 	return serr
 }
 
-// setBuffers asks for size-byte receive and send buffers. Listening
+// setBuffers asks for size-byte receive and send buffers (none when size
+// is zero). Listening
 // sockets (force) may exceed net.core.rmem_max when the process has
 // CAP_NET_ADMIN. A smaller result than asked is logged, since bursts then
 // overflow into kernel drops (Udp RcvbufErrors in /proc/net/snmp).
 func setBuffers(c *net.UDPConn, size int, force bool, log *slog.Logger) {
-	if size < 0 {
-		return
+	if size <= 0 {
+		return // the kernel's default sizes
 	}
 	raw, err := c.SyscallConn()
 	if err != nil {

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avlink/avlink/internal/turntest"
 	"github.com/avlink/avlink/turnsrv"
-	"github.com/avlink/avlink/turnsrv/turntest"
 )
 
 // TestWebRTCRelayOnlyThroughTurnsrv connects two pion/webrtc peers that
@@ -30,7 +30,8 @@ func TestWebRTCRelayOnlyRESTCredentials(t *testing.T) {
 }
 
 // TestWebRTCRelayOnlyThroughCoturn connects the same peers through a real
-// coturn started with the original system's settings.
+// coturn started with the settings of the original deployment's coturn
+// server (see turntest.CoturnArgs).
 func TestWebRTCRelayOnlyThroughCoturn(t *testing.T) {
 	c := turntest.StartCoturn(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -11,9 +11,9 @@ import (
 	"github.com/avlink/avlink/capture"
 )
 
-// Options configures a file source. The zero value paces the file in real
+// Config configures a file source. The zero value paces the file in real
 // time on the wall clock.
-type Options struct {
+type Config struct {
 	// Clock paces the media and stamps it. Nil means the wall clock.
 	Clock capture.Clock
 	// Fast hands out media as fast as it is read, without waiting for its
@@ -23,7 +23,8 @@ type Options struct {
 	// the path; for the New functions it defaults to the kind of file.
 	Name string
 	// BlockSize is, for WAV, the number of samples per channel in each
-	// block. Zero means 20 ms.
+	// block. Zero means 20 ms; a negative size is an error wrapping
+	// ErrConfig.
 	BlockSize int
 }
 
@@ -34,12 +35,12 @@ type pacer struct {
 	start time.Time
 }
 
-func newPacer(o Options) pacer {
-	clk := o.Clock
+func newPacer(c Config) pacer {
+	clk := c.Clock
 	if clk == nil {
 		clk = capture.WallClock{}
 	}
-	return pacer{clock: clk, fast: o.Fast}
+	return pacer{clock: clk, fast: c.Fast}
 }
 
 // wait blocks until offset after the first call, unless fast, and returns
@@ -93,19 +94,18 @@ func (f *file) Close() error {
 	return nil
 }
 
-// open opens path for a source, naming it in opts.
 // openFile opens path, names the source after it, and hands it to
 // newSource, closing the file again if the source refuses it.
-func openFile[S interface{ own(io.Closer) }](path string, opts Options, newSource func(io.Reader, Options) (S, error)) (S, error) {
+func openFile[S interface{ own(io.Closer) }](path string, cfg Config, newSource func(io.Reader, Config) (S, error)) (S, error) {
 	var zero S
 	fh, err := os.Open(path)
 	if err != nil {
 		return zero, fmt.Errorf("filesrc: %w", err)
 	}
-	if opts.Name == "" {
-		opts.Name = path
+	if cfg.Name == "" {
+		cfg.Name = path
 	}
-	s, err := newSource(fh, opts)
+	s, err := newSource(fh, cfg)
 	if err != nil {
 		fh.Close()
 		return zero, err
@@ -117,9 +117,9 @@ func openFile[S interface{ own(io.Closer) }](path string, opts Options, newSourc
 // own makes Close close c too.
 func (f *file) own(c io.Closer) { f.closer = c }
 
-func nameOr(opts Options, def string) string {
-	if opts.Name != "" {
-		return opts.Name
+func nameOr(cfg Config, def string) string {
+	if cfg.Name != "" {
+		return cfg.Name
 	}
 	return def
 }

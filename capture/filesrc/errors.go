@@ -1,10 +1,18 @@
 package filesrc
 
-import "github.com/avlink/avlink/internal/mediafile"
+import (
+	"errors"
+
+	"github.com/avlink/avlink/internal/mediafile"
+)
 
 // Errors a file source returns wrapped, for errors.Is. The sinks in
-// playback/filesink use the same values.
+// playback/filesink use the same values for ErrMalformed, ErrTruncated
+// and ErrUnsupported.
 var (
+	// ErrConfig reports a Config that cannot be used, such as a negative
+	// BlockSize.
+	ErrConfig = errors.New("filesrc: invalid config")
 	// ErrMalformed reports a file whose structure is wrong: a bad
 	// signature, an impossible size, a bad checksum.
 	ErrMalformed = mediafile.ErrMalformed

@@ -33,7 +33,7 @@ var (
 
 func TestY4MPatternFile(t *testing.T) {
 	clk := testclock.New(epoch)
-	src, err := filesrc.OpenY4M(testdata("pattern.y4m"), filesrc.Options{Clock: clk})
+	src, err := filesrc.OpenY4M(testdata("pattern.y4m"), filesrc.Config{Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestY4MPatternFile(t *testing.T) {
 
 func TestWAVToneFile(t *testing.T) {
 	clk := testclock.New(epoch)
-	src, err := filesrc.OpenWAV(testdata("tone.wav"), filesrc.Options{Clock: clk})
+	src, err := filesrc.OpenWAV(testdata("tone.wav"), filesrc.Config{Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestWAVToneFile(t *testing.T) {
 
 func TestIVFFile(t *testing.T) {
 	clk := testclock.New(epoch)
-	src, err := filesrc.OpenIVF(testdata("vp8.ivf"), filesrc.Options{Clock: clk})
+	src, err := filesrc.OpenIVF(testdata("vp8.ivf"), filesrc.Config{Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestIVFFile(t *testing.T) {
 
 func TestOggFile(t *testing.T) {
 	clk := testclock.New(epoch)
-	src, err := filesrc.OpenOgg(testdata("silence.ogg"), filesrc.Options{Clock: clk})
+	src, err := filesrc.OpenOgg(testdata("silence.ogg"), filesrc.Config{Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestOggFile(t *testing.T) {
 
 func TestFastDoesNotWait(t *testing.T) {
 	clk := testclock.New(epoch)
-	src, err := filesrc.OpenWAV(testdata("tone.wav"), filesrc.Options{Clock: clk, Fast: true})
+	src, err := filesrc.OpenWAV(testdata("tone.wav"), filesrc.Config{Clock: clk, Fast: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestFastDoesNotWait(t *testing.T) {
 }
 
 func TestReadStopsOnContext(t *testing.T) {
-	src, err := filesrc.OpenIVF(testdata("vp8.ivf"), filesrc.Options{})
+	src, err := filesrc.OpenIVF(testdata("vp8.ivf"), filesrc.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,28 +199,28 @@ func TestReadStopsOnContext(t *testing.T) {
 func TestCorruptFiles(t *testing.T) {
 	open := map[string]func(string) (func() error, error){
 		".ivf": func(p string) (func() error, error) {
-			s, err := filesrc.OpenIVF(p, filesrc.Options{Fast: true})
+			s, err := filesrc.OpenIVF(p, filesrc.Config{Fast: true})
 			if err != nil {
 				return nil, err
 			}
 			return func() error { _, err := s.ReadSample(context.Background()); return err }, nil
 		},
 		".ogg": func(p string) (func() error, error) {
-			s, err := filesrc.OpenOgg(p, filesrc.Options{Fast: true})
+			s, err := filesrc.OpenOgg(p, filesrc.Config{Fast: true})
 			if err != nil {
 				return nil, err
 			}
 			return func() error { _, err := s.ReadSample(context.Background()); return err }, nil
 		},
 		".y4m": func(p string) (func() error, error) {
-			s, err := filesrc.OpenY4M(p, filesrc.Options{Fast: true})
+			s, err := filesrc.OpenY4M(p, filesrc.Config{Fast: true})
 			if err != nil {
 				return nil, err
 			}
 			return func() error { _, err := s.ReadVideo(context.Background()); return err }, nil
 		},
 		".wav": func(p string) (func() error, error) {
-			s, err := filesrc.OpenWAV(p, filesrc.Options{Fast: true})
+			s, err := filesrc.OpenWAV(p, filesrc.Config{Fast: true})
 			if err != nil {
 				return nil, err
 			}
@@ -252,7 +252,7 @@ func TestCorruptFiles(t *testing.T) {
 		}
 		t.Logf("%s: %v", name, err)
 	}
-	if _, err := filesrc.OpenWAV(testdata("missing.wav"), filesrc.Options{}); err == nil || !strings.Contains(err.Error(), "missing.wav") {
+	if _, err := filesrc.OpenWAV(testdata("missing.wav"), filesrc.Config{}); err == nil || !strings.Contains(err.Error(), "missing.wav") {
 		t.Errorf("missing file: %v", err)
 	}
 }

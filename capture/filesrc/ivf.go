@@ -28,14 +28,14 @@ type IVF struct {
 }
 
 // OpenIVF opens an IVF file.
-func OpenIVF(path string, opts Options) (*IVF, error) {
-	return openFile(path, opts, NewIVF)
+func OpenIVF(path string, cfg Config) (*IVF, error) {
+	return openFile(path, cfg, NewIVF)
 }
 
 // NewIVF reads an IVF stream from r and checks its header. Close does not
 // close r.
-func NewIVF(r io.Reader, opts Options) (*IVF, error) {
-	s := &IVF{file: file{name: nameOr(opts, "ivf")}, br: bufio.NewReader(r), pace: newPacer(opts)}
+func NewIVF(r io.Reader, cfg Config) (*IVF, error) {
+	s := &IVF{file: file{name: nameOr(cfg, "ivf")}, br: bufio.NewReader(r), pace: newPacer(cfg)}
 	h, err := mediafile.ReadIVFHeader(s.br)
 	if err != nil {
 		return nil, s.errorf("%w", err)

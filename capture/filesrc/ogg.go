@@ -21,14 +21,14 @@ type Ogg struct {
 }
 
 // OpenOgg opens an Ogg/Opus file.
-func OpenOgg(path string, opts Options) (*Ogg, error) {
-	return openFile(path, opts, NewOgg)
+func OpenOgg(path string, cfg Config) (*Ogg, error) {
+	return openFile(path, cfg, NewOgg)
 }
 
 // NewOgg reads an Ogg/Opus stream from r and checks its headers. Close
 // does not close r.
-func NewOgg(r io.Reader, opts Options) (*Ogg, error) {
-	s := &Ogg{file: file{name: nameOr(opts, "ogg")}, pace: newPacer(opts)}
+func NewOgg(r io.Reader, cfg Config) (*Ogg, error) {
+	s := &Ogg{file: file{name: nameOr(cfg, "ogg")}, pace: newPacer(cfg)}
 	or, err := mediafile.NewOggOpusReader(bufio.NewReader(r))
 	if err != nil {
 		return nil, s.errorf("%w", err)

@@ -13,7 +13,7 @@ import (
 )
 
 // WAV is a [capture.AudioSource] reading a 16-bit PCM WAV file in blocks
-// of Options.BlockSize samples per channel, each due at its position in
+// of Config.BlockSize samples per channel, each due at its position in
 // the file.
 type WAV struct {
 	file
@@ -29,22 +29,22 @@ type WAV struct {
 }
 
 // OpenWAV opens a WAV file.
-func OpenWAV(path string, opts Options) (*WAV, error) {
-	return openFile(path, opts, NewWAV)
+func OpenWAV(path string, cfg Config) (*WAV, error) {
+	return openFile(path, cfg, NewWAV)
 }
 
 // NewWAV reads a WAV stream from r and checks its header. Close does not
 // close r.
-func NewWAV(r io.Reader, opts Options) (*WAV, error) {
-	s := &WAV{file: file{name: nameOr(opts, "wav")}, br: bufio.NewReader(r), pace: newPacer(opts)}
+func NewWAV(r io.Reader, cfg Config) (*WAV, error) {
+	s := &WAV{file: file{name: nameOr(cfg, "wav")}, br: bufio.NewReader(r), pace: newPacer(cfg)}
+	if cfg.BlockSize < 0 {
+		return nil, s.errorf("block size %d: %w", cfg.BlockSize, ErrConfig)
+	}
 	f, n, err := mediafile.ReadWAVHeader(s.br)
 	if err != nil {
 		return nil, s.errorf("%w", err)
 	}
-	if opts.BlockSize < 0 {
-		return nil, s.errorf("block size %d: %w", opts.BlockSize, capture.ErrUnsupportedFormat)
-	}
-	s.format, s.left, s.block = f, n, opts.BlockSize
+	s.format, s.left, s.block = f, n, cfg.BlockSize
 	if s.block == 0 {
 		s.block = max(1, f.Rate/50)
 	}

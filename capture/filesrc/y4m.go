@@ -22,14 +22,14 @@ type Y4M struct {
 }
 
 // OpenY4M opens a Y4M file.
-func OpenY4M(path string, opts Options) (*Y4M, error) {
-	return openFile(path, opts, NewY4M)
+func OpenY4M(path string, cfg Config) (*Y4M, error) {
+	return openFile(path, cfg, NewY4M)
 }
 
 // NewY4M reads a Y4M stream from r and checks its header. Close does not
 // close r.
-func NewY4M(r io.Reader, opts Options) (*Y4M, error) {
-	s := &Y4M{file: file{name: nameOr(opts, "y4m")}, br: bufio.NewReader(r), pace: newPacer(opts)}
+func NewY4M(r io.Reader, cfg Config) (*Y4M, error) {
+	s := &Y4M{file: file{name: nameOr(cfg, "y4m")}, br: bufio.NewReader(r), pace: newPacer(cfg)}
 	h, err := mediafile.ReadY4MHeader(s.br)
 	if err != nil {
 		return nil, s.errorf("%w", err)

@@ -64,7 +64,7 @@ func videoSender(spec, size string, bitrate int, loop bool, log *slog.Logger) (*
 	case spec == "none":
 		return nil, nil
 	case ext == ".ivf":
-		src, err := filesrc.OpenIVF(spec, filesrc.Options{})
+		src, err := filesrc.OpenIVF(spec, filesrc.Config{})
 		return &rtclink.VideoSender{Samples: src}, err
 	case ext == ".h264" || ext == ".264":
 		src, err := h264.OpenFile(spec, h264.FileSourceConfig{Loop: loop, Logger: log})
@@ -79,7 +79,7 @@ func videoSender(spec, size string, bitrate int, loop bool, log *slog.Logger) (*
 		}
 		src, err = synth.NewPattern(synth.PatternConfig{Width: w, Height: h})
 	} else if strings.EqualFold(filepath.Ext(spec), ".y4m") {
-		src, err = filesrc.OpenY4M(spec, filesrc.Options{})
+		src, err = filesrc.OpenY4M(spec, filesrc.Config{})
 	} else {
 		return nil, fmt.Errorf("-video %q: not pattern, none, .y4m, .ivf or .h264", spec)
 	}
@@ -96,7 +96,7 @@ func videoSender(spec, size string, bitrate int, loop bool, log *slog.Logger) (*
 func audioSender(spec string) (*rtclink.AudioSender, error) {
 	switch strings.ToLower(filepath.Ext(spec)) {
 	case ".ogg", ".opus":
-		src, err := filesrc.OpenOgg(spec, filesrc.Options{})
+		src, err := filesrc.OpenOgg(spec, filesrc.Config{})
 		return &rtclink.AudioSender{Samples: src}, err
 	}
 	var src capture.AudioSource
@@ -107,7 +107,7 @@ func audioSender(spec string) (*rtclink.AudioSender, error) {
 	case spec == "tone":
 		src, err = synth.NewTone(synth.ToneConfig{Frequency: 440})
 	case strings.EqualFold(filepath.Ext(spec), ".wav"):
-		src, err = filesrc.OpenWAV(spec, filesrc.Options{})
+		src, err = filesrc.OpenWAV(spec, filesrc.Config{})
 	default:
 		return nil, fmt.Errorf("-audio %q: not tone, none, .wav or .ogg", spec)
 	}

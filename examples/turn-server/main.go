@@ -1,14 +1,18 @@
-// Command turn-server runs a STUN/TURN server configured like coturn.
+// Command turn-server runs a STUN/TURN server configured like coturn, in
+// place of the original deployment's coturn server.
 //
 //	turn-server -c turnserver.conf [-listening-port 3479 -user name:pass ...]
 //
 // It reads the coturn-style file given by -c (see turnsrv.ParseConf for the
 // keys understood) and then applies flags, which are named after the same
-// keys and override the file; repeatable keys such as -user add to it.
+// keys and override the file; repeatable keys such as -user add to it. It
+// serves with turnsrv.New until interrupted (SIGINT or SIGTERM), then
+// closes the server.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -72,8 +76,25 @@ func run(args []string, stderr io.Writer) error {
 	for _, k := range boolKeys {
 		fs.Var(collector{key: k, out: &overrides, flag: true}, k, "as "+k+" in turnserver.conf")
 	}
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: turn-server [-c turnserver.conf] [-key value ...]
+
+Runs a STUN/TURN server configured like coturn: the coturn-style file given
+by -c is read first, then the flags, named after the same keys, override it
+(repeatable keys such as -user add to it). Stop it with Ctrl-C or SIGTERM.
+
+`)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 
 	conf := &turnsrv.ConfFile{}
@@ -121,13 +142,10 @@ func run(args []string, stderr io.Writer) error {
 		logger.Warn("no user= or static-auth-secret= configured: only STUN binding will succeed")
 	}
 
-	srv, err := turnsrv.New(conf.Config)
-	if err != nil {
-		return err
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := srv.Start(ctx); err != nil {
+	srv, err := turnsrv.New(conf.Config)
+	if err != nil {
 		return err
 	}
 	a := srv.Addrs()

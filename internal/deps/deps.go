@@ -12,7 +12,6 @@ import (
 	_ "github.com/pion/logging"
 	_ "github.com/pion/rtcp"
 	_ "github.com/pion/rtp"
-	_ "github.com/pion/stun/v3"
 	_ "github.com/pion/transport/v5/vnet"
 	_ "github.com/pion/turn/v5"
 	_ "github.com/pion/webrtc/v4"

@@ -158,9 +158,6 @@ func serveTurnsrv(port, minPort, maxPort, readers int) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := srv.Start(ctx); err != nil {
-		return err
-	}
 	<-ctx.Done()
 	return srv.Close()
 }

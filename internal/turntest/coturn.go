@@ -1,16 +1,15 @@
 package turntest
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/avlink/avlink/internal/syncbuf"
 	"github.com/pion/stun/v4"
 	"github.com/pion/webrtc/v4"
 )
@@ -19,31 +18,16 @@ import (
 type Coturn struct {
 	Addr *net.UDPAddr
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *syncbuf.Buffer
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// CoturnArgs are the original system's coturn settings on loopback:
-// listening and relay on 127.0.0.1 (standing for the server's LAN
-// address), the external-ip PUBLIC/PRIVATE form, long-term credentials,
-// fingerprint, no multicast peers, no TLS or DTLS, verbose, plus
-// allow-loopback-peers so that peers on 127.0.0.1 can be reached.
+// CoturnArgs are the settings of the original deployment's coturn server
+// (turnsrv/testdata/turnserver.conf has them with documentation
+// addresses), moved to loopback: listening and relay on 127.0.0.1
+// (standing for the server's LAN address), the external-ip PUBLIC/PRIVATE
+// form, long-term credentials, fingerprint, no multicast peers, no TLS or
+// DTLS, verbose, plus allow-loopback-peers so that peers on 127.0.0.1 can
+// be reached.
 func CoturnArgs(port, minPort, maxPort int, dir string) []string {
 	return []string{
 		"-n", "--no-cli",
@@ -79,7 +63,7 @@ func StartCoturn(tb testing.TB, extra ...string) *Coturn {
 	port := FreePort(tb)
 	minPort := 20000 + port%20000
 	args := append(CoturnArgs(port, minPort, minPort+199, tb.TempDir()), extra...)
-	c := &Coturn{Addr: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}, out: &syncBuffer{}}
+	c := &Coturn{Addr: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}, out: &syncbuf.Buffer{}}
 	c.cmd = exec.Command(bin, args...) //nolint:gosec // the test's own binary and arguments
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
 	if err := c.cmd.Start(); err != nil {

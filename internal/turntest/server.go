@@ -1,7 +1,6 @@
 package turntest
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,21 +19,20 @@ const (
 	Realm    = "avlink.test"
 )
 
-// Server is a started turnsrv.Server on 127.0.0.1 with one user
-// (Username, Password) and loopback peers allowed, closed when the test
-// ends.
+// Server is a running turnsrv.Server on 127.0.0.1, on ports the system
+// chose, with one user (Username, Password) and loopback peers allowed;
+// it is closed when the test ends.
 type Server struct {
 	*turnsrv.Server
 }
 
 // Start starts a Server; mutate, when not nil, adjusts the configuration
-// first.
+// first. The test fails at once if the server cannot start.
 func Start(tb testing.TB, mutate func(*turnsrv.Config)) *Server {
 	tb.Helper()
 	cfg := turnsrv.Config{
 		ListeningIPs:       []netip.Addr{netip.MustParseAddr("127.0.0.1")},
-		ListeningPort:      -1,
-		TLSListeningPort:   -1,
+		AnyPort:            true,
 		Realm:              Realm,
 		Users:              map[string]string{Username: Password},
 		AllowLoopbackPeers: true,
@@ -46,9 +44,6 @@ func Start(tb testing.TB, mutate func(*turnsrv.Config)) *Server {
 	s, err := turnsrv.New(cfg)
 	if err != nil {
 		tb.Fatalf("turnsrv.New: %v", err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		tb.Fatalf("turnsrv Start: %v", err)
 	}
 	tb.Cleanup(func() { _ = s.Close() })
 	return &Server{Server: s}

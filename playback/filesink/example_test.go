@@ -33,7 +33,7 @@ func ExampleCreateWAV() {
 		panic(err)
 	}
 
-	src, err := filesrc.OpenWAV(path, filesrc.Options{Fast: true, BlockSize: 4800})
+	src, err := filesrc.OpenWAV(path, filesrc.Config{Fast: true, BlockSize: 4800})
 	if err != nil {
 		panic(err)
 	}

@@ -79,7 +79,7 @@ func TestIVFRoundTrip(t *testing.T) {
 		t.Fatal("second Close:", err)
 	}
 	clk := testclock.New(epoch)
-	src, err := filesrc.OpenIVF(path, filesrc.Options{Clock: clk})
+	src, err := filesrc.OpenIVF(path, filesrc.Config{Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestOggRoundTrip(t *testing.T) {
 			data, _ = os.ReadFile(path)
 		}
 		clk := testclock.New(epoch)
-		src, err := filesrc.NewOgg(bytes.NewReader(data), filesrc.Options{Clock: clk})
+		src, err := filesrc.NewOgg(bytes.NewReader(data), filesrc.Config{Clock: clk})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,7 +198,7 @@ func TestY4MRoundTripKeepsStamps(t *testing.T) {
 	if err := sink.Close(); err != nil {
 		t.Fatal(err)
 	}
-	src, err := filesrc.NewY4M(&buf, filesrc.Options{Clock: testclock.New(epoch)})
+	src, err := filesrc.NewY4M(&buf, filesrc.Config{Clock: testclock.New(epoch)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestWAVRoundTrip(t *testing.T) {
 				t.Errorf("data size in header %d, want %d", got, 2*len(want))
 			}
 		}
-		src, err := filesrc.NewWAV(bytes.NewReader(data), filesrc.Options{Fast: true, BlockSize: 1000})
+		src, err := filesrc.NewWAV(bytes.NewReader(data), filesrc.Config{Fast: true, BlockSize: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}
