@@ -9,26 +9,48 @@
 //		                   └──── signal.Signaler ──────────┘
 //		                 signal server (rooms)      turnsrv (STUN/TURN relay)
 //
-//	  - [github.com/avlink/avlink/signal]: the signaling wire protocol (JSON
-//	    over WebSocket, compatible with existing browser pages and aiortc
-//	    clients), the [signal.Signaler] interface, a reconnecting client and
-//	    a room-aware server you mount as an http.Handler.
+//	  - [github.com/avlink/avlink/signal]: the signaling messages (JSON, as
+//	    the original deployment's browser page and Python aiortc clients
+//	    speak them) and the [signal.Signaler] interface; its subpackages
+//	    wsclient (a reconnecting WebSocket client) and wsserver (a
+//	    room-aware server you mount as an http.Handler) carry them.
 //	  - [github.com/avlink/avlink/turnsrv]: an embedded STUN/TURN server
 //	    configured like coturn, with coturn-compatible REST credentials.
-//	  - [github.com/avlink/avlink/rtclink]: a Session is one peer connection
-//	    driven over a Signaler: negotiation, trickle ICE, ICE restart,
-//	    congestion control, data channels and stats.
+//	  - [github.com/avlink/avlink/rtclink]: a Session is a call; the default,
+//	    PeerSession, is one peer connection driven over a Signaler:
+//	    negotiation, trickle ICE, ICE restart, congestion control, data
+//	    channels and stats.
 //	  - [github.com/avlink/avlink/capture]: where outgoing media comes from:
 //	    VideoSource, AudioSource, frame types, converters and encoders.
 //	  - [github.com/avlink/avlink/playback]: where incoming media goes: Sink
-//	    interfaces, decoders, speaker and file sinks.
+//	    interfaces, decoders and file sinks.
 //
 // The signal, turnsrv and rtclink packages build without cgo, so a
 // signaling or TURN server needs no C libraries; codecs and devices live in
 // their own subpackages.
 //
-// The examples directory reassembles a complete system from these parts:
-// a signaling server, a TURN server, a robot sending camera video and
-// microphone audio, a PC sending its microphone, and a receiver playing
-// audio on a speaker.
+// # Conventions
+//
+// Every package follows the same few rules, so one learned is all learned:
+//
+//   - A Config struct (XxxConfig where a package has several) configures
+//     each thing; its zero value works, and every field documents what its
+//     zero value means. No field gives a negative number a special
+//     meaning: a feature is switched off by a boolean named for it
+//     (DisablePings, NoRateLimit).
+//   - New (or NewXxx, Dial) checks the Config, returns an error that wraps
+//     the package's ErrConfig when it is wrong, and returns something that
+//     is already running. A context passed to it bounds only that call.
+//   - Close stops a thing at once, releases what it holds, waits for the
+//     goroutines it started and may be called more than once. A server
+//     that can drain gracefully has Shutdown(ctx) as well, which waits up
+//     to ctx and then closes, as net/http.Server does.
+//   - Logging goes to a *slog.Logger from the Config (nil means
+//     slog.Default()); network-facing configs take a transport.Net so tests
+//     run on a virtual network.
+//
+// The examples directory reassembles the system from these parts: a
+// signaling server, a TURN server, a sender in the robot's place (test
+// pattern and tone, or media files) and a receiver that records or reports
+// what it gets.
 package avlink

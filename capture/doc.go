@@ -6,7 +6,7 @@
 //
 // Everything in this package builds without cgo. Encoders and device
 // sources that need C libraries live in subpackages (capture/vp8,
-// capture/opus, capture/device), so that a program that only relays
+// capture/opus), so that a program that only relays
 // pre-encoded samples never links libvpx, libopus or PortAudio.
 //
 // Sources are pulled: a session calls ReadVideo or ReadAudio in a loop on

@@ -18,3 +18,11 @@ type AudioDecoder interface {
 	Decode(data []byte) (*capture.AudioFrame, error)
 	Close() error
 }
+
+// KeyframeRequester is implemented by a VideoDecoder that can tell when it
+// cannot go on without a keyframe (after a frame it could not decode). A
+// session asks its peer for a keyframe when NeedKeyframe is true, so a
+// decoder wrapper should implement it by asking the decoder it wraps.
+type KeyframeRequester interface {
+	NeedKeyframe() bool
+}

@@ -3,12 +3,14 @@ package rtclink
 import (
 	"fmt"
 
+	"github.com/avlink/avlink/capture"
+
 	"github.com/pion/webrtc/v4"
 )
 
 // AddVideo starts sending video on a running session; the session
 // renegotiates with its peer. It fails if the session already sends video.
-func (s *Session) AddVideo(v *VideoSender) error {
+func (s *PeerSession) AddVideo(v *VideoSender) error {
 	cfg := Config{Signaler: s.cfg.Signaler, Video: v}
 	if err := cfg.validate(); err != nil {
 		return err
@@ -25,13 +27,13 @@ func (s *Session) AddVideo(v *VideoSender) error {
 		s.video = vs
 		s.mediaMu.Unlock()
 		vs.start()
-		return s.attachLate(vs.tr)
+		return s.attachLate(vs.tr, v.codec())
 	})
 }
 
 // AddAudio starts sending audio on a running session; the session
 // renegotiates with its peer. It fails if the session already sends audio.
-func (s *Session) AddAudio(a *AudioSender) error {
+func (s *PeerSession) AddAudio(a *AudioSender) error {
 	cfg := Config{Signaler: s.cfg.Signaler, Audio: a}
 	if err := cfg.validate(); err != nil {
 		return err
@@ -48,16 +50,26 @@ func (s *Session) AddAudio(a *AudioSender) error {
 		s.audio = as
 		s.mediaMu.Unlock()
 		as.start()
-		return s.attachLate(as.tr)
+		return s.attachLate(as.tr, a.codec())
 	})
 }
 
 // attachLate adds a new track to a live peer connection; pion then asks
 // for negotiation and the session offers.
-func (s *Session) attachLate(tr *sendTrack) error {
+func (s *PeerSession) attachLate(tr *sendTrack, c capture.Codec) error {
 	l := s.link
 	if l == nil || !l.tracksAdded {
 		return nil // the next peer connection picks it up
+	}
+	if !l.registered(c) {
+		// The peer connection's codecs are fixed when it is made: one
+		// that lacks this profile cannot carry the track, a new one can.
+		if s.cfg.Role != Offerer {
+			return fmt.Errorf("%w: %s %s needs a new call; the session sends it from the next one", ErrConfig, c.MimeType, c.Fmtp)
+		}
+		s.log.Info("rtclink: new codec, calling the peer again", "peer", l.peer, "codec", c.MimeType, "fmtp", c.Fmtp)
+		s.connect(l.peer)
+		return nil
 	}
 	sender, err := l.pc.AddTrack(tr.track)
 	if err != nil {
@@ -65,14 +77,18 @@ func (s *Session) attachLate(tr *sendTrack) error {
 	}
 	s.wg.Add(1)
 	go s.readRTCP(sender, tr)
+	s.followEstimate(l)
 	if l.state == webrtc.PeerConnectionStateConnected {
 		s.setSending(true)
+		if s.video != nil && s.video.tr == tr {
+			s.video.connected()
+		}
 	}
 	return nil
 }
 
 // onLoop runs f on the session loop and returns its error.
-func (s *Session) onLoop(f func() error) error {
+func (s *PeerSession) onLoop(f func() error) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}

@@ -13,23 +13,25 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// buildAPI makes the pion API every peer connection of a session shares:
-// codecs, interceptors (NACK both ways, RTCP reports, TWCC feedback, GCC)
-// and the ICE settings.
-func (s *Session) buildAPI() (*webrtc.API, error) {
+// buildAPI makes the pion API for one peer connection: codecs (the
+// defaults, plus the H.264 profile a pre-encoded track carries when the
+// defaults lack it), interceptors (NACK both ways, RTCP reports, TWCC
+// feedback, GCC) and the ICE settings. It is made anew for each peer
+// connection so that a track added mid-session finds its codec and the
+// congestion controller registered in the next one; est receives that
+// peer connection's bandwidth estimator.
+func (s *PeerSession) buildAPI(est *cc.BandwidthEstimator) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, err
 	}
-	// A pre-encoded H.264 stream is announced with the profile it carries,
-	// which may be one the defaults lack.
 	for _, c := range s.sendCodecs() {
 		if !strings.EqualFold(c.MimeType, webrtc.MimeTypeH264) || hasDefaultH264(c) {
 			continue
 		}
 		err := m.RegisterCodec(webrtc.RTPCodecParameters{
 			RTPCodecCapability: rtpCapability(c, videoFeedback),
-			PayloadType:        127,
+			PayloadType:        h264ExtraPT,
 		}, webrtc.RTPCodecTypeVideo)
 		if err != nil {
 			return nil, fmt.Errorf("rtclink: register %s: %w", c.Fmtp, err)
@@ -49,8 +51,14 @@ func (s *Session) buildAPI() (*webrtc.API, error) {
 	if err := webrtc.ConfigureStatsInterceptor(ir); err != nil {
 		return nil, err
 	}
-	if s.cfg.Video != nil && !s.cfg.DisableCongestionControl {
-		lo, hi, start := s.cfg.Video.bitrates()
+	// Congestion control runs whether or not video is sent yet: a video
+	// track added mid-call must find an estimate to follow.
+	if !s.cfg.DisableCongestionControl {
+		v := s.cfg.Video
+		if v == nil {
+			v = &VideoSender{}
+		}
+		lo, hi, start := v.bitrates()
 		f, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
 			// No pacer: the encoder already sends at the target rate,
 			// and a pacing queue would only add latency.
@@ -65,7 +73,7 @@ func (s *Session) buildAPI() (*webrtc.API, error) {
 		if err != nil {
 			return nil, err
 		}
-		f.OnNewPeerConnection(func(_ string, est cc.BandwidthEstimator) { s.newEstimator = est })
+		f.OnNewPeerConnection(func(_ string, e cc.BandwidthEstimator) { *est = e })
 		ir.Add(f)
 		if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, ir); err != nil {
 			return nil, err
@@ -81,6 +89,11 @@ func (s *Session) buildAPI() (*webrtc.API, error) {
 	se.SetIncludeLoopbackCandidate(s.cfg.IncludeLoopback)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
+
+// h264ExtraPT is the payload type of an H.264 profile outside pion's
+// defaults: a dynamic type the defaults leave free (an occupied one would
+// be ignored, or refused, by RegisterCodec).
+const h264ExtraPT = 123
 
 var videoFeedback = []webrtc.RTCPFeedback{{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "transport-cc"}}
 
@@ -114,14 +127,17 @@ func fmtpValue(fmtp, key string) string {
 	return ""
 }
 
-// sendCodecs lists the codecs of the tracks this session sends.
-func (s *Session) sendCodecs() []capture.Codec {
+// sendCodecs lists the codecs of the tracks this session sends, those
+// added mid-session included.
+func (s *PeerSession) sendCodecs() []capture.Codec {
 	var out []capture.Codec
-	if v := s.cfg.Video; v != nil {
-		out = append(out, v.codec())
+	s.mediaMu.Lock()
+	defer s.mediaMu.Unlock()
+	if s.video != nil {
+		out = append(out, s.video.cfg.codec())
 	}
-	if a := s.cfg.Audio; a != nil {
-		out = append(out, a.codec())
+	if s.audio != nil {
+		out = append(out, s.audio.cfg.codec())
 	}
 	return out
 }

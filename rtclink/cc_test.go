@@ -37,11 +37,11 @@ func TestCongestionControlDrivesEncoder(t *testing.T) {
 			if off {
 				frames, _, _ := video.count()
 				eventually(t, 10*time.Second, func() bool { f, _, _ := video.count(); return f > frames+30 }, "video stalled")
-				assert.Zero(t, robot.Stats().TargetBitrate, "no estimate without congestion control")
+				assert.Zero(t, robot.Stats().VideoOut.TargetBitrate, "no estimate without congestion control")
 				return
 			}
-			eventually(t, 15*time.Second, func() bool { return robot.Stats().TargetBitrate > 0 }, "no estimate reached the encoder")
-			tb := robot.Stats().TargetBitrate
+			eventually(t, 15*time.Second, func() bool { return robot.Stats().VideoOut.TargetBitrate > 0 }, "no estimate reached the encoder")
+			tb := robot.Stats().VideoOut.TargetBitrate
 			assert.GreaterOrEqual(t, tb, 150_000)
 			assert.LessOrEqual(t, tb, 400_000)
 		})

@@ -20,7 +20,7 @@ const (
 	// receiver. It is the zero value.
 	Answerer Role = iota
 	// Offerer offers to the peers of its room: the robot, as in the
-	// original system.
+	// original deployment, whose Python aiortc robot made the offers.
 	Offerer
 )
 
@@ -65,12 +65,14 @@ type AudioSender struct {
 }
 
 // VideoReceiver takes the remote video track. Each frame goes to the
-// decoder the moment its last packet completes it. A SampleSink's samples
-// carry, as Time, the arrival of that last packet; decoded frames whose
-// decoder leaves Time zero carry the time they were decoded.
+// decoder the moment its last packet completes it. Samples given to a
+// SampleSink, and decoded frames whose decoder leaves Time zero (as
+// playback/vp8's does), carry as Time the arrival of that last packet.
 type VideoReceiver struct {
-	// NewDecoder makes a decoder for the codec the peer sends. Nil means
-	// no decoding: Sink must then be a playback.SampleSink.
+	// NewDecoder makes a decoder for the codec the peer sends, such as
+	// playback/vp8's Factory(vp8.DecoderConfig{}). Nil means no
+	// decoding: Sink must then be a playback.SampleSink. A decoder that
+	// implements playback.KeyframeRequester gets a keyframe when it asks.
 	NewDecoder func(capture.Codec) (playback.VideoDecoder, error)
 	// Sink is a playback.VideoSink (decoded frames) or a
 	// playback.SampleSink (complete encoded frames).
@@ -112,11 +114,15 @@ type Config struct {
 	ReceiveVideo *VideoReceiver
 	ReceiveAudio *AudioReceiver
 
-	// DataChannels opens a reliable ordered and an unreliable unordered
-	// data channel (the offerer creates them). OnData receives their
-	// messages on one goroutine per channel.
+	// DataChannels makes the offerer open two data channels, Reliable
+	// (ordered, retransmitted) and Unreliable (unordered, never
+	// retransmitted). Channels lists more for the offerer to open. Either
+	// side accepts every channel its peer opens, whatever its label.
 	DataChannels bool
-	OnData       func(ch Channel, data []byte)
+	Channels     []ChannelConfig
+	// OnData receives every message of every data channel, with the
+	// channel's label, on one goroutine per channel.
+	OnData func(ch Channel, data []byte)
 
 	// OnState is called with every connection state change, from one
 	// goroutine in order.
@@ -138,8 +144,12 @@ type Config struct {
 	// Net is the network the session's ICE agent uses. Nil means the
 	// host's; tests pass a pion vnet.
 	Net transport.Net
-	// Logger receives negotiation and connection events; pion's own logs
-	// arrive at debug level. Nil means slog.Default().
+	// Logger receives negotiation and connection events. Pion's own
+	// messages arrive through it too: its debug and info at debug level,
+	// and the warnings every normal call produces (a ping before any
+	// candidate pair, RTCP for a stream not yet bound, DTLS and mux
+	// messages after a close) at debug level as well; other warnings and
+	// errors keep their level. Nil means slog.Default().
 	Logger *slog.Logger
 }
 
@@ -154,6 +164,16 @@ func (c *Config) validate() error {
 		if v.MinBitrate < 0 || v.MaxBitrate < 0 || (v.MaxBitrate > 0 && v.MinBitrate > v.MaxBitrate) {
 			return fmt.Errorf("%w: video bitrate range %d..%d", ErrConfig, v.MinBitrate, v.MaxBitrate)
 		}
+	}
+	seen := map[Channel]bool{}
+	if c.DataChannels {
+		seen[Reliable], seen[Unreliable] = true, true
+	}
+	for _, ch := range c.Channels {
+		if ch.Label == "" || seen[ch.Label] {
+			return fmt.Errorf("%w: data channel label %q is empty or used twice", ErrConfig, ch.Label)
+		}
+		seen[ch.Label] = true
 	}
 	if a := c.Audio; a != nil && a.Samples == nil && (a.Source == nil || a.Encoder == nil) {
 		return fmt.Errorf("%w: Audio needs Source and Encoder, or Samples", ErrConfig)

@@ -6,42 +6,47 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-func (s *Session) createDataChannels(pc *webrtc.PeerConnection) error {
-	ordered, unordered, none := true, false, uint16(0)
-	for _, spec := range []struct {
-		ch   Channel
-		init *webrtc.DataChannelInit
-	}{
-		{Reliable, &webrtc.DataChannelInit{Ordered: &ordered}},
-		{Unreliable, &webrtc.DataChannelInit{Ordered: &unordered, MaxRetransmits: &none}},
-	} {
-		dc, err := pc.CreateDataChannel(spec.ch.label(), spec.init)
+// createDataChannels opens, on the offerer, the two default channels when
+// Config.DataChannels is set, and every channel of Config.Channels.
+func (s *PeerSession) createDataChannels(pc *webrtc.PeerConnection) error {
+	var specs []ChannelConfig
+	if s.cfg.DataChannels {
+		none := uint16(0)
+		specs = append(specs, ChannelConfig{Label: Reliable}, ChannelConfig{Label: Unreliable, Unordered: true, MaxRetransmits: &none})
+	}
+	specs = append(specs, s.cfg.Channels...)
+	for _, spec := range specs {
+		ordered := !spec.Unordered
+		dc, err := pc.CreateDataChannel(string(spec.Label), &webrtc.DataChannelInit{Ordered: &ordered, MaxRetransmits: spec.MaxRetransmits})
 		if err != nil {
-			return fmt.Errorf("rtclink: data channel %s: %w", spec.ch, err)
+			return fmt.Errorf("rtclink: data channel %q: %w", spec.Label, err)
 		}
-		s.attachDataChannel(dc)
+		s.attachDataChannel(pc, dc)
 	}
 	return nil
 }
 
-// attachDataChannel wires one of the session's channels, created here or
-// by the peer.
-func (s *Session) attachDataChannel(dc *webrtc.DataChannel) {
-	var ch Channel
-	switch dc.Label() {
-	case Reliable.label():
-		ch = Reliable
-	case Unreliable.label():
-		ch = Unreliable
-	default:
-		s.log.Debug("rtclink: ignoring unknown data channel", "label", dc.Label())
-		return
-	}
+// attachDataChannel wires a channel created here or opened by the peer,
+// whatever its label.
+func (s *PeerSession) attachDataChannel(pc *webrtc.PeerConnection, dc *webrtc.DataChannel) {
+	ch := Channel(dc.Label())
 	dc.OnOpen(func() {
-		s.dcMu.Lock()
-		s.dcs[ch] = dc
-		s.dcMu.Unlock()
-		s.log.Info("rtclink: data channel open", "channel", ch.String())
+		s.post(func() {
+			// A channel of a peer connection already replaced is stale.
+			if s.link == nil || s.link.pc != pc {
+				return
+			}
+			s.update(func() { s.dcs[ch] = dc })
+			s.log.Info("rtclink: data channel open", "channel", string(ch))
+		})
+	})
+	dc.OnClose(func() {
+		s.post(func() {
+			if s.dcs[ch] == dc {
+				s.update(func() { delete(s.dcs, ch) })
+				s.log.Debug("rtclink: data channel closed", "channel", string(ch))
+			}
+		})
 	})
 	dc.OnMessage(func(m webrtc.DataChannelMessage) {
 		if s.cfg.OnData != nil {
@@ -50,20 +55,18 @@ func (s *Session) attachDataChannel(dc *webrtc.DataChannel) {
 	})
 }
 
-// SendData sends one message on a data channel. It fails with
-// ErrNoChannel until the channel is open (after the connection is up).
-func (s *Session) SendData(ch Channel, data []byte) error {
+// SendData sends one message on the open data channel ch. It fails with
+// ErrNoChannel until that channel is open (after the connection is up);
+// WaitChannel waits for it.
+func (s *PeerSession) SendData(ch Channel, data []byte) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	s.dcMu.Lock()
-	var dc *webrtc.DataChannel
-	if ch == Reliable || ch == Unreliable {
-		dc = s.dcs[ch]
-	}
-	s.dcMu.Unlock()
+	s.waitMu.Lock()
+	dc := s.dcs[ch]
+	s.waitMu.Unlock()
 	if dc == nil {
-		return ErrNoChannel
+		return fmt.Errorf("%w: %q", ErrNoChannel, ch)
 	}
 	return dc.Send(data)
 }

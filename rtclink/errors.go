@@ -3,10 +3,17 @@ package rtclink
 import "errors"
 
 var (
-	// ErrClosed is returned by a Session after Close.
+	// ErrClosed is returned by a Session after Close, and is its Err
+	// after a Close.
 	ErrClosed = errors.New("rtclink: session closed")
 	// ErrConfig reports a Config that cannot work.
 	ErrConfig = errors.New("rtclink: invalid config")
-	// ErrNoChannel reports SendData before the data channel is open.
+	// ErrNoChannel reports SendData on a channel that is not open (yet).
 	ErrNoChannel = errors.New("rtclink: data channel not open")
+	// ErrSignalingEnded is a session's Err when its Signaler stopped for
+	// good; the Signaler's own error is wrapped with it, so
+	// errors.Is(err, signal.ErrRoomFull) tells a full room from a refused
+	// token (signal.ErrUnauthorized) or a lost server
+	// (signal.ErrUnreachable).
+	ErrSignalingEnded = errors.New("rtclink: signaling ended")
 )

@@ -10,23 +10,24 @@ import (
 	"time"
 
 	"github.com/avlink/avlink/rtclink"
-	"github.com/avlink/avlink/signal"
+	"github.com/avlink/avlink/signal/wsclient"
+	"github.com/avlink/avlink/signal/wsserver"
 )
 
 // A robot and an operator in one room: the robot offers, the operator
 // answers, and a teleop command crosses the reliable data channel.
 func ExampleNew() {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, _ := signal.NewServer(signal.ServerConfig{Logger: quiet})
+	srv, _ := wsserver.New(wsserver.Config{Logger: quiet})
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
-	defer srv.Close(context.Background())
+	defer srv.Shutdown(context.Background())
 	url := "ws" + strings.TrimPrefix(hs.URL, "http")
 
 	ctx := context.Background()
-	opSig, _ := signal.Dial(ctx, url, "teleop", &signal.DialOptions{Logger: quiet})
+	opSig, _ := wsclient.Dial(ctx, url, "teleop", &wsclient.DialOptions{Logger: quiet})
 	defer opSig.Close()
-	robotSig, _ := signal.Dial(ctx, url, "teleop", &signal.DialOptions{Logger: quiet})
+	robotSig, _ := wsclient.Dial(ctx, url, "teleop", &wsclient.DialOptions{Logger: quiet})
 	defer robotSig.Close()
 
 	got := make(chan string, 1)
@@ -45,10 +46,15 @@ func ExampleNew() {
 	operator, _ := rtclink.New(rtclink.Config{Signaler: opSig, DataChannels: true, IncludeLoopback: true, Logger: quiet})
 	defer operator.Close()
 
-	// The channel opens once the peers are connected.
-	for operator.SendData(rtclink.Reliable, []byte("forward 0.5")) != nil {
-		time.Sleep(10 * time.Millisecond)
+	// The channel opens once the peers are connected: wait for it.
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := operator.WaitChannel(wctx, rtclink.Reliable); err != nil {
+		panic(err)
+	}
+	if err := operator.SendData(rtclink.Reliable, []byte("forward 0.5")); err != nil {
+		panic(err)
 	}
 	fmt.Println(<-got)
-	// Output: reliable: forward 0.5
+	// Output: avlink-reliable: forward 0.5
 }

@@ -1,7 +1,10 @@
 package rtclink
 
 import (
+	"strings"
 	"time"
+
+	"github.com/avlink/avlink/capture"
 
 	"github.com/avlink/avlink/signal"
 	"github.com/pion/interceptor/pkg/cc"
@@ -23,21 +26,34 @@ type link struct {
 	tracksAdded bool
 	graceTimer  *time.Timer
 	stopBitrate func()
+	codecs      []capture.Codec // the send codecs its API registered
 }
 
-func (s *Session) newLink(peer string) (*link, error) {
+// followEstimate lets the session's video encoder follow l's congestion
+// estimate, once l and an encoded video track both exist.
+func (s *PeerSession) followEstimate(l *link) {
+	if l.est != nil && l.stopBitrate == nil && s.video != nil && s.video.enc != nil && s.video.cfg.Samples == nil {
+		l.stopBitrate = s.video.followEstimate(l.est)
+	}
+}
+
+func (s *PeerSession) newLink(peer string) (*link, error) {
 	cfg := webrtc.Configuration{ICEServers: s.cfg.ICEServers, BundlePolicy: webrtc.BundlePolicyMaxBundle}
 	if s.cfg.RelayOnly {
 		cfg.ICETransportPolicy = webrtc.ICETransportPolicyRelay
 	}
-	s.newEstimator = nil
-	pc, err := s.api.NewPeerConnection(cfg)
+	var est cc.BandwidthEstimator
+	api, err := s.buildAPI(&est)
 	if err != nil {
 		return nil, err
 	}
-	l := &link{pc: pc, peer: peer, est: s.newEstimator}
-	s.newEstimator = nil
+	pc, err := api.NewPeerConnection(cfg)
+	if err != nil {
+		return nil, err
+	}
+	l := &link{pc: pc, peer: peer, est: est, codecs: s.sendCodecs()}
 	s.link = l
+	s.update(func() { s.state = StateNew })
 
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c == nil || s.cfg.NoTrickle {
@@ -67,25 +83,21 @@ func (s *Session) newLink(peer string) (*link, error) {
 	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 		s.startReceiver(pc, t, r)
 	})
-	pc.OnDataChannel(func(dc *webrtc.DataChannel) { s.attachDataChannel(dc) })
+	pc.OnDataChannel(func(dc *webrtc.DataChannel) { s.attachDataChannel(pc, dc) })
 
 	if s.cfg.Role == Offerer {
-		if err := s.addTracks(l); err != nil {
+		err := s.addTracks(l)
+		if err == nil {
+			err = s.createDataChannels(pc)
+		}
+		if err != nil {
 			_ = pc.Close()
 			s.link = nil
+			s.update(func() { s.state = StateNone })
 			return nil, err
 		}
-		if s.cfg.DataChannels {
-			if err := s.createDataChannels(pc); err != nil {
-				_ = pc.Close()
-				s.link = nil
-				return nil, err
-			}
-		}
 	}
-	if l.est != nil && s.video != nil && s.video.enc != nil {
-		l.stopBitrate = s.video.followEstimate(l.est)
-	}
+	s.followEstimate(l)
 	return l, nil
 }
 
@@ -93,7 +105,7 @@ func (s *Session) newLink(peer string) (*link, error) {
 // receive what the config wants but does not send. On the answerer it runs
 // after the offer is applied, so pion pairs the tracks with the offer's
 // transceivers.
-func (s *Session) addTracks(l *link) error {
+func (s *PeerSession) addTracks(l *link) error {
 	l.tracksAdded = true
 	sendKinds := map[webrtc.RTPCodecType]bool{}
 	for _, tr := range []*sendTrack{s.videoTrack(), s.audioTrack()} {
@@ -125,7 +137,7 @@ func (s *Session) addTracks(l *link) error {
 
 // readRTCP turns the far side's picture-loss reports into keyframes. It
 // also keeps the interceptors' RTCP path drained.
-func (s *Session) readRTCP(sender *webrtc.RTPSender, tr *sendTrack) {
+func (s *PeerSession) readRTCP(sender *webrtc.RTPSender, tr *sendTrack) {
 	defer s.wg.Done()
 	for {
 		pkts, _, err := sender.ReadRTCP()
@@ -135,19 +147,21 @@ func (s *Session) readRTCP(sender *webrtc.RTPSender, tr *sendTrack) {
 		for _, p := range pkts {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				s.stats.plisReceived.Add(1)
+				s.stats.videoOut.plisReceived.Add(1)
 				if tr.onPLI != nil {
 					tr.onPLI()
 				}
 			case *rtcp.TransportLayerNack:
-				s.stats.nacksReceived.Add(1)
+				if tr.kind == webrtc.RTPCodecTypeVideo {
+					s.stats.videoOut.nacks.Add(1)
+				}
 			}
 		}
 	}
 }
 
 // closeLink ends l's peer connection; its goroutines end with it.
-func (s *Session) closeLink(l *link, why string) {
+func (s *PeerSession) closeLink(l *link, why string) {
 	if l.graceTimer != nil {
 		l.graceTimer.Stop()
 	}
@@ -157,10 +171,11 @@ func (s *Session) closeLink(l *link, why string) {
 	if s.link == l {
 		s.link = nil
 		s.setSending(false)
+		s.update(func() {
+			s.state = StateNone
+			clear(s.dcs)
+		})
 	}
-	s.dcMu.Lock()
-	s.dcs = [2]*webrtc.DataChannel{}
-	s.dcMu.Unlock()
 	if err := l.pc.Close(); err != nil {
 		s.log.Debug("rtclink: close peer connection", "err", err)
 	}
@@ -170,4 +185,18 @@ func (s *Session) closeLink(l *link, why string) {
 		s.log.Info("rtclink: serving a waiting peer", "peer", next)
 		s.connect(next)
 	}
+}
+
+// registered reports whether l's API was built knowing codec c: the
+// defaults cover every codec but an H.264 profile outside them.
+func (l *link) registered(c capture.Codec) bool {
+	if !strings.EqualFold(c.MimeType, webrtc.MimeTypeH264) || hasDefaultH264(c) {
+		return true
+	}
+	for _, r := range l.codecs {
+		if strings.EqualFold(r.MimeType, c.MimeType) && strings.EqualFold(fmtpValue(r.Fmtp, "profile-level-id"), fmtpValue(c.Fmtp, "profile-level-id")) {
+			return true
+		}
+	}
+	return false
 }

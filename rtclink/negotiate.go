@@ -9,7 +9,7 @@ import (
 )
 
 // handle acts on one signaling message, on the loop.
-func (s *Session) handle(m signal.Message) {
+func (s *PeerSession) handle(m signal.Message) {
 	if m.Sender != "" && m.Sender == s.selfID {
 		return
 	}
@@ -17,12 +17,16 @@ func (s *Session) handle(m signal.Message) {
 	case signal.TypeJoined:
 		s.sawJoined = true
 		s.selfID = m.ID
+		s.room.joined(m)
+		s.log.Info("rtclink: joined room", "room", m.Room, "id", m.ID, "other_peers", len(m.Peers))
 		if l := s.link; l != nil && slices.Contains(m.Peers, l.peer) {
 			s.peerArrived(l.peer)
 		} else if s.cfg.Role == Offerer && s.link == nil && len(m.Peers) > 0 {
 			s.peerArrived(m.Peers[0])
 		}
 	case signal.TypePeerJoined:
+		s.room.add(m.Peer)
+		s.log.Info("rtclink: peer joined the room", "room", s.room.name, "peer", m.Peer, "peers", s.room.peers())
 		s.peerArrived(m.Peer)
 	case signal.TypeJoin:
 		// An old server forwards joins instead of announcing peers.
@@ -30,6 +34,8 @@ func (s *Session) handle(m signal.Message) {
 			s.peerArrived(m.Sender)
 		}
 	case signal.TypePeerLeft:
+		s.room.remove(m.Peer)
+		s.log.Info("rtclink: peer left the room", "room", s.room.name, "peer", m.Peer, "peers", s.room.peers())
 		delete(s.early, m.Peer)
 		delete(s.lastJoin, m.Peer)
 		s.waiting = slices.DeleteFunc(s.waiting, func(p string) bool { return p == m.Peer })
@@ -69,7 +75,7 @@ func (s *Session) handle(m signal.Message) {
 
 // peerArrived makes the offerer offer to a peer that joined the room. The
 // same arrival may be announced twice (forwarded join and peer-joined).
-func (s *Session) peerArrived(peer string) {
+func (s *PeerSession) peerArrived(peer string) {
 	if s.cfg.Role != Offerer || peer == "" {
 		return
 	}
@@ -102,7 +108,7 @@ func (s *Session) peerArrived(peer string) {
 
 // connect replaces any current peer connection with a new one to peer and
 // offers ("" offers to the whole room, for servers without peer ids).
-func (s *Session) connect(peer string) {
+func (s *PeerSession) connect(peer string) {
 	s.waiting = slices.DeleteFunc(s.waiting, func(p string) bool { return p == peer })
 	if s.link != nil {
 		// Not a call that ended: keep closeLink from serving the waiting.
@@ -121,7 +127,7 @@ func (s *Session) connect(peer string) {
 }
 
 // offer creates and sends an offer on l.
-func (s *Session) offer(l *link, iceRestart bool) {
+func (s *PeerSession) offer(l *link, iceRestart bool) {
 	offer, err := l.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: iceRestart})
 	if err == nil {
 		err = l.pc.SetLocalDescription(offer)
@@ -135,7 +141,7 @@ func (s *Session) offer(l *link, iceRestart bool) {
 
 // sendDescription sends l's local description, at once when trickling or
 // after gathering completes when not.
-func (s *Session) sendDescription(l *link, typ string) {
+func (s *PeerSession) sendDescription(l *link, typ string) {
 	if !s.cfg.NoTrickle {
 		s.send(signal.Message{Type: typ, SDP: l.pc.LocalDescription().SDP, To: l.peer})
 		return
@@ -157,7 +163,7 @@ func (s *Session) sendDescription(l *link, typ string) {
 	}()
 }
 
-func (s *Session) handleOffer(m signal.Message) {
+func (s *PeerSession) handleOffer(m signal.Message) {
 	l := s.link
 	if l != nil && l.peer != "" && l.peer != m.Sender {
 		s.log.Info("rtclink: offer from another peer, switching", "peer", m.Sender, "was", l.peer)
@@ -206,7 +212,7 @@ func (s *Session) handleOffer(m signal.Message) {
 	s.sendDescription(l, signal.TypeAnswer)
 }
 
-func (s *Session) handleAnswer(m signal.Message) {
+func (s *PeerSession) handleAnswer(m signal.Message) {
 	l := s.link
 	if l == nil || (l.peer != "" && l.peer != m.Sender) {
 		return
@@ -227,7 +233,7 @@ func (s *Session) handleAnswer(m signal.Message) {
 }
 
 // remoteSet applies the candidates that came before the description.
-func (s *Session) remoteSet(l *link) {
+func (s *PeerSession) remoteSet(l *link) {
 	l.negotiated = true
 	pending := append(s.early[l.peer], l.pending...)
 	delete(s.early, l.peer)
@@ -237,7 +243,7 @@ func (s *Session) remoteSet(l *link) {
 	}
 }
 
-func (s *Session) handleCandidate(m signal.Message) {
+func (s *PeerSession) handleCandidate(m signal.Message) {
 	if m.Candidate == nil || m.Candidate.Candidate == "" {
 		return // end of candidates
 	}
@@ -265,18 +271,19 @@ func (s *Session) handleCandidate(m signal.Message) {
 
 const maxEarlyCandidates = 64
 
-func (s *Session) addCandidate(l *link, c webrtc.ICECandidateInit) {
+func (s *PeerSession) addCandidate(l *link, c webrtc.ICECandidateInit) {
 	if err := l.pc.AddICECandidate(c); err != nil {
 		s.log.Debug("rtclink: remote candidate refused", "candidate", c.Candidate, "err", err)
 	}
 }
 
 // onState follows the connection state, on the loop.
-func (s *Session) onState(l *link, st webrtc.PeerConnectionState) {
+func (s *PeerSession) onState(l *link, st webrtc.PeerConnectionState) {
 	if s.link != l {
 		return
 	}
 	l.state = st
+	s.update(func() { s.state = st })
 	s.log.Info("rtclink: connection state", "peer", l.peer, "state", st.String())
 	if l.graceTimer != nil {
 		l.graceTimer.Stop()
@@ -314,7 +321,7 @@ func (s *Session) onState(l *link, st webrtc.PeerConnectionState) {
 
 // connectionLost ends a call whose peer has left, or has the offerer
 // restart ICE for one whose peer is still there.
-func (s *Session) connectionLost(l *link, why string) {
+func (s *PeerSession) connectionLost(l *link, why string) {
 	switch {
 	case l.peerGone:
 		s.closeLink(l, "peer gone: "+why)
@@ -324,7 +331,7 @@ func (s *Session) connectionLost(l *link, why string) {
 	}
 }
 
-func (s *Session) restartICE(l *link) {
+func (s *PeerSession) restartICE(l *link) {
 	if l.pc.SignalingState() != webrtc.SignalingStateStable {
 		// An offer is already out; its answer (or the next event) decides.
 		return
@@ -333,7 +340,7 @@ func (s *Session) restartICE(l *link) {
 	s.offer(l, true)
 }
 
-func (s *Session) setSending(on bool) {
+func (s *PeerSession) setSending(on bool) {
 	if s.video != nil {
 		s.video.sending.Store(on)
 	}

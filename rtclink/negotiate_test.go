@@ -75,7 +75,7 @@ func TestCandidatesBeforeOfferAreKept(t *testing.T) {
 	assert.Positive(t, hold.overtakers.Load(), "candidates really arrived before the offer")
 	// Had the early candidates been lost, the viewer would know the robot
 	// only as a peer-reflexive address learnt from its checks.
-	assert.Equal(t, "host", viewer.Stats().RemoteCandidate)
+	assert.Equal(t, "host", viewer.Stats().Transport.RemoteCandidate)
 }
 
 // A viewer that joins long after the robot started gets a picture at
@@ -102,9 +102,9 @@ func TestLateJoinerGetsPicture(t *testing.T) {
 		require.NoError(t, viewer.Close())
 		require.NoError(t, sig.Close()) // the page closes: the server announces peer-left
 		// The robot notices the viewer left and serves the next one.
-		eventually(t, 10*time.Second, func() bool { return robot.Stats().State == "" }, "robot kept the old peer connection")
+		eventually(t, 10*time.Second, func() bool { return robot.Stats().State == rtclink.StateNone }, "robot kept the old peer connection")
 	}
-	assert.Equal(t, int64(2), robot.Stats().Connects)
+	assert.Equal(t, int64(2), robot.Stats().Transport.Connects)
 }
 
 func TestTrackAddedMidCallRenegotiates(t *testing.T) {
@@ -145,11 +145,18 @@ func TestConfigErrors(t *testing.T) {
 		"video without encoder": {Signaler: sig, Video: &rtclink.VideoSender{}},
 		"audio without source":  {Signaler: sig, Audio: &rtclink.AudioSender{}},
 		"receiver without sink": {Signaler: sig, ReceiveVideo: &rtclink.VideoReceiver{}},
-		"bad bitrate range":     {Signaler: sig, Video: &rtclink.VideoSender{Source: nil, Samples: nil, MinBitrate: 5, MaxBitrate: 1}},
 	} {
 		_, err := rtclink.New(cfg)
 		assert.ErrorIs(t, err, rtclink.ErrConfig, name)
 	}
+	// A sender that is complete but for its range fails on the range.
+	vs := videoSender(t, 160, 120)
+	defer vs.Source.Close()
+	defer vs.Encoder.Close()
+	vs.MinBitrate, vs.MaxBitrate = 500_000, 100_000
+	_, err = rtclink.New(rtclink.Config{Signaler: sig, Video: vs})
+	require.ErrorIs(t, err, rtclink.ErrConfig)
+	assert.Contains(t, err.Error(), "bitrate range 500000..100000")
 }
 
 func TestCloseIsIdempotentAndStopsEverything(t *testing.T) {
@@ -192,7 +199,9 @@ func TestWaitingPeerServedWhenCallEnds(t *testing.T) {
 	v2, err := rtclink.New(rtclink.Config{Signaler: dial(t, url, "r"), ReceiveVideo: videoReceiver(second), IncludeLoopback: true, Logger: testLogger()})
 	require.NoError(t, err)
 	defer v2.Close()
-	time.Sleep(500 * time.Millisecond)
+	// While the second waits, the first keeps receiving.
+	before, _, _ := first.count()
+	eventually(t, 10*time.Second, func() bool { f, _, _ := first.count(); return f >= before+30 }, "the first viewer stopped receiving when a second joined")
 	n, _, _ := second.count()
 	assert.Zero(t, n, "the robot serves one viewer at a time")
 

@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/avlink/avlink/rtclink"
-	"github.com/avlink/avlink/signal"
+	"github.com/avlink/avlink/signal/wsclient"
+	"github.com/avlink/avlink/signal/wsserver"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -18,12 +19,12 @@ import (
 type restartableSignal struct {
 	t    *testing.T
 	addr string
-	srv  *signal.Server
+	srv  *wsserver.Server
 	hs   *http.Server
 }
 
 func (r *restartableSignal) start(ln net.Listener) {
-	srv, err := signal.NewServer(signal.ServerConfig{Logger: testLogger()})
+	srv, err := wsserver.New(wsserver.Config{Logger: testLogger()})
 	require.NoError(r.t, err)
 	r.srv, r.hs = srv, &http.Server{Handler: srv}
 	go r.hs.Serve(ln)
@@ -33,7 +34,7 @@ func (r *restartableSignal) stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	r.hs.Close()
-	r.srv.Close(ctx)
+	r.srv.Shutdown(ctx)
 }
 
 // When the signaling connection drops and comes back, the offerer
@@ -46,12 +47,12 @@ func TestSignalingReconnectRestartsICE(t *testing.T) {
 	t.Cleanup(r.stop)
 	url := "ws://" + r.addr
 
-	opts := &signal.DialOptions{Logger: testLogger(), MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}
+	opts := &wsclient.DialOptions{Logger: testLogger(), MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}
 	ctx := context.Background()
-	vsig, err := signal.Dial(ctx, url, "r", opts)
+	vsig, err := wsclient.Dial(ctx, url, "r", opts)
 	require.NoError(t, err)
 	defer vsig.Close()
-	rsig, err := signal.Dial(ctx, url, "r", opts)
+	rsig, err := wsclient.Dial(ctx, url, "r", opts)
 	require.NoError(t, err)
 	defer rsig.Close()
 
@@ -77,8 +78,8 @@ func TestSignalingReconnectRestartsICE(t *testing.T) {
 	require.NoError(t, err)
 	r.start(ln2)
 
-	eventually(t, 20*time.Second, func() bool { return robot.Stats().ICERestarts > 0 }, "no ICE restart after the signaling reconnect")
+	eventually(t, 20*time.Second, func() bool { return robot.Stats().Transport.ICERestarts > 0 }, "no ICE restart after the signaling reconnect")
 	frames, _, _ := video.count()
 	eventually(t, 20*time.Second, func() bool { f, _, _ := video.count(); return f > frames+30 }, "video stopped after the restart")
-	assert.Equal(t, "connected", robot.Stats().State)
+	assert.Equal(t, rtclink.StateConnected, robot.Stats().State)
 }

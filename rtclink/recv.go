@@ -21,7 +21,7 @@ const pliInterval = 250 * time.Millisecond
 // retransmission before the frame is given up on.
 const reorderWait = 150 * time.Millisecond
 
-func (s *Session) startReceiver(pc *webrtc.PeerConnection, t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+func (s *PeerSession) startReceiver(pc *webrtc.PeerConnection, t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	codec := codecOf(t.Codec())
 	s.log.Info("rtclink: receiving track", "kind", t.Kind().String(), "codec", codec.MimeType, "ssrc", uint32(t.SSRC()))
 	s.wg.Add(2)
@@ -56,7 +56,7 @@ func drain(t *webrtc.TrackRemote) {
 	}
 }
 
-func (s *Session) receiveVideo(pc *webrtc.PeerConnection, t *webrtc.TrackRemote, codec capture.Codec) {
+func (s *PeerSession) receiveVideo(pc *webrtc.PeerConnection, t *webrtc.TrackRemote, codec capture.Codec) {
 	rv := s.cfg.ReceiveVideo
 	asm := newAssembler(codec)
 	if asm == nil {
@@ -83,13 +83,16 @@ func (s *Session) receiveVideo(pc *webrtc.PeerConnection, t *webrtc.TrackRemote,
 		}
 		lastPLI = now
 		if err := pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err == nil {
-			s.stats.plisSent.Add(1)
+			s.stats.videoIn.plisSent.Add(1)
 		}
 	}
-	pli(time.Now()) // ask at once: the keyframe sent on connect may be gone
+	// No picture-loss request up front: the sender starts every call with
+	// a keyframe, and asking before it arrives only buys a second one.
+	// A first complete frame that is not a keyframe, or a frame given up
+	// on, asks.
 	gotKey := false
 	gaveUp := 0
-	loss := lossCounter{c: &s.stats.packetsLost}
+	loss := lossCounter{c: &s.stats.videoIn.lost}
 	var lastErr time.Time
 	for {
 		pkt, _, err := t.ReadRTP()
@@ -97,17 +100,21 @@ func (s *Session) receiveVideo(pc *webrtc.PeerConnection, t *webrtc.TrackRemote,
 			return
 		}
 		now := time.Now()
-		s.stats.packetsIn.Add(1)
+		s.stats.videoIn.packets.Add(1)
+		s.stats.videoIn.bytes.Add(int64(len(pkt.Payload)))
 		loss.see(pkt.SequenceNumber)
 		frames := asm.push(pkt, now)
 		if asm.gaveUp != gaveUp {
-			s.stats.framesGivenUp.Add(int64(asm.gaveUp - gaveUp))
+			s.stats.videoIn.givenUp.Add(int64(asm.gaveUp - gaveUp))
 			gaveUp = asm.gaveUp
 			pli(now)
 		}
 		for _, f := range frames {
 			key := asm.isKey(f)
-			s.stats.framesReceived.Add(1)
+			s.stats.videoIn.received.Add(1)
+			if !gotKey && !key {
+				pli(now) // joined mid-stream, or the first keyframe was lost
+			}
 			if dec == nil {
 				gotKey = gotKey || key
 				if ssink != nil {
@@ -117,7 +124,7 @@ func (s *Session) receiveVideo(pc *webrtc.PeerConnection, t *webrtc.TrackRemote,
 			}
 			start := time.Now()
 			img, err := dec.Decode(f)
-			s.stats.decodeNanos.Add(int64(time.Since(start)))
+			s.stats.videoIn.decodeNanos.Add(int64(time.Since(start)))
 			if err != nil {
 				if time.Since(lastErr) > 5*time.Second {
 					s.log.Warn("rtclink: video decode failed", "err", err)
@@ -127,13 +134,13 @@ func (s *Session) receiveVideo(pc *webrtc.PeerConnection, t *webrtc.TrackRemote,
 				continue
 			}
 			if img == nil {
-				if nk, ok := dec.(interface{ NeedKeyframe() bool }); ok && nk.NeedKeyframe() {
+				if nk, ok := dec.(playback.KeyframeRequester); ok && nk.NeedKeyframe() {
 					pli(now)
 				}
 				continue
 			}
 			gotKey = true
-			s.stats.framesDecoded.Add(1)
+			s.stats.videoIn.decoded.Add(1)
 			if img.Time.IsZero() {
 				img.Time = now
 			}
@@ -141,9 +148,6 @@ func (s *Session) receiveVideo(pc *webrtc.PeerConnection, t *webrtc.TrackRemote,
 				s.log.Warn("rtclink: video sink failed", "err", err)
 				lastErr = time.Now()
 			}
-		}
-		if !gotKey {
-			pli(now)
 		}
 	}
 }
@@ -190,7 +194,7 @@ func h264Key(f []byte) bool {
 // a longer gap is a pause, not a loss.
 const maxConceal = 5
 
-func (s *Session) receiveAudio(t *webrtc.TrackRemote, codec capture.Codec) {
+func (s *PeerSession) receiveAudio(t *webrtc.TrackRemote, codec capture.Codec) {
 	ra := s.cfg.ReceiveAudio
 	var dec playback.AudioDecoder
 	if ra.NewDecoder != nil {
@@ -205,7 +209,7 @@ func (s *Session) receiveAudio(t *webrtc.TrackRemote, codec capture.Codec) {
 	ssink, _ := ra.Sink.(playback.SampleSink)
 	var last uint16
 	started := false
-	loss := lossCounter{c: &s.stats.packetsLost}
+	loss := lossCounter{c: &s.stats.audioIn.lost}
 	var lastErr time.Time
 	out := func(f *capture.AudioFrame, err error) {
 		if err != nil {
@@ -218,7 +222,7 @@ func (s *Session) receiveAudio(t *webrtc.TrackRemote, codec capture.Codec) {
 		if f == nil {
 			return
 		}
-		s.stats.audioFramesDecoded.Add(1)
+		s.stats.audioIn.decoded.Add(1)
 		if f.Time.IsZero() {
 			f.Time = time.Now()
 		}
@@ -232,7 +236,8 @@ func (s *Session) receiveAudio(t *webrtc.TrackRemote, codec capture.Codec) {
 		if err != nil {
 			return
 		}
-		s.stats.packetsIn.Add(1)
+		s.stats.audioIn.packets.Add(1)
+		s.stats.audioIn.bytes.Add(int64(len(pkt.Payload)))
 		loss.see(pkt.SequenceNumber)
 		if started {
 			gap := int16(pkt.SequenceNumber - last - 1)

@@ -4,14 +4,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avlink/avlink/internal/turntest"
 	"github.com/avlink/avlink/rtclink"
-	"github.com/avlink/avlink/turnsrv/turntest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // Two relay-only sessions exchange video through a TURN server: the
-// project's own turnsrv, and the article's coturn.
+// project's own turnsrv, and the original deployment's coturn server.
 func TestRelayOnlySessions(t *testing.T) {
 	servers := map[string]func(t *testing.T) []rtclink.ICEServer{
 		"turnsrv": func(t *testing.T) []rtclink.ICEServer { return turntest.Start(t, nil).ICEServers() },
@@ -38,10 +38,10 @@ func TestRelayOnlySessions(t *testing.T) {
 			video.waitFirst(t)
 			frames, _, _ := video.count()
 			eventually(t, 10*time.Second, func() bool { f, _, _ := video.count(); return f > frames+30 }, "video stalled")
-			for who, s := range map[string]*rtclink.Session{"robot": robot, "viewer": viewer} {
+			for who, s := range map[string]*rtclink.PeerSession{"robot": robot, "viewer": viewer} {
 				st := s.Stats()
-				assert.Equal(t, "relay", st.LocalCandidate, "%s's local candidate", who)
-				assert.Equal(t, "relay", st.RemoteCandidate, "%s's remote candidate", who)
+				assert.Equal(t, "relay", st.Transport.LocalCandidate, "%s's local candidate", who)
+				assert.Equal(t, "relay", st.Transport.RemoteCandidate, "%s's remote candidate", who)
 			}
 		})
 	}

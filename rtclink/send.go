@@ -35,6 +35,7 @@ type sendTrack struct {
 	ts0    uint32
 	lastTS uint32
 	frames atomic.Int64
+	bytes  atomic.Int64
 }
 
 func newSendTrack(c capture.Codec, kind webrtc.RTPCodecType, id string) (*sendTrack, error) {
@@ -87,24 +88,25 @@ func (t *sendTrack) write(data []byte, at time.Time) error {
 		}
 	}
 	t.frames.Add(1)
+	t.bytes.Add(int64(len(data)))
 	return nil
 }
 
-func (s *Session) videoTrack() *sendTrack {
+func (s *PeerSession) videoTrack() *sendTrack {
 	if s.video == nil {
 		return nil
 	}
 	return s.video.tr
 }
 
-func (s *Session) audioTrack() *sendTrack {
+func (s *PeerSession) audioTrack() *sendTrack {
 	if s.audio == nil {
 		return nil
 	}
 	return s.audio.tr
 }
 
-func (s *Session) makeSenders() error {
+func (s *PeerSession) makeSenders() error {
 	if v := s.cfg.Video; v != nil {
 		vs, err := s.newVideoSend(v)
 		if err != nil {
@@ -122,7 +124,7 @@ func (s *Session) makeSenders() error {
 	return nil
 }
 
-func (s *Session) newVideoSend(v *VideoSender) (*videoSend, error) {
+func (s *PeerSession) newVideoSend(v *VideoSender) (*videoSend, error) {
 	tr, err := newSendTrack(v.codec(), webrtc.RTPCodecTypeVideo, "video")
 	if err != nil {
 		return nil, err
@@ -140,7 +142,7 @@ func (s *Session) newVideoSend(v *VideoSender) (*videoSend, error) {
 	return vs, nil
 }
 
-func (s *Session) newAudioSend(a *AudioSender) (*audioSend, error) {
+func (s *PeerSession) newAudioSend(a *AudioSender) (*audioSend, error) {
 	tr, err := newSendTrack(a.codec(), webrtc.RTPCodecTypeAudio, "audio")
 	if err != nil {
 		return nil, err
@@ -158,7 +160,7 @@ func (s *Session) newAudioSend(a *AudioSender) (*audioSend, error) {
 	return as, nil
 }
 
-func (s *Session) startSenders() {
+func (s *PeerSession) startSenders() {
 	if s.video != nil {
 		s.video.start()
 	}
@@ -190,7 +192,7 @@ func (a *audioSend) start() {
 }
 
 // pumpSamples forwards pre-encoded samples untouched.
-func (s *Session) pumpSamples(src capture.SampleSource, tr *sendTrack, sending *atomic.Bool, kind string) {
+func (s *PeerSession) pumpSamples(src capture.SampleSource, tr *sendTrack, sending *atomic.Bool, kind string) {
 	defer s.wg.Done()
 	for {
 		smp, err := src.ReadSample(s.ctx)
@@ -211,7 +213,7 @@ func (s *Session) pumpSamples(src capture.SampleSource, tr *sendTrack, sending *
 	}
 }
 
-func (s *Session) sourceEnded(kind string, err error) {
+func (s *PeerSession) sourceEnded(kind string, err error) {
 	switch {
 	case s.ctx.Err() != nil:
 	case isEOF(err):
@@ -225,7 +227,7 @@ func (s *Session) sourceEnded(kind string, err error) {
 // with a one-frame mailbox between them: when encoding falls behind, the
 // stale frame is replaced, so latency never grows.
 type videoSend struct {
-	s       *Session
+	s       *PeerSession
 	cfg     *VideoSender
 	enc     capture.VideoEncoder
 	tr      *sendTrack
@@ -263,7 +265,7 @@ func (v *videoSend) onPLI() {
 	if now-last < int64(250*time.Millisecond) || !v.lastPLI.CompareAndSwap(last, now) {
 		return
 	}
-	v.s.stats.keyframesOnPLI.Add(1)
+	v.s.stats.videoOut.keyframesOnPLI.Add(1)
 	v.requestKeyframe()
 }
 
@@ -279,7 +281,7 @@ func (v *videoSend) readLoop() {
 			f.Time = time.Now()
 		}
 		if v.box.put(f) {
-			v.s.stats.framesStale.Add(1)
+			v.s.stats.videoOut.stale.Add(1)
 		}
 	}
 }
@@ -320,8 +322,8 @@ func (v *videoSend) encodeLoop() {
 		}
 		start := time.Now()
 		smp, err := v.enc.Encode(f, v.kf.Swap(false))
-		v.s.stats.encodeNanos.Add(int64(time.Since(start)))
-		v.s.stats.framesEncoded.Add(1)
+		v.s.stats.videoOut.encodeNanos.Add(int64(time.Since(start)))
+		v.s.stats.videoOut.encoded.Add(1)
 		if err != nil {
 			if time.Since(lastErr) > 5*time.Second {
 				v.s.log.Error("rtclink: video encode failed", "err", err)
@@ -354,7 +356,7 @@ func (v *videoSend) followEstimate(est cc.BandwidthEstimator) (stop func()) {
 		}
 		next = min(max(next, lo), hi)
 		v.target.Store(int64(next))
-		v.s.stats.targetBitrate.Store(int64(next))
+		v.s.stats.videoOut.targetBitrate.Store(int64(next))
 	})
 	return func() { stopped.Store(true) }
 }
@@ -376,7 +378,7 @@ func (v *videoSend) closeEncoder() error {
 // audioSend re-frames and encodes PCM on one goroutine: audio blocks are
 // small and the encoder is fast, so no mailbox is needed.
 type audioSend struct {
-	s       *Session
+	s       *PeerSession
 	cfg     *AudioSender
 	tr      *sendTrack
 	rf      *capture.Reframer

@@ -15,9 +15,9 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// The article's directions: the robot (A) sends video and audio, the
-// viewer (B) sends audio back; a data channel carries a command and its
-// reply.
+// The original deployment's directions: the robot (A) sends video and
+// audio, the viewer (B) sends audio back; a data channel carries a command
+// and its reply.
 func TestTwoPeersExchangeMedia(t *testing.T) {
 	for _, robotRole := range []rtclink.Role{rtclink.Offerer, rtclink.Answerer} {
 		t.Run("robot is "+robotRole.String(), func(t *testing.T) {
@@ -27,7 +27,7 @@ func TestTwoPeersExchangeMedia(t *testing.T) {
 			var gotCmd, gotReply sync.WaitGroup
 			gotCmd.Add(1)
 			gotReply.Add(1)
-			var robot, viewer *rtclink.Session
+			var robot, viewer *rtclink.PeerSession
 			var err error
 
 			viewerRole := rtclink.Offerer
@@ -98,8 +98,8 @@ func TestTwoPeersExchangeMedia(t *testing.T) {
 			waitGroup(t, &gotReply, "reply")
 
 			st := robot.Stats()
-			assert.Equal(t, "connected", st.State)
-			assert.Equal(t, "host", st.LocalCandidate)
+			assert.Equal(t, rtclink.StateConnected, st.State)
+			assert.Equal(t, "host", st.Transport.LocalCandidate)
 		})
 	}
 }

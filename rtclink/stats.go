@@ -10,142 +10,230 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
+// counters are the session's running totals, written by its goroutines.
 type counters struct {
-	framesEncoded, framesStale                   atomic.Int64
-	encodeNanos, decodeNanos                     atomic.Int64
-	framesReceived, framesDecoded, framesGivenUp atomic.Int64
-	audioFramesDecoded, packetsIn, packetsLost   atomic.Int64
-	plisSent, plisReceived, keyframesOnPLI       atomic.Int64
-	nacksReceived                                atomic.Int64
-	connects, iceRestarts                        atomic.Int64
-	targetBitrate                                atomic.Int64
+	videoOut struct {
+		encoded, stale, encodeNanos         atomic.Int64
+		plisReceived, keyframesOnPLI, nacks atomic.Int64
+		targetBitrate                       atomic.Int64
+	}
+	videoIn struct {
+		packets, lost, bytes       atomic.Int64
+		received, decoded, givenUp atomic.Int64
+		decodeNanos, plisSent      atomic.Int64
+	}
+	audioIn struct {
+		packets, lost, bytes, decoded atomic.Int64
+	}
+	connects, iceRestarts atomic.Int64
 
 	mu   sync.Mutex
 	prev Stats
 }
 
-// Stats is a snapshot of a session. Rates cover the time since the
-// previous call to Session.Stats (or since the session started).
+// Stats is a snapshot of a session, grouped by what it describes. Rates
+// cover the time since the previous call to Stats (or since the session
+// started, for the first call).
 type Stats struct {
 	// At is when the snapshot was taken.
 	At time.Time
-	// State is the peer connection's state ("" without one).
-	State string
+	// State is the peer connection's state; StateNone without one.
+	State State
+
+	Room      RoomStats
+	Transport TransportStats
+	VideoOut  VideoOutStats
+	VideoIn   VideoInStats
+	AudioOut  AudioOutStats
+	AudioIn   AudioInStats
+}
+
+// RoomStats is what the session knows of its signaling room.
+type RoomStats struct {
+	// Name is the room the server says this session joined, and ID the
+	// session's id there.
+	Name, ID string
+	// Announced is true when the server answered the join; without it
+	// (the original deployment's Node.js server) Peers is unknown.
+	Announced bool
+	// Peers is the number of other peers in the room.
+	Peers int
+}
+
+// TransportStats describes the network path.
+type TransportStats struct {
 	// LocalCandidate and RemoteCandidate are the types of the selected
 	// pair: host, srflx, prflx or relay.
 	LocalCandidate, RemoteCandidate string
 	// RTT is the ICE round-trip time of the selected pair.
 	RTT time.Duration
-
+	// BytesSent and BytesReceived count everything on the ICE transport
+	// of the current peer connection.
 	BytesSent, BytesReceived uint64
 	// BitrateOut and BitrateIn are in bits per second.
 	BitrateOut, BitrateIn float64
-	// TargetBitrate is what congestion control last asked of the video
-	// encoder (0 without an estimate).
-	TargetBitrate int
+	// Connects counts the times a peer connection came up; ICERestarts
+	// the ICE restarts this side asked for.
+	Connects, ICERestarts int64
+}
 
-	// FramesSent counts encoded video frames put on the wire;
-	// FramesStale those replaced before the encoder took them.
-	FramesSent, FramesEncoded, FramesStale int64
+// VideoOutStats describes the video this session sends.
+type VideoOutStats struct {
+	// FramesEncoded counts frames the encoder took, FramesSent encoded
+	// frames put on the wire, FramesStale raw frames replaced by a newer
+	// one before the encoder took them (the encoder was behind).
+	FramesEncoded, FramesSent, FramesStale int64
+	// Bytes counts RTP payload bytes sent.
+	Bytes uint64
+	// FPS is frames sent per second.
+	FPS float64
+	// TargetBitrate is what congestion control last asked of the encoder
+	// (0 without an estimate), in bits per second.
+	TargetBitrate int
+	// EncodeTime is the mean time to encode a frame.
+	EncodeTime time.Duration
+	// PLIsReceived counts the peer's picture-loss requests,
+	// KeyframesOnPLI the keyframes granted to them (at most four a
+	// second), NACKsReceived its retransmission requests.
+	PLIsReceived, KeyframesOnPLI, NACKsReceived int64
+}
+
+// VideoInStats describes the video this session receives.
+type VideoInStats struct {
+	// PacketsLost counts sequence numbers still missing, net of late and
+	// retransmitted packets.
+	PacketsReceived, PacketsLost int64
+	// Bytes counts RTP payload bytes received.
+	Bytes uint64
 	// FramesReceived counts complete frames reassembled, FramesDecoded
 	// those the decoder turned into pictures, FramesGivenUp those lost
 	// for good.
 	FramesReceived, FramesDecoded, FramesGivenUp int64
-	AudioFramesDecoded                           int64
-	FPSSent, FPSDecoded                          float64
-	// EncodeTime and DecodeTime are means per video frame.
-	EncodeTime, DecodeTime time.Duration
+	// FPS is frames decoded per second.
+	FPS float64
+	// DecodeTime is the mean time to decode a frame.
+	DecodeTime time.Duration
+	// PLIsSent counts picture-loss requests sent to the peer.
+	PLIsSent int64
+}
 
-	// PacketsLost counts sequence numbers still missing, net of late and
-	// retransmitted packets.
+// AudioOutStats describes the audio this session sends.
+type AudioOutStats struct {
+	// FramesSent counts encoded audio frames put on the wire.
+	FramesSent int64
+	// Bytes counts RTP payload bytes sent.
+	Bytes uint64
+}
+
+// AudioInStats describes the audio this session receives.
+type AudioInStats struct {
 	PacketsReceived, PacketsLost int64
-	// NACKsReceived counts the peer's retransmission requests.
-	NACKsReceived int64
-	// PLIsSent and PLIsReceived count picture-loss requests;
-	// KeyframesOnPLI the keyframes granted to them (at most four a second).
-	PLIsSent, PLIsReceived int64
-	KeyframesOnPLI         int64
-	Connects, ICERestarts  int64
+	// Bytes counts RTP payload bytes received.
+	Bytes uint64
+	// FramesDecoded counts decoded blocks, concealed ones included.
+	FramesDecoded int64
 }
 
 // Stats returns the session's current figures. It does not block on the
 // network.
-func (s *Session) Stats() Stats {
+func (s *PeerSession) Stats() Stats {
 	st := Stats{At: time.Now()}
 	c := &s.stats
 	s.mediaMu.Lock()
 	if s.video != nil {
-		st.FramesSent = s.video.tr.frames.Load()
+		st.VideoOut.FramesSent = s.video.tr.frames.Load()
+		st.VideoOut.Bytes = uint64(s.video.tr.bytes.Load())
+	}
+	if s.audio != nil {
+		st.AudioOut.FramesSent = s.audio.tr.frames.Load()
+		st.AudioOut.Bytes = uint64(s.audio.tr.bytes.Load())
 	}
 	s.mediaMu.Unlock()
-	st.FramesEncoded = c.framesEncoded.Load()
-	st.FramesStale = c.framesStale.Load()
-	st.FramesReceived = c.framesReceived.Load()
-	st.FramesDecoded = c.framesDecoded.Load()
-	st.FramesGivenUp = c.framesGivenUp.Load()
-	st.AudioFramesDecoded = c.audioFramesDecoded.Load()
-	st.PacketsReceived = c.packetsIn.Load()
-	st.PacketsLost = c.packetsLost.Load()
-	st.PLIsSent = c.plisSent.Load()
-	st.PLIsReceived = c.plisReceived.Load()
-	st.KeyframesOnPLI = c.keyframesOnPLI.Load()
-	st.NACKsReceived = c.nacksReceived.Load()
-	st.Connects = c.connects.Load()
-	st.ICERestarts = c.iceRestarts.Load()
-	st.TargetBitrate = int(c.targetBitrate.Load())
-	if n := st.FramesEncoded; n > 0 {
-		st.EncodeTime = time.Duration(c.encodeNanos.Load() / n)
+
+	vo := &st.VideoOut
+	vo.FramesEncoded = c.videoOut.encoded.Load()
+	vo.FramesStale = c.videoOut.stale.Load()
+	vo.TargetBitrate = int(c.videoOut.targetBitrate.Load())
+	vo.PLIsReceived = c.videoOut.plisReceived.Load()
+	vo.KeyframesOnPLI = c.videoOut.keyframesOnPLI.Load()
+	vo.NACKsReceived = c.videoOut.nacks.Load()
+	if n := vo.FramesEncoded; n > 0 {
+		vo.EncodeTime = time.Duration(c.videoOut.encodeNanos.Load() / n)
 	}
-	if n := st.FramesDecoded; n > 0 {
-		st.DecodeTime = time.Duration(c.decodeNanos.Load() / n)
+
+	vi := &st.VideoIn
+	vi.PacketsReceived = c.videoIn.packets.Load()
+	vi.PacketsLost = c.videoIn.lost.Load()
+	vi.Bytes = uint64(c.videoIn.bytes.Load())
+	vi.FramesReceived = c.videoIn.received.Load()
+	vi.FramesDecoded = c.videoIn.decoded.Load()
+	vi.FramesGivenUp = c.videoIn.givenUp.Load()
+	vi.PLIsSent = c.videoIn.plisSent.Load()
+	if n := vi.FramesDecoded; n > 0 {
+		vi.DecodeTime = time.Duration(c.videoIn.decodeNanos.Load() / n)
 	}
-	if pc := s.currentPC(); pc != nil {
-		st.State = pc.ConnectionState().String()
-		fillFromTransport(&st, pc)
+
+	ai := &st.AudioIn
+	ai.PacketsReceived = c.audioIn.packets.Load()
+	ai.PacketsLost = c.audioIn.lost.Load()
+	ai.Bytes = uint64(c.audioIn.bytes.Load())
+	ai.FramesDecoded = c.audioIn.decoded.Load()
+
+	st.Transport.Connects = c.connects.Load()
+	st.Transport.ICERestarts = c.iceRestarts.Load()
+	if pc, room, ok := s.loopView(); ok {
+		st.Room = room
+		if pc != nil {
+			st.State = pc.ConnectionState()
+			fillFromTransport(&st.Transport, pc)
+		}
 	}
 
 	c.mu.Lock()
 	prev := c.prev
 	c.prev = st
 	c.mu.Unlock()
-	if !prev.At.IsZero() {
-		if dt := st.At.Sub(prev.At).Seconds(); dt > 0 {
-			st.BitrateOut = float64(st.BytesSent-min(prev.BytesSent, st.BytesSent)) * 8 / dt
-			st.BitrateIn = float64(st.BytesReceived-min(prev.BytesReceived, st.BytesReceived)) * 8 / dt
-			st.FPSSent = float64(st.FramesSent-prev.FramesSent) / dt
-			st.FPSDecoded = float64(st.FramesDecoded-prev.FramesDecoded) / dt
-		}
+	if dt := st.At.Sub(prev.At).Seconds(); dt > 0 {
+		t, pt := &st.Transport, &prev.Transport
+		t.BitrateOut = float64(t.BytesSent-min(pt.BytesSent, t.BytesSent)) * 8 / dt
+		t.BitrateIn = float64(t.BytesReceived-min(pt.BytesReceived, t.BytesReceived)) * 8 / dt
+		vo.FPS = float64(vo.FramesSent-prev.VideoOut.FramesSent) / dt
+		vi.FPS = float64(vi.FramesDecoded-prev.VideoIn.FramesDecoded) / dt
 	}
 	return st
 }
 
-// currentPC asks the loop for its peer connection.
-func (s *Session) currentPC() *webrtc.PeerConnection {
+// loopView asks the loop for its peer connection and room.
+func (s *PeerSession) loopView() (*webrtc.PeerConnection, RoomStats, bool) {
 	if s.closed.Load() {
-		return nil
+		return nil, RoomStats{}, false
 	}
-	ch := make(chan *webrtc.PeerConnection, 1)
+	type view struct {
+		pc   *webrtc.PeerConnection
+		room RoomStats
+	}
+	ch := make(chan view, 1)
 	s.post(func() {
+		v := view{room: RoomStats{Name: s.room.name, ID: s.selfID, Announced: s.sawJoined, Peers: s.room.peers()}}
 		if s.link != nil {
-			ch <- s.link.pc
-		} else {
-			ch <- nil
+			v.pc = s.link.pc
 		}
+		ch <- v
 	})
 	ctx, cancel := context.WithTimeout(s.ctx, 2*time.Second)
 	defer cancel()
 	select {
-	case pc := <-ch:
-		return pc
+	case v := <-ch:
+		return v.pc, v.room, true
 	case <-ctx.Done():
-		return nil
+		return nil, RoomStats{}, false
 	}
 }
 
 // fillFromTransport reads the selected pair and byte counts from the ICE
 // transport. pc.GetStats is avoided: it races with pion closing the peer
 // connection by itself after a DTLS failure.
-func fillFromTransport(st *Stats, pc *webrtc.PeerConnection) {
+func fillFromTransport(st *TransportStats, pc *webrtc.PeerConnection) {
 	sctp := pc.SCTP()
 	if sctp == nil || sctp.Transport() == nil {
 		return
@@ -174,19 +262,21 @@ func fillFromTransport(st *Stats, pc *webrtc.PeerConnection) {
 // a slog line.
 func (st Stats) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("state", st.State),
-		slog.String("pair", st.LocalCandidate+"/"+st.RemoteCandidate),
-		slog.Duration("rtt", st.RTT),
-		slog.Int("kbps_out", int(st.BitrateOut/1000)),
-		slog.Int("kbps_in", int(st.BitrateIn/1000)),
-		slog.Int("target_kbps", st.TargetBitrate/1000),
-		slog.Float64("fps_sent", float64(int(st.FPSSent*10))/10),
-		slog.Float64("fps_decoded", float64(int(st.FPSDecoded*10))/10),
-		slog.Int64("lost", st.PacketsLost),
-		slog.Int64("given_up", st.FramesGivenUp),
-		slog.Int64("plis_in", st.PLIsReceived),
-		slog.Int64("plis_out", st.PLIsSent),
-		slog.Duration("encode", st.EncodeTime),
-		slog.Duration("decode", st.DecodeTime),
+		slog.String("state", st.State.String()),
+		slog.Int("room_peers", st.Room.Peers),
+		slog.String("pair", st.Transport.LocalCandidate+"/"+st.Transport.RemoteCandidate),
+		slog.Duration("rtt", st.Transport.RTT),
+		slog.Int("kbps_out", int(st.Transport.BitrateOut/1000)),
+		slog.Int("kbps_in", int(st.Transport.BitrateIn/1000)),
+		slog.Int("target_kbps", st.VideoOut.TargetBitrate/1000),
+		slog.Float64("fps_sent", float64(int(st.VideoOut.FPS*10))/10),
+		slog.Float64("fps_decoded", float64(int(st.VideoIn.FPS*10))/10),
+		slog.Int64("lost", st.VideoIn.PacketsLost+st.AudioIn.PacketsLost),
+		slog.Int64("given_up", st.VideoIn.FramesGivenUp),
+		slog.Int64("stale", st.VideoOut.FramesStale),
+		slog.Int64("plis_in", st.VideoOut.PLIsReceived),
+		slog.Int64("plis_out", st.VideoIn.PLIsSent),
+		slog.Duration("encode", st.VideoOut.EncodeTime),
+		slog.Duration("decode", st.VideoIn.DecodeTime),
 	)
 }

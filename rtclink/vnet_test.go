@@ -68,11 +68,11 @@ func TestICERestartAfterCut(t *testing.T) {
 	video.waitFirst(t)
 
 	net.cut.Store(true)
-	eventually(t, 30*time.Second, func() bool { return robot.Stats().ICERestarts > 0 }, "no ICE restart while cut (states %v)", statesMu.Load())
+	eventually(t, 30*time.Second, func() bool { return robot.Stats().Transport.ICERestarts > 0 }, "no ICE restart while cut (states %v)", statesMu.Load())
 	net.cut.Store(false)
 	before, _, _ := video.count()
 	eventually(t, 30*time.Second, func() bool { f, _, _ := video.count(); return f > before+30 }, "video did not come back (states %v)", statesMu.Load())
-	assert.Equal(t, "connected", robot.Stats().State)
+	assert.Equal(t, rtclink.StateConnected, robot.Stats().State)
 	assert.Contains(t, statesMu.Load(), "disconnected")
 }
 
@@ -99,8 +99,8 @@ func TestNACKRecoversLoss(t *testing.T) {
 
 	sent, frames := framesOver(t, robot, video, 90)
 	st := robot.Stats()
-	assert.Positive(t, st.NACKsReceived, "the viewer asked for retransmissions")
+	assert.Positive(t, st.VideoOut.NACKsReceived, "the viewer asked for retransmissions")
 	vs := viewer.Stats()
-	assert.Less(t, float64(vs.PacketsLost), 0.01*float64(vs.PacketsReceived), "retransmissions filled the gaps")
+	assert.Less(t, float64(vs.VideoIn.PacketsLost), 0.01*float64(vs.VideoIn.PacketsReceived), "retransmissions filled the gaps")
 	assert.GreaterOrEqual(t, float64(frames), 0.9*float64(sent), "decoded %d of %d frames over 3%% loss", frames, sent)
 }

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/avlink/avlink/capture"
 	"github.com/avlink/avlink/examples/internal/cli"
 	"github.com/avlink/avlink/playback"
 	"github.com/avlink/avlink/playback/filesink"
@@ -38,10 +37,8 @@ func run() error {
 	log := common.Logger()
 
 	cfg := common.Config()
-	vdec := func(capture.Codec) (playback.VideoDecoder, error) {
-		return pbvp8.NewDecoder(pbvp8.DecoderConfig{Logger: log})
-	}
-	adec := func(capture.Codec) (playback.AudioDecoder, error) { return pbopus.NewDecoder(pbopus.DecoderConfig{}) }
+	vdec := pbvp8.Factory(pbvp8.DecoderConfig{Logger: log})
+	adec := pbopus.Factory(pbopus.DecoderConfig{})
 
 	switch ext := strings.ToLower(filepath.Ext(*videoOut)); {
 	case *videoOut == "":

@@ -2,13 +2,15 @@
 // program has one logging path: pion's messages arrive in the caller's
 // slog handler with a "scope" attribute. Pion's trace, debug and info
 // messages become slog debug (the session logs the events that matter at
-// info itself); warnings and errors keep their level.
+// info itself); warnings and errors keep their level, except the ones every
+// normal call produces, which say nothing is wrong (see expected).
 package pionlog
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/pion/logging"
 )
@@ -50,7 +52,33 @@ func (g *logger) Debug(msg string)                  { g.log(slog.LevelDebug, msg
 func (g *logger) Debugf(format string, args ...any) { g.logf(slog.LevelDebug, format, args) }
 func (g *logger) Info(msg string)                   { g.log(slog.LevelDebug, msg) }
 func (g *logger) Infof(format string, args ...any)  { g.logf(slog.LevelDebug, format, args) }
-func (g *logger) Warn(msg string)                   { g.log(slog.LevelWarn, msg) }
-func (g *logger) Warnf(format string, args ...any)  { g.logf(slog.LevelWarn, format, args) }
-func (g *logger) Error(msg string)                  { g.log(slog.LevelError, msg) }
-func (g *logger) Errorf(format string, args ...any) { g.logf(slog.LevelError, format, args) }
+func (g *logger) Warn(msg string)                   { g.logExpected(slog.LevelWarn, msg) }
+func (g *logger) Warnf(format string, args ...any) {
+	g.logExpected(slog.LevelWarn, fmt.Sprintf(format, args...))
+}
+func (g *logger) Error(msg string) { g.logExpected(slog.LevelError, msg) }
+func (g *logger) Errorf(format string, args ...any) {
+	g.logExpected(slog.LevelError, fmt.Sprintf(format, args...))
+}
+
+// expected lists pion warnings that every normal call produces and that
+// say nothing is wrong: ICE pinging before it has a candidate pair, RTCP
+// for a stream not bound yet, and the DTLS and mux messages of a
+// connection being closed. They go to debug.
+var expected = []string{
+	"Failed to ping without candidate pairs",
+	"Incoming unhandled RTCP ssrc",
+	"dtls fatal: conn is closed",
+	"mux: no endpoint for packet",
+}
+
+// logExpected logs msg at l, or at debug when it is an expected one.
+func (g *logger) logExpected(l slog.Level, msg string) {
+	for _, e := range expected {
+		if strings.Contains(msg, e) {
+			l = slog.LevelDebug
+			break
+		}
+	}
+	g.log(l, msg)
+}

@@ -25,3 +25,26 @@ func TestLevelsAndScope(t *testing.T) {
 		}
 	}
 }
+
+func TestExpectedWarningsGoToDebug(t *testing.T) {
+	var buf bytes.Buffer
+	f := Factory{Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	l := f.NewLogger("pc")
+	l.Warn("Failed to ping without candidate pairs. Connection is not possible yet.")
+	l.Warnf("Incoming unhandled RTCP ssrc(%d), OnTrack will not be fired", 1234)
+	l.Errorf("Failed to start manager: %v", "dtls fatal: conn is closed")
+	l.Warnf("Warning: mux: no endpoint for packet starting with %d", 23)
+	l.Warnf("Failed to start SCTP: %s", "timeout")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("want 5 lines, got %q", buf.String())
+	}
+	for _, line := range lines[:4] {
+		if !strings.Contains(line, "level=DEBUG") {
+			t.Errorf("expected noise not at debug: %q", line)
+		}
+	}
+	if !strings.Contains(lines[4], "level=WARN") {
+		t.Errorf("a real warning lost its level: %q", lines[4])
+	}
+}

@@ -25,7 +25,8 @@ import (
 	pbopus "github.com/avlink/avlink/playback/opus"
 	pbvp8 "github.com/avlink/avlink/playback/vp8"
 	"github.com/avlink/avlink/rtclink"
-	"github.com/avlink/avlink/signal"
+	"github.com/avlink/avlink/signal/wsclient"
+	"github.com/avlink/avlink/signal/wsserver"
 	"github.com/stretchr/testify/require"
 )
 
@@ -45,7 +46,7 @@ func Logger() *slog.Logger {
 // the http:// base URL.
 func SignalServer(tb testing.TB, extra map[string]http.Handler) string {
 	tb.Helper()
-	srv, err := signal.NewServer(signal.ServerConfig{Logger: Logger()})
+	srv, err := wsserver.New(wsserver.Config{Logger: Logger()})
 	require.NoError(tb, err)
 	mux := http.NewServeMux()
 	mux.Handle("/", srv)
@@ -56,7 +57,7 @@ func SignalServer(tb testing.TB, extra map[string]http.Handler) string {
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = srv.Close(ctx)
+		_ = srv.Shutdown(ctx)
 		hs.Close()
 	})
 	return hs.URL
@@ -66,11 +67,11 @@ func SignalServer(tb testing.TB, extra map[string]http.Handler) string {
 func WS(httpURL string) string { return "ws" + strings.TrimPrefix(httpURL, "http") }
 
 // Dial joins room on the signaling server at url, until the test ends.
-func Dial(tb testing.TB, url, room string) *signal.Client {
+func Dial(tb testing.TB, url, room string) *wsclient.Client {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := signal.Dial(ctx, url, room, &signal.DialOptions{Logger: Logger()})
+	c, err := wsclient.Dial(ctx, url, room, &wsclient.DialOptions{Logger: Logger()})
 	require.NoError(tb, err)
 	tb.Cleanup(func() { c.Close() })
 	return c
@@ -99,20 +100,16 @@ func AudioSender(tb testing.TB, freq float64, rate int) *rtclink.AudioSender {
 // VideoReceiver decodes VP8 into sink.
 func VideoReceiver(sink playback.VideoSink) *rtclink.VideoReceiver {
 	return &rtclink.VideoReceiver{
-		NewDecoder: func(capture.Codec) (playback.VideoDecoder, error) {
-			return pbvp8.NewDecoder(pbvp8.DecoderConfig{Logger: Logger()})
-		},
-		Sink: sink,
+		NewDecoder: pbvp8.Factory(pbvp8.DecoderConfig{Logger: Logger()}),
+		Sink:       sink,
 	}
 }
 
 // AudioReceiver decodes Opus into sink.
 func AudioReceiver(sink playback.AudioSink) *rtclink.AudioReceiver {
 	return &rtclink.AudioReceiver{
-		NewDecoder: func(capture.Codec) (playback.AudioDecoder, error) {
-			return pbopus.NewDecoder(pbopus.DecoderConfig{})
-		},
-		Sink: sink,
+		NewDecoder: pbopus.Factory(pbopus.DecoderConfig{}),
+		Sink:       sink,
 	}
 }
 

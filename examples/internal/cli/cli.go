@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/avlink/avlink/rtclink"
-	avsignal "github.com/avlink/avlink/signal"
+	"github.com/avlink/avlink/signal/wsclient"
 )
 
 // Common holds the flags every example program shares: where to signal,
@@ -92,16 +92,18 @@ func Logger(verbose bool) *slog.Logger {
 
 // Report logs the session's stats every five seconds while it has a peer
 // connection, until ctx ends.
-func Report(ctx context.Context, s *rtclink.Session, log *slog.Logger) {
+func Report(ctx context.Context, s rtclink.Session, log *slog.Logger) {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.Done():
+			return
 		case <-t.C:
 		}
-		if st := s.Stats(); st.State != "" {
+		if st := s.Stats(); st.State != rtclink.StateNone {
 			log.Info("stats", "session", st)
 		}
 	}
@@ -115,7 +117,7 @@ func Run(cfg rtclink.Config, sigURL, room, token string, log *slog.Logger) error
 	defer stop()
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	sig, err := avsignal.Dial(dctx, sigURL, room, &avsignal.DialOptions{Token: token, Logger: log})
+	sig, err := wsclient.Dial(dctx, sigURL, room, &wsclient.DialOptions{Token: token, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -128,5 +130,9 @@ func Run(cfg rtclink.Config, sigURL, room, token string, log *slog.Logger) error
 	defer s.Close()
 	log.Info("session started, waiting for a peer", "room", room, "role", cfg.Role.String())
 	Report(ctx, s, log)
+	if ctx.Err() == nil {
+		// The session ended by itself: its signaling stopped for good.
+		return s.Err()
+	}
 	return nil
 }
