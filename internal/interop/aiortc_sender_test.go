@@ -12,26 +12,29 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The original system's Linux sender: an aiortc program offers VP8 video
-// and audio with every candidate in the SDP, never trickles and ignores
-// the candidates it is sent. Its offer carries two of the original's
-// quirks: one RTP header-extension id for two different extensions, and
-// video stamped in wall-clock microseconds, which aiortc's encoder reads
-// as 90 kHz ticks and so sends several Mbit/s. Our Session answers.
+// The original deployment's Python sender on the robot (its RealSense
+// camera program, with the PC's microphone program's audio added),
+// re-created on aiortc in testdata/sender.py: it offers VP8 video and
+// audio with every candidate in the SDP, never trickles and ignores the
+// candidates it is sent. Its offer carries two quirks of that deployment:
+// aiortc's one RTP header-extension id for two different extensions, and
+// the robot program's video stamped in wall-clock microseconds, which
+// aiortc's encoder reads as 90 kHz ticks and so sends several Mbit/s. Our
+// Session answers.
 func TestAiortcSender(t *testing.T) {
 	python := aiortcPython(t)
 	cases := []struct {
 		name      string
 		noTrickle bool
-		// The sender's audio: 20 ms blocks at 44.1 kHz, or the original
-		// microphone sender's 120-sample blocks, which aiortc 1.4 mangles
-		// (see sender.py).
+		// The sender's audio: 20 ms blocks at 44.1 kHz, or the 120-sample
+		// blocks of the original deployment's Python microphone sender,
+		// which aiortc 1.4 mangles (see sender.py).
 		audioBlock string
 		toneOK     bool
 	}{
 		{"trickling answer", false, "882", true},
 		{"answer with every candidate", true, "882", true},
-		{"original microphone blocks", false, "120", false},
+		{"microphone sender 120-sample blocks", false, "120", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,14 +72,21 @@ func TestAiortcSender(t *testing.T) {
 			t.Logf("aiortc sent %v frames, %.2f Mbit/s of video, %v audio packets for %v blocks; we decoded %d frames (%d stamps read, median stamp-to-decode %v) at %dx%d, %d audio frames, tone %.1f Hz (amplitude %.2f)",
 				res["video_frames"], mbps, res["audio_packets"], res["audio_blocks"], frames, stamped, video.medianLatency(), w, h, audioFrames, freq, amp)
 			t.Logf("viewer: state %s, %s/%s pair, %.2f Mbit/s in, %d PLIs sent, %d frames given up; aiortc ICE %v",
-				st.State, st.LocalCandidate, st.RemoteCandidate, st.BitrateIn/1e6, st.PLIsSent, st.FramesGivenUp, res["ice_states"])
+				st.State, st.Transport.LocalCandidate, st.Transport.RemoteCandidate, st.Transport.BitrateIn/1e6, st.VideoIn.PLIsSent, st.VideoIn.FramesGivenUp, res["ice_states"])
 
-			if clash == "none" {
-				t.Log("this aiortc no longer reuses a header-extension id: the SDP repair is not exercised")
+			// pion refuses an offer that maps one id to two extensions:
+			// our Session answers aiortc only because rtclink repairs the
+			// SDP first. An aiortc that stops reusing ids would leave that
+			// repair untested against a real offer, so the test fails then
+			// rather than pass without covering it.
+			assert.NotEqual(t, "none", clash,
+				"aiortc %v no longer reuses an RTP header-extension id, so rtclink's SDP repair (fixSDP) is not exercised here: cover it another way (a recorded aiortc 1.4 offer) before dropping this check", res["aiortc_version"])
+			if answer := py.find("answer"); assert.NotNil(t, answer, "aiortc got no answer") {
+				assert.Equal(t, "none", extmapClash(answer.str("sdp")), "our answer maps one header-extension id to two extensions")
 			}
-			assert.Greater(t, mbps, 2.0, "the original's microsecond-timestamp bitrate was not reproduced, so the test does not cover it")
+			assert.Greater(t, mbps, 2.0, "the robot program's microsecond-timestamp bitrate was not reproduced, so the test does not cover it")
 			assert.Equal(t, true, res["answered"], "aiortc got no answer")
-			assert.Equal(t, "connected", st.State)
+			assert.Equal(t, rtclink.StateConnected, st.State)
 			// About 120 frames were sent in 4 s; the first ones go to
 			// the handshake.
 			assert.GreaterOrEqual(t, frames, 60, "frames decoded of %v sent", res["video_frames"])

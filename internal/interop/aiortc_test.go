@@ -10,10 +10,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The original system's receiver: an aiortc program joins the room,
-// answers the robot's offer with all its candidates in the SDP and ignores
-// the robot's trickled ones. Our Session is the robot, offering VP8 video
-// and Opus audio.
+// The original deployment's Python receiver (its robot-side audio
+// receiver, re-created on aiortc in testdata/receiver.py and taking video
+// too): it joins the room, answers the robot's offer with all its
+// candidates in the SDP and ignores the robot's trickled ones. Our Session
+// is the robot, offering VP8 video and Opus audio.
 func TestAiortcReceiver(t *testing.T) {
 	python := aiortcPython(t)
 	base := signalServer(t, nil)
@@ -39,7 +40,7 @@ func TestAiortcReceiver(t *testing.T) {
 	res := py.wait(t, "result")
 	t.Logf("aiortc decoded %v video frames at %vx%v and %v audio frames (%v Hz, %v ch, pitch %.1f Hz); first picture %.3fs after start; ICE %v",
 		res["video_frames"], res["width"], res["height"], res["audio_frames"], res["audio_rate"], res["audio_channels"], res.num("audio_pitch_hz"), res.num("first_video_s"), res["ice_states"])
-	t.Logf("robot: state %s, %s/%s pair, %d frames sent, %d PLIs received", st.State, st.LocalCandidate, st.RemoteCandidate, st.FramesSent, st.PLIsReceived)
+	t.Logf("robot: state %s, %s/%s pair, %d frames sent, %d PLIs received", st.State, st.Transport.LocalCandidate, st.Transport.RemoteCandidate, st.VideoOut.FramesSent, st.VideoOut.PLIsReceived)
 
 	require.NotNil(t, py.find("answer"), "aiortc never answered")
 	assert.GreaterOrEqual(t, res.num("video_frames"), 60.0, "video frames decoded by aiortc")
@@ -48,7 +49,7 @@ func TestAiortcReceiver(t *testing.T) {
 	assert.GreaterOrEqual(t, res.num("audio_frames"), 100.0, "audio frames decoded by aiortc")
 	assert.Equal(t, 48000.0, res.num("audio_rate"))
 	assert.InDelta(t, 1000, res.num("audio_pitch_hz"), 15, "the robot's tone as aiortc heard it")
-	assert.Equal(t, "connected", st.State)
+	assert.Equal(t, rtclink.StateConnected, st.State)
 }
 
 // Session.Stats may be called at any time (a metrics exporter polls it).

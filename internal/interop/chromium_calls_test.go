@@ -1,15 +1,19 @@
 package interop
 
 import (
+	"math"
+	"path/filepath"
 	"testing"
 
+	"github.com/avlink/avlink/capture"
+	"github.com/avlink/avlink/playback/filesink"
 	"github.com/avlink/avlink/rtclink"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // robotFor starts the robot's Session, offering to the page's room.
-func robotFor(t *testing.T, p *page, cfg rtclink.Config) *rtclink.Session {
+func robotFor(t *testing.T, p *page, cfg rtclink.Config) *rtclink.PeerSession {
 	t.Helper()
 	cfg.Signaler = dial(t, wsURL(p.base), "realsense")
 	cfg.Role = rtclink.Offerer
@@ -57,7 +61,7 @@ func TestChromiumViewerReload(t *testing.T) {
 	startChromium(t, p.base+"/viewer.html?room=realsense&frames=60&media=1&then=reload", true)
 	assertPicture(t, p.wait(t))
 	assertPicture(t, p.wait(t))
-	assert.EqualValues(t, 2, robot.Stats().Connects)
+	assert.EqualValues(t, 2, robot.Stats().Transport.Connects)
 }
 
 // The viewer's browser dies (killed, crashed, its machine lost power) and
@@ -74,14 +78,19 @@ func TestChromiumViewerCrashAndReopen(t *testing.T) {
 	stop()
 	startChromium(t, url, true)
 	assertPicture(t, p.wait(t))
-	assert.EqualValues(t, 2, robot.Stats().Connects)
+	assert.EqualValues(t, 2, robot.Stats().Transport.Connects)
 }
 
-// Both directions: the page answers with its microphone (Chromium's fake
-// device) and the robot decodes it, as the original system's Windows PC
-// sent its microphone to the robot.
+// Both directions: the page answers with its microphone and the robot
+// decodes it, as the original deployment's Windows PC sent its microphone
+// to the robot (there with a Python aiortc program). The microphone is
+// Chromium's fake capture device playing a WAV file of a pure tone, taken
+// raw (no echo cancellation, noise suppression or gain control), as that
+// Python program took it.
 func TestChromiumTwoWay(t *testing.T) {
 	chromiumPath(t)
+	const sentHz = 600 // neither the robot's 1000 Hz nor the fake device's own 400 Hz beep
+	wav := toneWAV(t, sentHz)
 	p := viewerPage(t)
 	heard := &audioCollector{}
 	robot := robotFor(t, p, rtclink.Config{
@@ -89,13 +98,47 @@ func TestChromiumTwoWay(t *testing.T) {
 		Audio:        audioSender(t, 1000),
 		ReceiveAudio: audioReceiver(heard),
 	})
-	startChromium(t, p.base+"/viewer.html?room=realsense&frames=60&media=1&sendmic=1", true)
+	startChromium(t, p.base+"/viewer.html?room=realsense&frames=60&media=1&sendmic=1", true,
+		"--use-file-for-fake-audio-capture="+wav)
 	res := p.wait(t)
 	assertPicture(t, res)
 	assert.True(t, res.SentMic, "the page did not add its microphone")
-	eventually(t, 10e9, func() bool { _, _, n := heard.tone(); return n >= 50 }, "the robot decoded no audio from the page")
+	// 150 blocks of 20 ms: the second measured is the stream's third,
+	// well past its start.
+	eventually(t, 15e9, func() bool { _, _, n := heard.tone(); return n >= 150 }, "the robot decoded too little audio from the page")
 	f, amp, n := heard.tone()
-	t.Logf("robot decoded %d audio frames from the page (strongest %.0f Hz, amplitude %.2f); stats %+v", n, f, amp, robot.Stats().AudioFramesDecoded)
+	t.Logf("robot decoded %d audio frames from the page (%.1f Hz, amplitude %.2f); stats %+v", n, f, amp, robot.Stats().AudioIn)
+	// tone() counts the upward zero crossings of the last second and
+	// divides by the time between the first and the last: on a clean
+	// 600 Hz sine that is exact to well under 1 Hz. A block the browser
+	// drops or repeats, or a packet the decoder conceals, shifts the
+	// phase by at most a period, which moves the figure by at most
+	// 1 Hz (one crossing in a second). 10 Hz allows ten such glitches in
+	// the second measured and is far from any wrong signal: the robot's
+	// own 1000 Hz, the fake device's 400 Hz beeps (without the file),
+	// or silence (0).
+	assert.InDelta(t, sentHz, f, 10, "the page's tone as the robot heard it")
+	// Sent at half full scale and captured raw; Opus keeps a sine's
+	// level within a few percent.
+	assert.InDelta(t, 0.5, amp, 0.15, "the page's tone level as the robot heard it")
+}
+
+// toneWAV writes one second of a freq Hz sine at 48 kHz to a WAV file
+// for Chromium's fake microphone, which loops it: a whole number of
+// cycles, so the loop is seamless.
+func toneWAV(t *testing.T, freq int) string {
+	t.Helper()
+	const rate = 48000
+	pcm := make([]int16, rate)
+	for i := range pcm {
+		pcm[i] = int16(0.5 * math.MaxInt16 * math.Sin(2*math.Pi*float64(freq*i)/rate))
+	}
+	path := filepath.Join(t.TempDir(), "tone.wav")
+	w, err := filesink.CreateWAV(path)
+	require.NoError(t, err)
+	require.NoError(t, w.WriteAudio(&capture.AudioFrame{Rate: rate, Channels: 1, Samples: pcm}))
+	require.NoError(t, w.Close())
+	return path
 }
 
 // The robot starts with its microphone only and adds the camera during

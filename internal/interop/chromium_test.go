@@ -139,9 +139,9 @@ func (p *page) waitLog(t *testing.T, s string) {
 // startChromium opens url in a fresh headless Chromium. grantMedia adds
 // the fake capture device and auto-accepts the permission prompt; without
 // it the page has no media permission, as a real viewer page has until it
-// asks. The returned stop kills the browser's whole process group and
-// waits for it; it also runs at cleanup.
-func startChromium(t *testing.T, url string, grantMedia bool) (stop func()) {
+// asks. extra are more command-line switches. The returned stop kills the
+// browser's whole process group and waits for it; it also runs at cleanup.
+func startChromium(t *testing.T, url string, grantMedia bool, extra ...string) (stop func()) {
 	t.Helper()
 	bin := chromiumPath(t)
 	args := []string{
@@ -154,6 +154,7 @@ func startChromium(t *testing.T, url string, grantMedia bool) (stop func()) {
 	if grantMedia {
 		args = append(args, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream")
 	}
+	args = append(args, extra...)
 	if verbose() {
 		args = append(args, "--enable-logging=stderr", "--v=0", "--vmodule=*mdns*=3,*p2p*=1,*webrtc*=1,*port*=1")
 	}
@@ -203,7 +204,8 @@ func (p *page) wait(t *testing.T) pageResult {
 	}
 }
 
-// The original viewer page in Chromium answers a Session that offers VP8
+// The original deployment's browser viewer page (re-created in
+// testdata/viewer.html) answers, in Chromium, a Session that offers VP8
 // video and Opus audio, and shows the video with its audio in one stream.
 func TestChromiumViewer(t *testing.T) {
 	chromiumPath(t)
@@ -216,7 +218,7 @@ func TestChromiumViewer(t *testing.T) {
 	t.Logf("page: %s after %d pictures painted, %d decoded (%s) at %dx%d, %d stamps read (median stamp-to-paint %.1f ms), audio %s %d packets; ICE %v, pair %s; %d local / %d remote candidates; tracks %+v",
 		res.Why, res.PaintedFrames, res.FramesDecoded, res.VideoCodec, res.VideoWidth, res.VideoHeight, res.StampsRead, res.medianLatencyMs(),
 		res.AudioCodec, res.AudioPackets, res.ICEStates, res.Pair, len(res.LocalCandidates), len(res.RemoteCandidates), res.TrackEvents)
-	t.Logf("robot: state %s, %s/%s pair, %d frames sent, %d PLIs received", st.State, st.LocalCandidate, st.RemoteCandidate, st.FramesSent, st.PLIsReceived)
+	t.Logf("robot: state %s, %s/%s pair, %d frames sent, %d PLIs received", st.State, st.Transport.LocalCandidate, st.Transport.RemoteCandidate, st.VideoOut.FramesSent, st.VideoOut.PLIsReceived)
 
 	assert.Empty(t, res.Errors)
 	assert.Equal(t, "frames", res.Why, "the page did not paint 60 pictures")

@@ -1,14 +1,19 @@
-// Package interop tests avlink against the pieces of the original system
-// it replaces: aiortc clients in the receiver and sender roles, and a
-// browser viewer page in headless Chromium. Each test runs the real
-// signaling server on 127.0.0.1, real codecs and a real peer, and skips
-// when the peer's tool is not installed.
+// Package interop tests avlink against the pieces of the deployment it
+// was modelled on (the original deployment: a Node.js WebSocket signaling
+// server, coturn, a browser viewer page, and Python aiortc programs on the
+// robot and on a PC): its aiortc programs in the receiver and sender
+// roles, its browser viewer page in headless Chromium, and its Node.js
+// signaling server. Each test runs a real signaling server on 127.0.0.1,
+// real codecs and a real peer, and skips when the peer's tool is not
+// installed.
 //
 // The peers live in testdata: receiver.py and sender.py re-create the
-// original Python programs (run with the system Python that has aiortc,
-// /usr/bin/python3 on Debian, or $AVLINK_PYTHON), and viewer.html the
-// original viewer page. wsclient.py is a small WebSocket client for those
-// scripts, used when the websockets package is not installed.
+// original deployment's Python aiortc programs (run with the system
+// Python that has aiortc, /usr/bin/python3 on Debian, or $AVLINK_PYTHON),
+// and viewer.html its browser viewer page. wsclient.py is a small
+// WebSocket client for those scripts, used when the websockets package is
+// not installed. The Node.js server is re-created in
+// internal/signalbench/node and needs node and npm.
 //
 // The mDNS test runs Chromium and the Session in a private user and network
 // namespace (unshare -rn, with a veth pair), so the page's multicast stays

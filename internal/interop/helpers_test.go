@@ -17,7 +17,7 @@ import (
 	"github.com/avlink/avlink/internal/rtctest"
 	"github.com/avlink/avlink/playback"
 	"github.com/avlink/avlink/rtclink"
-	"github.com/avlink/avlink/signal"
+	"github.com/avlink/avlink/signal/wsclient"
 	"github.com/pion/webrtc/v4"
 	"github.com/stretchr/testify/require"
 )
@@ -35,7 +35,7 @@ func signalServer(t testing.TB, extra map[string]http.Handler) string {
 
 func wsURL(httpURL string) string { return rtctest.WS(httpURL) }
 
-func dial(t testing.TB, url, room string) *signal.Client { return rtctest.Dial(t, url, room) }
+func dial(t testing.TB, url, room string) *wsclient.Client { return rtctest.Dial(t, url, room) }
 
 func videoSender(t testing.TB, w, h int) *rtclink.VideoSender { return rtctest.VideoSender(t, w, h) }
 
@@ -192,7 +192,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // last snapshot taken while connected, so a test can report the selected
 // pair after the peer has gone. It does not poll during negotiation: see
 // TestStatsDuringNegotiation.
-func statsWhileRunning(s *rtclink.Session, connected, done <-chan struct{}) rtclink.Stats {
+func statsWhileRunning(s *rtclink.PeerSession, connected, done <-chan struct{}) rtclink.Stats {
 	var last rtclink.Stats
 	limit := time.After(60 * time.Second)
 	select {
@@ -205,7 +205,7 @@ func statsWhileRunning(s *rtclink.Session, connected, done <-chan struct{}) rtcl
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if st := s.Stats(); st.State == "connected" {
+		if st := s.Stats(); st.State == rtclink.StateConnected {
 			last = st
 		}
 		select {

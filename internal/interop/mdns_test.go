@@ -91,7 +91,7 @@ func TestChromiumViewerMDNS(t *testing.T) {
 	st := robot.Stats()
 	t.Logf("page: %s after %d pictures painted, %d decoded at %dx%d; ICE %v, pair %s; local candidates %q; errors %q",
 		res.Why, res.PaintedFrames, res.FramesDecoded, res.VideoWidth, res.VideoHeight, res.ICEStates, res.Pair, res.LocalCandidates, res.Errors)
-	t.Logf("robot: state %s, %s/%s pair, %d frames sent", st.State, st.LocalCandidate, st.RemoteCandidate, st.FramesSent)
+	t.Logf("robot: state %s, %s/%s pair, %d frames sent", st.State, st.Transport.LocalCandidate, st.Transport.RemoteCandidate, st.VideoOut.FramesSent)
 
 	mdns := 0
 	for _, c := range res.LocalCandidates {
@@ -103,7 +103,7 @@ func TestChromiumViewerMDNS(t *testing.T) {
 	require.Equal(t, len(res.LocalCandidates), mdns, "without media permission every candidate should be an mDNS name")
 	// Chromium's own checks would also connect through a peer-reflexive
 	// candidate; a remote host candidate shows the name was resolved.
-	assert.Equal(t, "host", st.RemoteCandidate, "the robot's remote candidate: the page's mDNS name, resolved")
+	assert.Equal(t, "host", st.Transport.RemoteCandidate, "the robot's remote candidate: the page's mDNS name, resolved")
 	assert.Equal(t, "frames", res.Why, "the page did not paint 60 pictures")
 	assert.GreaterOrEqual(t, res.FramesDecoded, 60)
 	assert.Equal(t, 640, res.VideoWidth)

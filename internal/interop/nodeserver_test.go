@@ -16,14 +16,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// originalServer runs the original Node.js signaling server (re-created in
-// internal/signalbench/node on the npm package ws): no rooms, no peer
-// events, ids from Date.now(). It returns its ws:// URL.
+// originalServer runs the original deployment's Node.js signaling server
+// (re-created in internal/signalbench/node on the npm package ws): no
+// rooms, no peer events, ids from Date.now(). It returns its ws:// URL.
 func originalServer(t *testing.T) string {
 	t.Helper()
 	for _, tool := range []string{"node", "npm"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s for the original Node server", tool)
+			t.Skipf("needs %s for the original deployment's Node.js signaling server", tool)
 		}
 	}
 	dir := t.TempDir()
@@ -70,10 +70,10 @@ func originalServer(t *testing.T) string {
 	return fmt.Sprintf("ws://127.0.0.1:%d", port)
 }
 
-// Our sessions work through the original server too, whichever side
-// starts first: it announces nobody, so the robot offers to the room when
-// no acknowledgement comes, and again when it sees the viewer's forwarded
-// join.
+// Our sessions work through the original deployment's Node.js signaling
+// server too, whichever side starts first: it announces nobody, so the
+// robot offers to the room when no acknowledgement comes, and again when
+// it sees the viewer's forwarded join.
 func TestOriginalNodeServer(t *testing.T) {
 	url := originalServer(t)
 	for _, robotFirst := range []bool{false, true} {
@@ -99,8 +99,8 @@ func TestOriginalNodeServer(t *testing.T) {
 				first, second = startRobot, startViewer
 			}
 			first()
-			// The original ids are Date.now() in base 36: two clients in
-			// the same millisecond would share one.
+			// The Node.js server's ids are Date.now() in base 36: two
+			// clients in the same millisecond would share one.
 			time.Sleep(2 * time.Second)
 			second()
 			video.WaitFirst(t, 20*time.Second)

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/avlink/avlink/internal/procstat"
 	"runtime"
 	"runtime/debug"
 	"time"
+
+	"github.com/avlink/avlink/internal/procstat"
 )
 
 // MemoryResult is the memory that sender and receiver pairs take in one

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/avlink/avlink/internal/procstat"
 	"os"
 	"runtime/pprof"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/avlink/avlink/capture"
@@ -16,17 +16,18 @@ import (
 	"github.com/avlink/avlink/capture/stamp"
 	"github.com/avlink/avlink/capture/synth"
 	capvp8 "github.com/avlink/avlink/capture/vp8"
+	"github.com/avlink/avlink/internal/procstat"
 	"github.com/avlink/avlink/playback"
 	pbopus "github.com/avlink/avlink/playback/opus"
 	pbvp8 "github.com/avlink/avlink/playback/vp8"
 	"github.com/avlink/avlink/rtclink"
-	"github.com/avlink/avlink/signal"
+	"github.com/avlink/avlink/signal/wsclient"
 )
 
 // PeerResult is what one peer measured.
 type PeerResult struct {
 	Mode Mode `json:"mode"`
-	// JoinStart is when a sender called signal.Dial, Dialled when Dial
+	// JoinStart is when a sender called wsclient.Dial, Dialled when Dial
 	// returned, Connected when the peer connection reached "connected".
 	JoinStart time.Time `json:"joinStart,omitzero"`
 	Dialled   time.Time `json:"dialled,omitzero"`
@@ -36,6 +37,9 @@ type PeerResult struct {
 	First      time.Time `json:"first,omitzero"`
 	FirstStamp time.Time `json:"firstStamp,omitzero"`
 
+	// PID is the process the peer ran in: CPU and Memory are that
+	// process's own figures (getrusage and /proc/self/status).
+	PID int `json:"pid"`
 	// Window is the measurement window's real length, CPU the user and
 	// system time the process spent in it.
 	Window     time.Duration   `json:"window"`
@@ -46,9 +50,10 @@ type PeerResult struct {
 	// cover the window.
 	Stats rtclink.Stats `json:"stats"`
 
-	// LatencyMs holds, per frame of the window, the glass-to-glass
-	// latency (ReceiveDecode) or the capture-to-last-packet time
-	// (ReceiveSamples), in milliseconds.
+	// LatencyMs holds, per frame of the window, the capture-to-decoded
+	// latency (capture stamp to decoded frame at the sink; ReceiveDecode)
+	// or the capture-to-last-packet time (ReceiveSamples), in
+	// milliseconds.
 	LatencyMs []float64 `json:"latencyMs,omitempty"`
 	// Frames counts the frames of the window, Unreadable those whose
 	// stamp could not be read (or, for samples, could not be decoded).
@@ -71,8 +76,8 @@ type arrival struct {
 // Peer is one running side of a measurement.
 type Peer struct {
 	cfg  PeerConfig
-	sig  *signal.Client
-	sess *rtclink.Session
+	sig  *wsclient.Client
+	sess *rtclink.PeerSession
 	res  PeerResult
 
 	connected chan struct{}
@@ -94,7 +99,7 @@ type Peer struct {
 
 // StartPeer builds the peer's sources and codecs, joins the room and
 // starts its session. A sender's join time is taken just before
-// signal.Dial, with its camera and encoder already open.
+// wsclient.Dial, with its camera and encoder already open.
 func StartPeer(ctx context.Context, cfg PeerConfig) (*Peer, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -178,7 +183,7 @@ func StartPeer(ctx context.Context, cfg PeerConfig) (*Peer, error) {
 	dctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	p.res.JoinStart = time.Now()
-	sig, err := signal.Dial(dctx, cfg.Signal, cfg.Room, &signal.DialOptions{Logger: cfg.Logger})
+	sig, err := wsclient.Dial(dctx, cfg.Signal, cfg.Room, &wsclient.DialOptions{Logger: cfg.Logger})
 	if err != nil {
 		return fail(fmt.Errorf("mediabench: join %s: %w", cfg.Signal, err))
 	}
@@ -199,7 +204,7 @@ func (p *Peer) Close() error {
 }
 
 // Session returns the peer's session.
-func (p *Peer) Session() *rtclink.Session { return p.sess }
+func (p *Peer) Session() *rtclink.PeerSession { return p.sess }
 
 // WaitStarted waits until media flows: for a sender until the connection
 // is up, for a receiver until its first frame.
@@ -241,7 +246,9 @@ func (p *Peer) Measure(ctx context.Context) (PeerResult, error) {
 		defer pprof.StopCPUProfile()
 	}
 	p.sess.Stats() // rates from here on cover the window
-	cpu0, err := procstat.ReadStat(0)
+	// CPU and memory are this process's own: this peer's alone when it
+	// runs in a child process.
+	cpu0, err := processCPU()
 	if err != nil {
 		return PeerResult{}, err
 	}
@@ -251,8 +258,7 @@ func (p *Peer) Measure(ctx context.Context) (PeerResult, error) {
 
 	werr := sleep(ctx, p.cfg.Window)
 
-	cpu1, err := procstat.ReadStat(0)
-	st := p.sess.Stats()
+	cpu1, err := processCPU()
 	p.mu.Lock()
 	p.collecting, p.winEnd = false, time.Now()
 	r := p.res
@@ -261,6 +267,9 @@ func (p *Peer) Measure(ctx context.Context) (PeerResult, error) {
 	r.Frames, r.Unreadable = p.frames, p.unreadable
 	arrivals := p.arrivals
 	p.mu.Unlock()
+	// Taken once the window is closed, so the session's counts include
+	// every frame counted in the window.
+	st := p.sess.Stats()
 	if werr != nil {
 		return PeerResult{}, werr
 	}
@@ -268,7 +277,8 @@ func (p *Peer) Measure(ctx context.Context) (PeerResult, error) {
 		return PeerResult{}, err
 	}
 	r.Stats = st
-	r.CPU = cpu1.CPU() - cpu0.CPU()
+	r.PID = os.Getpid()
+	r.CPU = cpu1 - cpu0
 	r.CPUPercent = 100 * float64(r.CPU) / float64(r.Window)
 	if r.Memory, err = procstat.ReadMemory(0); err != nil {
 		return PeerResult{}, err
@@ -277,6 +287,17 @@ func (p *Peer) Measure(ctx context.Context) (PeerResult, error) {
 		r.LatencyMs, r.Frames, r.Unreadable = p.decodeArrivals(arrivals)
 	}
 	return r, nil
+}
+
+// processCPU returns the user and system time this process has used, to
+// the microsecond. /proc/self/stat counts it in 10 ms ticks, too coarse
+// for a receiver that spends a few tens of milliseconds a second.
+func processCPU() (time.Duration, error) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, fmt.Errorf("mediabench: getrusage: %w", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -73,9 +73,9 @@ func (r *Report) Rows() []Row {
 	if len(r.Video) > 0 {
 		v := r.Video
 		rows = append(rows,
-			newRow("Glass-to-glass video latency p50 (stamp → decoded frame at the sink)", "ms", "≤ 8", per(v, func(p Pair) float64 { return lat(p, 50) })),
-			newRow("Glass-to-glass video latency p95", "ms", "≤ 12", per(v, func(p Pair) float64 { return lat(p, 95) })),
-			newRow("Glass-to-glass video latency max", "ms", "", per(v, func(p Pair) float64 { return lat(p, 100) })),
+			newRow("Capture-to-decoded video latency p50 (capture stamp → decoded frame at the sink)", "ms", "≤ 8", per(v, func(p Pair) float64 { return lat(p, 50) })),
+			newRow("Capture-to-decoded video latency p95", "ms", "≤ 12", per(v, func(p Pair) float64 { return lat(p, 95) })),
+			newRow("Capture-to-decoded video latency max", "ms", "", per(v, func(p Pair) float64 { return lat(p, 100) })),
 		)
 	}
 	if len(r.Samples) > 0 {
@@ -88,8 +88,8 @@ func (r *Report) Rows() []Row {
 	if len(r.Video) > 0 {
 		v := r.Video
 		rows = append(rows,
-			newRow("Encode time per frame (Stats.EncodeTime)", "ms", "", per(v, func(p Pair) float64 { return Ms(p.Sender.Stats.EncodeTime) })),
-			newRow("Decode time per frame (Stats.DecodeTime)", "ms", "", per(v, func(p Pair) float64 { return Ms(p.Receiver.Stats.DecodeTime) })),
+			newRow("Encode time per frame (Stats.VideoOut.EncodeTime)", "ms", "", per(v, func(p Pair) float64 { return Ms(p.Sender.Stats.VideoOut.EncodeTime) })),
+			newRow("Decode time per frame (Stats.VideoIn.DecodeTime)", "ms", "", per(v, func(p Pair) float64 { return Ms(p.Receiver.Stats.VideoIn.DecodeTime) })),
 		)
 	}
 	if len(r.Audio) > 0 {
@@ -102,8 +102,8 @@ func (r *Report) Rows() []Row {
 	if len(r.Video) > 0 {
 		v := r.Video
 		rows = append(rows,
-			newRow("Sender joins (signal.Dial) → first decoded frame at the receiver", "ms", "≤ 30", per(v, func(p Pair) float64 { return sinceMs(p.Sender.JoinStart, p.Receiver.First) })),
-			newRow("… of which signal.Dial", "ms", "", per(v, func(p Pair) float64 { return sinceMs(p.Sender.JoinStart, p.Sender.Dialled) })),
+			newRow("Sender joins (wsclient.Dial) → first decoded frame at the receiver", "ms", "≤ 30", per(v, func(p Pair) float64 { return sinceMs(p.Sender.JoinStart, p.Receiver.First) })),
+			newRow("… of which wsclient.Dial", "ms", "", per(v, func(p Pair) float64 { return sinceMs(p.Sender.JoinStart, p.Sender.Dialled) })),
 			newRow("… of which Dial returned → sender connected", "ms", "", per(v, func(p Pair) float64 { return sinceMs(p.Sender.Dialled, p.Sender.Connected) })),
 			newRow("… of which sender connected → first decoded frame", "ms", "", per(v, func(p Pair) float64 { return sinceMs(p.Sender.Connected, p.Receiver.First) })),
 			newRow("…… sender connected → receiver connected", "ms", "", per(v, func(p Pair) float64 { return sinceMs(p.Sender.Connected, p.Receiver.Connected) })),
@@ -115,8 +115,8 @@ func (r *Report) Rows() []Row {
 		v := r.Video
 		rows = append(rows,
 			newRow("Sender CPU, video (user+sys per second of media)", "% of a core", "≤ 10", per(v, func(p Pair) float64 { return p.Sender.CPUPercent })),
-			newRow("… bitrate actually sent (Stats.BitrateOut)", "kbit/s", "500", per(v, func(p Pair) float64 { return p.Sender.Stats.BitrateOut / 1000 })),
-			newRow("… frames decoded per second (Stats.FPSDecoded)", "fps", "30", per(v, func(p Pair) float64 { return p.Receiver.Stats.FPSDecoded })),
+			newRow("… bitrate actually sent (Stats.Transport.BitrateOut)", "kbit/s", "500", per(v, func(p Pair) float64 { return p.Sender.Stats.Transport.BitrateOut / 1000 })),
+			newRow("… frames decoded per second (Stats.VideoIn.FPS)", "fps", "30", per(v, func(p Pair) float64 { return p.Receiver.Stats.VideoIn.FPS })),
 			newRow("Receiver CPU, video decoded (user+sys per second of media)", "% of a core", "≤ 6", per(v, func(p Pair) float64 { return p.Receiver.CPUPercent })),
 		)
 	}
@@ -146,8 +146,8 @@ func (r *Report) Rows() []Row {
 		rows = append(rows,
 			newRow(fmt.Sprintf("PSNR of decoded against sent frames, luma, mean per run (%d frames in all; in-process runs)", frames), "dB", "stated", per(q, meanOf(func(p PSNR) float64 { return p.Y }))),
 			newRow("PSNR, all planes, mean per run", "dB", "stated", per(q, meanOf(func(p PSNR) float64 { return p.All }))),
-			newRow("… bitrate sent in those runs (Stats.BitrateOut)", "kbit/s", "500", per(q, func(p Pair) float64 { return p.Sender.Stats.BitrateOut / 1000 })),
-			newRow("Glass-to-glass p50, sender and receiver in one process (same runs)", "ms", "", per(q, func(p Pair) float64 { return lat(p, 50) })),
+			newRow("… bitrate sent in those runs (Stats.Transport.BitrateOut)", "kbit/s", "500", per(q, func(p Pair) float64 { return p.Sender.Stats.Transport.BitrateOut / 1000 })),
+			newRow("Capture-to-decoded p50, sender and receiver in one process (same runs)", "ms", "", per(q, func(p Pair) float64 { return lat(p, 50) })),
 		)
 	}
 	if len(r.Video) > 0 {

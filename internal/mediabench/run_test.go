@@ -4,7 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
+	"runtime"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,24 +50,82 @@ func short(url, room string, m Mode) PeerConfig {
 		Warmup: 200 * time.Millisecond, Window: time.Second, Timeout: 15 * time.Second}
 }
 
+// assertCPU checks a peer's CPU figures: positive when its process did
+// work, no more than its cores could give in the window (which catches a
+// misread unit), and the percentage computed from them.
+func assertCPU(t *testing.T, who string, r PeerResult) {
+	t.Helper()
+	assert.Positive(t, r.CPU, "%s: CPU time spent in the window", who)
+	assert.Positive(t, r.CPUPercent, "%s: CPU share", who)
+	// The first reading comes just before the window opens: allow for
+	// that moment.
+	assert.LessOrEqual(t, r.CPU, time.Duration(runtime.NumCPU())*(r.Window+10*time.Millisecond),
+		"%s: more CPU than %d cores give in %v", who, runtime.NumCPU(), r.Window)
+	assert.InDelta(t, 100*float64(r.CPU)/float64(r.Window), r.CPUPercent, 1e-9, "%s: CPUPercent is CPU over the window", who)
+}
+
+// assertLatencies checks per-frame latencies: every frame was received
+// after it was captured, and the percentiles the report prints are in
+// order.
+func assertLatencies(t *testing.T, lat []float64) {
+	t.Helper()
+	require.NotEmpty(t, lat)
+	for i, l := range lat {
+		// Stamps truncate the capture time to the millisecond, so a
+		// frame can never seem to arrive before it was captured.
+		require.Positive(t, l, "frame %d of the window", i)
+	}
+	p50, p95, top := Percentile(lat, 50), Percentile(lat, 95), Percentile(lat, 100)
+	assert.Positive(t, p50)
+	assert.LessOrEqual(t, p50, p95)
+	assert.LessOrEqual(t, p95, top)
+	assert.Equal(t, slices.Max(lat), top)
+}
+
 func TestPairInTwoProcesses(t *testing.T) {
 	url := signaling(t)
 	send, recv := short(url, "p", SendVideo), short(url, "p", ReceiveDecode)
 	recv.ReuseFrames = true
 	p, err := RunPair(os.Args[0], send, recv, nil)
 	require.NoError(t, err)
+	s, r := p.Sender, p.Receiver
+	t.Logf("sender pid %d: %v CPU in %v, %d frames sent; receiver pid %d: %v CPU, %d frames in the window (%d unreadable)",
+		s.PID, s.CPU, s.Window, s.Stats.VideoOut.FramesSent, r.PID, r.CPU, r.Frames, r.Unreadable)
 
-	assert.Positive(t, p.Sender.Stats.FramesSent)
-	assert.Positive(t, p.Sender.Stats.EncodeTime)
-	assert.Positive(t, p.Receiver.Stats.DecodeTime)
-	assert.NotEmpty(t, p.Receiver.LatencyMs, "stamps read from decoded frames")
-	assert.Equal(t, p.Receiver.Frames, len(p.Receiver.LatencyMs)+p.Receiver.Unreadable)
-	assert.True(t, p.Sender.JoinStart.Before(p.Sender.Dialled) && p.Sender.Dialled.Before(p.Sender.Connected))
-	assert.True(t, p.Sender.Connected.Before(p.Receiver.First), "first frame after the sender connected")
-	assert.False(t, p.Receiver.FirstStamp.IsZero(), "first frame's stamp read")
-	assert.Positive(t, p.Sender.Memory.RSS)
-	assert.GreaterOrEqual(t, p.Sender.CPUPercent, 0.0)
-	assert.InDelta(t, time.Second, p.Receiver.Window, float64(500*time.Millisecond))
+	// Each side measured its own process, and neither is this one.
+	assert.Positive(t, s.PID)
+	assert.Positive(t, r.PID)
+	assert.NotEqual(t, s.PID, r.PID, "sender and receiver in one process")
+	assert.NotEqual(t, os.Getpid(), s.PID, "the sender's figures are this process's")
+	assert.NotEqual(t, os.Getpid(), r.PID, "the receiver's figures are this process's")
+	// A timer never fires early: a window shorter than asked for was cut.
+	assert.GreaterOrEqual(t, s.Window, send.Window)
+	assert.GreaterOrEqual(t, r.Window, recv.Window)
+	assertCPU(t, "sender", s)
+	assertCPU(t, "receiver", r)
+	assert.Positive(t, s.Memory.RSS)
+	assert.GreaterOrEqual(t, s.Memory.HWM, s.Memory.RSS, "peak below the current RSS")
+	assert.Positive(t, r.Memory.RSS)
+
+	// Frames: encoded and sent, received, decoded, stamps read.
+	assert.Positive(t, s.Stats.VideoOut.FramesSent)
+	assert.LessOrEqual(t, s.Stats.VideoOut.FramesSent, s.Stats.VideoOut.FramesEncoded, "sent more frames than were encoded")
+	assert.Positive(t, s.Stats.Transport.BitrateOut)
+	assert.Positive(t, s.Stats.VideoOut.EncodeTime)
+	assert.Positive(t, r.Stats.VideoIn.DecodeTime)
+	assert.Positive(t, r.Stats.VideoIn.FPS)
+	assert.Positive(t, r.Frames, "frames decoded in the window")
+	assert.Equal(t, r.Frames, len(r.LatencyMs)+r.Unreadable, "every frame of the window read or counted unreadable")
+	assert.LessOrEqual(t, int64(r.Frames), r.Stats.VideoIn.FramesDecoded, "more frames in the window than the session decoded")
+	assert.Less(t, 10*r.Unreadable, r.Frames, "stamps unreadable in more than a tenth of a lossless loopback stream")
+	assertLatencies(t, r.LatencyMs)
+
+	// The join: dialled, connected, then the first frame, which was
+	// captured before it was decoded.
+	assert.True(t, s.JoinStart.Before(s.Dialled) && s.Dialled.Before(s.Connected))
+	assert.True(t, s.Connected.Before(r.First), "first frame after the sender connected")
+	require.False(t, r.FirstStamp.IsZero(), "first frame's stamp read")
+	assert.False(t, r.FirstStamp.After(r.First), "first frame decoded before its capture")
 }
 
 func TestFailingPeerGivesClearError(t *testing.T) {
@@ -79,6 +141,9 @@ func TestInProcessRuns(t *testing.T) {
 	url := signaling(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	// The runs of each kind, for the report at the end.
+	var quality, samples, audio *Pair
+	var memory *MemoryResult
 
 	t.Run("psnr", func(t *testing.T) {
 		send, recv := short(url, "q", SendVideo), short(url, "q", ReceiveDecode)
@@ -86,7 +151,13 @@ func TestInProcessRuns(t *testing.T) {
 		send.Ring, recv.Ring = ring, ring
 		p, err := RunInProcess(ctx, send, recv)
 		require.NoError(t, err)
+		quality = &p
+		assert.Equal(t, os.Getpid(), p.Sender.PID, "in-process runs measure this process")
+		assert.Equal(t, os.Getpid(), p.Receiver.PID)
+		assertCPU(t, "sender and receiver", p.Sender)
+		assertLatencies(t, p.Receiver.LatencyMs)
 		require.NotEmpty(t, p.Receiver.PSNR, "decoded frames matched to sent ones")
+		assert.LessOrEqual(t, len(p.Receiver.PSNR), len(p.Receiver.LatencyMs), "a PSNR for a frame whose stamp was not read")
 		var y []float64
 		for _, q := range p.Receiver.PSNR {
 			y = append(y, q.Y)
@@ -96,19 +167,26 @@ func TestInProcessRuns(t *testing.T) {
 	t.Run("samples", func(t *testing.T) {
 		p, err := RunInProcess(ctx, short(url, "s", SendVideo), short(url, "s", ReceiveSamples))
 		require.NoError(t, err)
-		assert.NotEmpty(t, p.Receiver.LatencyMs, "stamps read from frames decoded after the window")
-		assert.Zero(t, p.Receiver.Stats.FramesDecoded, "the session itself decoded nothing")
-		for _, l := range p.Receiver.LatencyMs {
-			assert.GreaterOrEqual(t, l, 0.0, "the last packet cannot precede the capture (stamps truncate to the ms)")
-		}
+		samples = &p
+		r := p.Receiver
+		assert.Zero(t, r.Stats.VideoIn.FramesDecoded, "the session itself decoded nothing")
+		assert.Positive(t, r.Frames, "frames whose last packet came in the window")
+		assert.Equal(t, r.Frames, len(r.LatencyMs)+r.Unreadable)
+		assert.LessOrEqual(t, int64(r.Frames), r.Stats.VideoIn.FramesReceived, "more frames in the window than the session received")
+		// Stamps read from frames decoded after the window; the last
+		// packet cannot precede the capture (stamps truncate to the ms).
+		assertLatencies(t, r.LatencyMs)
 	})
 	t.Run("audio", func(t *testing.T) {
 		send, recv := short(url, "a", SendAudio), short(url, "a", ReceiveAudio)
 		recv.Window = 1500 * time.Millisecond // at least two clicks, 500 ms apart
 		p, err := RunInProcess(ctx, send, recv)
 		require.NoError(t, err)
+		audio = &p
+		assert.Positive(t, p.Receiver.Frames, "audio blocks decoded in the window")
+		assert.LessOrEqual(t, int64(p.Receiver.Frames), p.Receiver.Stats.AudioIn.FramesDecoded)
 		d := AudioDelaysMs(p)
-		require.NotEmpty(t, d, "clicks found at both ends")
+		require.GreaterOrEqual(t, len(d), 2, "clicks found at both ends")
 		for _, x := range d {
 			assert.Greater(t, x, 20.0, "a click leaves only when its 20 ms frame is full")
 		}
@@ -118,8 +196,40 @@ func TestInProcessRuns(t *testing.T) {
 		cfg.Pairs = 2
 		m, err := RunMemory(ctx, cfg)
 		require.NoError(t, err)
+		memory = &m
 		assert.Equal(t, 2, m.Pairs)
 		assert.Positive(t, m.RSSOne)
-		assert.Positive(t, m.HeapAll)
+		assert.Positive(t, m.HeapOne)
+		assert.Greater(t, m.HeapAll, m.HeapOne, "a second pair took no Go heap")
+	})
+	// With every kind of run, every row of the report has a value and is
+	// printed, in order.
+	t.Run("report", func(t *testing.T) {
+		require.True(t, quality != nil && samples != nil && audio != nil && memory != nil, "a run above failed")
+		r := &Report{Video: []Pair{*quality}, Samples: []Pair{*samples}, Audio: []Pair{*audio},
+			Quality: []Pair{*quality}, Memory: memory}
+		rows := r.Rows()
+		var b strings.Builder
+		require.NoError(t, r.Markdown(&b))
+		var lines []string
+		for _, l := range strings.Split(b.String(), "\n") {
+			if strings.HasPrefix(l, "| ") && !strings.HasPrefix(l, "| Figure |") {
+				lines = append(lines, l)
+			}
+		}
+		require.Len(t, lines, len(rows), "table lines")
+		for i, row := range rows {
+			assert.False(t, math.IsNaN(row.Median), "%q has no value", row.Name)
+			assert.True(t, strings.HasPrefix(lines[i], "| "+row.Name+" | "+num(row.Median)+" | "), "line %d: %s", i, lines[i])
+		}
+		for _, want := range []string{
+			"Capture-to-decoded video latency p50", "Stamp → last packet of the frame received p50",
+			"Encode time per frame", "Decode time per frame", "Audio latency p50",
+			"Sender joins (wsclient.Dial) → first decoded frame", "Sender CPU, video", "Receiver CPU, video decoded",
+			"Receiver CPU, video received but not decoded", "Sender CPU, audio only", "Receiver CPU, audio only",
+			"PSNR of decoded against sent frames", "Sender process RSS", "Memory per sender+receiver pair, RSS growth",
+		} {
+			assert.Contains(t, b.String(), "| "+want, "a row of each kind")
+		}
 	})
 }

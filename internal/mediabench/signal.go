@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/avlink/avlink/signal"
+	"github.com/avlink/avlink/signal/wsserver"
 )
 
 // Signaling is the real signaling server on 127.0.0.1, for the peers of
@@ -16,7 +16,7 @@ import (
 type Signaling struct {
 	// URL is the ws:// address peers dial.
 	URL string
-	srv *signal.Server
+	srv *wsserver.Server
 	hs  *http.Server
 	ln  net.Listener
 }
@@ -26,7 +26,7 @@ func StartSignaling(log *slog.Logger) (*Signaling, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	srv, err := signal.NewServer(signal.ServerConfig{Logger: log})
+	srv, err := wsserver.New(wsserver.Config{Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func StartSignaling(log *slog.Logger) (*Signaling, error) {
 func (s *Signaling) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := s.srv.Close(ctx)
+	err := s.srv.Shutdown(ctx)
 	if herr := s.hs.Shutdown(ctx); herr != nil && !errors.Is(herr, http.ErrServerClosed) {
 		err = errors.Join(err, herr)
 	}

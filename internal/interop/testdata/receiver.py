@@ -1,6 +1,8 @@
-"""The original system's receiver (viewer) role, on aiortc: join the room,
-answer the robot's offer with every candidate in the SDP, ignore trickled
-candidates, decode what arrives.
+"""The receiving side of the original deployment's Python programs (its
+Linux audio receiver, which answers offers), re-created on aiortc and
+taking video as well as audio: join the room, answer the robot's offer
+with every candidate in the SDP, ignore trickled candidates, decode what
+arrives.
 
 Usage: receiver.py WS_URL ROOM SECONDS VIDEO_FRAMES AUDIO_FRAMES
 
@@ -114,7 +116,8 @@ async def main():
                 # are all in this SDP, and none is trickled.
                 await ws.send_json({"type": "answer", "sdp": pc.localDescription.sdp})
                 emit(event="answer", sdp=pc.localDescription.sdp)
-            # "candidate" messages are ignored, as the original did.
+            # "candidate" messages are ignored, as the deployment's Python
+            # receiver did.
 
     reader = asyncio.ensure_future(read_signals())
     try:

@@ -1,18 +1,19 @@
-"""The original system's Linux sender, on aiortc: a 640x480 bgr24 picture
-at 30 fps stamped from the wall clock in microseconds (as the original
-stamped its RealSense frames), with sensor-like noise, and a mono int16
-tone (the original microphone sender captured 44.1 kHz in blocks of 120
-samples). It joins the
-room, offers with every candidate in the SDP once gathering is complete,
-never trickles, ignores incoming candidates, and applies the answer.
+"""The original deployment's Python senders, re-created on aiortc as one
+program: a 640x480 bgr24 picture at 30 fps stamped from the wall clock in
+microseconds (as that deployment's Linux robot program stamped its
+RealSense frames), with sensor-like noise, and a mono int16 tone (its
+Windows microphone program captured 44.1 kHz in blocks of 120 samples).
+It joins the room, offers with every candidate in the SDP once gathering
+is complete, never trickles, ignores incoming candidates, and applies the
+answer.
 
 Usage: sender.py WS_URL ROOM SECONDS TONE_HZ AUDIO_RATE AUDIO_BLOCK
 
 aiortc 1.4's Opus encoder always encodes 960 samples (20 ms at 48 kHz) from
 each frame it is given, whatever the frame's length: blocks shorter than
-20 ms (the original's 120 samples) make it read past the block and send one
-20 ms packet per block. AUDIO_BLOCK 882 at 44100 Hz is the original's rate
-in blocks it can take.
+20 ms (the microphone program's 120 samples) make it read past the block
+and send one 20 ms packet per block. AUDIO_BLOCK 882 at 44100 Hz is the
+microphone program's rate in blocks it can take.
 
 Each picture carries the project's frame stamp (capture time in Unix
 milliseconds, counter, CRC-16/CCITT-FALSE in 2x40 black/white cells on
@@ -30,6 +31,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import aiortc  # noqa: E402
 import numpy  # noqa: E402
 import wsclient  # noqa: E402
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription  # noqa: E402
@@ -90,7 +92,7 @@ class Camera(MediaStreamTrack):
         img[200:280, x0 : x0 + 80] = (0, 0, 255)
         draw_stamp(img, int(now * 1000), self.n)
         frame = VideoFrame.from_ndarray(img, format="bgr24")
-        # The original's timestamps: wall-clock microseconds.
+        # The robot program's timestamps: wall-clock microseconds.
         frame.pts = int(now * 1_000_000)
         frame.time_base = fractions.Fraction(1, 1_000_000)
         self.n += 1
@@ -155,7 +157,8 @@ async def main():
                 emit(event="answer", sdp=msg["sdp"])
                 await pc.setRemoteDescription(RTCSessionDescription(sdp=msg["sdp"], type="answer"))
                 answered.set()
-            # "candidate" messages are ignored, as the original did.
+            # "candidate" messages are ignored, as the deployment's Python
+            # senders did.
 
     reader = asyncio.ensure_future(read_signals())
     started = time.time()
@@ -183,6 +186,7 @@ async def main():
         audio_packets=packets_audio,
         seconds=time.time() - started,
         ice_states=states,
+        aiortc_version=aiortc.__version__,
     )
     await pc.close()
     await ws.close()

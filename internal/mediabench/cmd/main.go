@@ -1,6 +1,6 @@
 // Command mediabench measures avlink's media pipeline on loopback and
-// prints a Markdown table: glass-to-glass video latency, capture to last
-// packet, encode and decode time, audio latency, join to first frame,
+// prints a Markdown table: capture-to-decoded video latency, capture to
+// last packet, encode and decode time, audio latency, join to first frame,
 // sender and receiver CPU with the bitrate sent and the PSNR received,
 // and memory per session.
 //
@@ -18,7 +18,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/avlink/avlink/internal/procstat"
 	"io"
 	"log/slog"
 	"os"
@@ -30,6 +29,7 @@ import (
 	"time"
 
 	"github.com/avlink/avlink/internal/mediabench"
+	"github.com/avlink/avlink/internal/procstat"
 )
 
 // logEnv, when set to anything, makes the peers log at debug level to
