@@ -13,6 +13,16 @@ type VideoSource interface {
 	Close() error
 }
 
+// VideoRecycler is implemented by a VideoSource that can reuse the memory
+// of frames its consumer is done with, so that a camera at 30 fps does not
+// allocate a whole picture per frame. A consumer that knows it holds no
+// reference to a frame any more (rtclink's session, once the frame is
+// encoded or dropped) passes it back with RecycleVideo; a consumer that
+// never does leaves the source allocating as before.
+type VideoRecycler interface {
+	RecycleVideo(f *VideoFrame)
+}
+
 // AudioSource produces raw PCM: a microphone, a file or a synthetic tone.
 //
 // ReadAudio blocks until the next block is ready or ctx is done and returns

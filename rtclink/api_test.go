@@ -11,9 +11,12 @@ import (
 	"time"
 
 	"github.com/avlink/avlink/capture"
+	"github.com/avlink/avlink/capture/synth"
+	capvp8 "github.com/avlink/avlink/capture/vp8"
 	"github.com/avlink/avlink/internal/pionlog"
 	"github.com/avlink/avlink/internal/rtctest"
 	"github.com/avlink/avlink/internal/syncbuf"
+	"github.com/avlink/avlink/internal/vpx/vpxtest"
 	"github.com/avlink/avlink/rtclink"
 	"github.com/avlink/avlink/signal"
 	"github.com/avlink/avlink/signal/wsserver"
@@ -332,4 +335,103 @@ func TestSessionEndsOnFullRoom(t *testing.T) {
 	}
 	assert.ErrorIs(t, third.Err(), rtclink.ErrSignalingEnded)
 	assert.ErrorIs(t, third.Err(), signal.ErrRoomFull)
+}
+
+// Every frame captured but not sent is counted with its reason: here the
+// encoder's rate control, starved on purpose, skips frames.
+func TestDroppedFramesAreCounted(t *testing.T) {
+	url := signalServer(t)
+	video := newVideoCollector()
+	viewer, err := rtclink.New(rtclink.Config{Signaler: dial(t, url, "r"), ReceiveVideo: videoReceiver(video), IncludeLoopback: true, Logger: testLogger()})
+	require.NoError(t, err)
+	defer viewer.Close()
+	enc, err := capvp8.NewEncoder(capvp8.EncoderConfig{Width: 640, Height: 480, Bitrate: capvp8.DefaultMinBitrate, FrameDropThreshold: 60})
+	require.NoError(t, err)
+	i := 0
+	tick := time.NewTicker(time.Second / 30)
+	defer tick.Stop()
+	grainy := capture.VideoSourceFunc(func(ctx context.Context) (*capture.VideoFrame, error) {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		i++
+		f := vpxtest.Picture(640, 480, i)
+		f.Time = time.Now()
+		return f, nil
+	})
+	robot, err := rtclink.New(rtclink.Config{
+		Signaler: dial(t, url, "r"), Role: rtclink.Offerer, DisableCongestionControl: true, IncludeLoopback: true, Logger: testLogger(),
+		Video: &rtclink.VideoSender{Source: grainy, Encoder: enc, MinBitrate: capvp8.DefaultMinBitrate, StartBitrate: capvp8.DefaultMinBitrate, MaxBitrate: capvp8.DefaultMinBitrate},
+	})
+	require.NoError(t, err)
+	defer robot.Close()
+	video.waitFirst(t)
+	eventually(t, 20*time.Second, func() bool { return robot.Stats().VideoOut.FramesDropped > 0 }, "a starved encoder dropped no frame")
+	st := robot.Stats().VideoOut
+	// Sent and dropped account for every frame the encoder took, give or
+	// take the one it is encoding now.
+	assert.InDelta(t, st.FramesEncoded, st.FramesSent+st.FramesDropped, 1)
+}
+
+// countingRecycler passes frames back to a real pattern and checks that
+// the session never hands the same frame back twice.
+type countingRecycler struct {
+	*synth.Pattern
+	mu      sync.Mutex
+	out     map[*capture.VideoFrame]bool // handed out, not yet back
+	back    int
+	twice   int
+	unknown int
+}
+
+func (c *countingRecycler) ReadVideo(ctx context.Context) (*capture.VideoFrame, error) {
+	f, err := c.Pattern.ReadVideo(ctx)
+	if err == nil {
+		c.mu.Lock()
+		c.out[f] = true
+		c.mu.Unlock()
+	}
+	return f, err
+}
+
+func (c *countingRecycler) RecycleVideo(f *capture.VideoFrame) {
+	c.mu.Lock()
+	switch out, known := c.out[f]; {
+	case !known:
+		c.unknown++
+	case !out:
+		c.twice++
+	default:
+		c.out[f] = false
+		c.back++
+	}
+	c.mu.Unlock()
+	c.Pattern.RecycleVideo(f)
+}
+
+// A source that can reuse frames gets each one back once the session is
+// done with it, and the picture still arrives whole.
+func TestSessionRecyclesFrames(t *testing.T) {
+	url := signalServer(t)
+	video := newVideoCollector()
+	viewer, err := rtclink.New(rtclink.Config{Signaler: dial(t, url, "r"), ReceiveVideo: videoReceiver(video), IncludeLoopback: true, Logger: testLogger()})
+	require.NoError(t, err)
+	defer viewer.Close()
+	p, err := synth.NewPattern(synth.PatternConfig{Width: 320, Height: 240})
+	require.NoError(t, err)
+	src := &countingRecycler{Pattern: p, out: map[*capture.VideoFrame]bool{}}
+	enc, err := capvp8.NewEncoder(capvp8.EncoderConfig{Width: 320, Height: 240})
+	require.NoError(t, err)
+	robot, err := rtclink.New(rtclink.Config{Signaler: dial(t, url, "r"), Role: rtclink.Offerer, Video: &rtclink.VideoSender{Source: src, Encoder: enc}, IncludeLoopback: true, Logger: testLogger()})
+	require.NoError(t, err)
+	defer robot.Close()
+	video.waitFirst(t)
+	eventually(t, 10*time.Second, func() bool { f, s, _ := video.count(); return f >= 30 && s >= 30 }, "frames stopped, or lost their stamps")
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	assert.Positive(t, src.back)
+	assert.Zero(t, src.twice, "a frame came back twice")
+	assert.Zero(t, src.unknown, "a frame the source never made came back")
 }

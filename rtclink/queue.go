@@ -43,25 +43,26 @@ type mailbox[T any] struct {
 
 func newMailbox[T any]() *mailbox[T] { return &mailbox[T]{notify: make(chan struct{}, 1)} }
 
-// put stores v and reports whether it replaced an untaken value.
-func (m *mailbox[T]) put(v T) (replaced bool) {
+// put stores v and returns the untaken value it replaced, if any.
+func (m *mailbox[T]) put(v T) (old T, replaced bool) {
 	m.mu.Lock()
-	replaced = m.full
+	old, replaced = m.v, m.full
 	m.v, m.full = v, true
 	m.mu.Unlock()
 	select {
 	case m.notify <- struct{}{}:
 	default:
 	}
-	return replaced
+	return old, replaced
 }
 
-// putIfEmpty stores v unless a value is already waiting (a newer one).
-func (m *mailbox[T]) putIfEmpty(v T) {
+// putIfEmpty stores v unless a value is already waiting (a newer one),
+// and reports whether it did.
+func (m *mailbox[T]) putIfEmpty(v T) bool {
 	m.mu.Lock()
 	if m.full {
 		m.mu.Unlock()
-		return
+		return false
 	}
 	m.v, m.full = v, true
 	m.mu.Unlock()
@@ -69,6 +70,7 @@ func (m *mailbox[T]) putIfEmpty(v T) {
 	case m.notify <- struct{}{}:
 	default:
 	}
+	return true
 }
 
 func (m *mailbox[T]) take() (v T, ok bool) {

@@ -130,6 +130,7 @@ func (s *PeerSession) newVideoSend(v *VideoSender) (*videoSend, error) {
 		return nil, err
 	}
 	vs := &videoSend{s: s, cfg: v, enc: v.Encoder, tr: tr, box: newMailbox[*capture.VideoFrame]()}
+	vs.recycler, _ = v.Source.(capture.VideoRecycler)
 	tr.onPLI = vs.onPLI
 	if v.Encoder != nil && v.Samples == nil {
 		_, _, start := v.bitrates()
@@ -239,6 +240,17 @@ type videoSend struct {
 	target  atomic.Int64
 	applied int
 	i420    capture.VideoFrame
+	// recycler takes back frames the session is done with, when the
+	// source can reuse them.
+	recycler capture.VideoRecycler
+}
+
+// recycle hands a frame the session holds no reference to back to its
+// source.
+func (v *videoSend) recycle(f *capture.VideoFrame) {
+	if v.recycler != nil && f != nil {
+		v.recycler.RecycleVideo(f)
+	}
 }
 
 func (v *videoSend) requestKeyframe() { v.kf.Store(true) }
@@ -252,8 +264,8 @@ const maxHeldAge = 200 * time.Millisecond
 // the next capture.
 func (v *videoSend) connected() {
 	v.requestKeyframe()
-	if f := v.held.Swap(nil); f != nil && time.Since(f.Time) < maxHeldAge {
-		v.box.putIfEmpty(f)
+	if f := v.held.Swap(nil); f != nil && (time.Since(f.Time) >= maxHeldAge || !v.box.putIfEmpty(f)) {
+		v.recycle(f)
 	}
 }
 
@@ -280,8 +292,10 @@ func (v *videoSend) readLoop() {
 		if f.Time.IsZero() {
 			f.Time = time.Now()
 		}
-		if v.box.put(f) {
+		if old, replaced := v.box.put(f); replaced {
 			v.s.stats.videoOut.stale.Add(1)
+			v.s.log.Debug("rtclink: video frame dropped: the encoder was still busy with the one before", "captured", old.Time)
+			v.recycle(old)
 		}
 	}
 }
@@ -302,41 +316,50 @@ func (v *videoSend) encodeLoop() {
 		if !v.sending.Load() {
 			// Keep the newest: it becomes the first keyframe the moment
 			// the connection is up, instead of waiting a frame interval.
-			v.held.Store(f)
+			v.recycle(v.held.Swap(f))
 			continue
 		}
-		if f.Format != capture.FormatI420 {
-			if err := capture.ToI420(&v.i420, f); err != nil {
-				if time.Since(lastErr) > 5*time.Second {
-					v.s.log.Error("rtclink: cannot convert video frame", "err", err)
-					lastErr = time.Now()
-				}
-				continue
+		v.encode(f, &lastErr)
+		v.recycle(f)
+	}
+}
+
+// encode converts, encodes and sends one frame.
+func (v *videoSend) encode(f *capture.VideoFrame, lastErr *time.Time) {
+	if f.Format != capture.FormatI420 {
+		if err := capture.ToI420(&v.i420, f); err != nil {
+			if time.Since(*lastErr) > 5*time.Second {
+				v.s.log.Error("rtclink: cannot convert video frame", "err", err)
+				*lastErr = time.Now()
 			}
-			f = &v.i420
+			return
 		}
-		if t := int(v.target.Load()); t != v.applied {
-			if err := v.enc.SetBitrate(t); err == nil {
-				v.applied = t
-			}
+		f = &v.i420
+	}
+	if t := int(v.target.Load()); t != v.applied {
+		if err := v.enc.SetBitrate(t); err == nil {
+			v.applied = t
 		}
-		start := time.Now()
-		smp, err := v.enc.Encode(f, v.kf.Swap(false))
-		v.s.stats.videoOut.encodeNanos.Add(int64(time.Since(start)))
-		v.s.stats.videoOut.encoded.Add(1)
-		if err != nil {
-			if time.Since(lastErr) > 5*time.Second {
-				v.s.log.Error("rtclink: video encode failed", "err", err)
-				lastErr = time.Now()
-			}
-			continue
+	}
+	start := time.Now()
+	smp, err := v.enc.Encode(f, v.kf.Swap(false))
+	v.s.stats.videoOut.encodeNanos.Add(int64(time.Since(start)))
+	v.s.stats.videoOut.encoded.Add(1)
+	if err != nil {
+		if time.Since(*lastErr) > 5*time.Second {
+			v.s.log.Error("rtclink: video encode failed", "err", err)
+			*lastErr = time.Now()
 		}
-		if smp == nil {
-			continue
-		}
-		if err := v.tr.write(smp.Data, f.Time); err != nil {
-			v.s.log.Debug("rtclink: write video", "err", err)
-		}
+		return
+	}
+	if smp == nil {
+		v.s.stats.videoOut.dropped.Add(1)
+		v.s.log.Debug("rtclink: video frame dropped by the encoder's rate control", "captured", f.Time)
+		return
+	}
+	if err := v.tr.write(smp.Data, f.Time); err != nil {
+		v.s.stats.videoOut.dropped.Add(1)
+		v.s.log.Debug("rtclink: video frame dropped: cannot send it", "captured", f.Time, "err", err)
 	}
 }
 

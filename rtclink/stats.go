@@ -13,9 +13,9 @@ import (
 // counters are the session's running totals, written by its goroutines.
 type counters struct {
 	videoOut struct {
-		encoded, stale, encodeNanos         atomic.Int64
-		plisReceived, keyframesOnPLI, nacks atomic.Int64
-		targetBitrate                       atomic.Int64
+		encoded, stale, dropped, encodeNanos atomic.Int64
+		plisReceived, keyframesOnPLI, nacks  atomic.Int64
+		targetBitrate                        atomic.Int64
 	}
 	videoIn struct {
 		packets, lost, bytes       atomic.Int64
@@ -80,9 +80,12 @@ type TransportStats struct {
 // VideoOutStats describes the video this session sends.
 type VideoOutStats struct {
 	// FramesEncoded counts frames the encoder took, FramesSent encoded
-	// frames put on the wire, FramesStale raw frames replaced by a newer
-	// one before the encoder took them (the encoder was behind).
-	FramesEncoded, FramesSent, FramesStale int64
+	// frames put on the wire. A frame captured but never sent is counted
+	// once, with its reason: FramesStale when a newer one replaced it
+	// before the encoder took it (the encoder was behind), FramesDropped
+	// when the encoder's rate control skipped it or it could not be
+	// written. Each is logged at debug level.
+	FramesEncoded, FramesSent, FramesStale, FramesDropped int64
 	// Bytes counts RTP payload bytes sent.
 	Bytes uint64
 	// FPS is frames sent per second.
@@ -153,6 +156,7 @@ func (s *PeerSession) Stats() Stats {
 	vo := &st.VideoOut
 	vo.FramesEncoded = c.videoOut.encoded.Load()
 	vo.FramesStale = c.videoOut.stale.Load()
+	vo.FramesDropped = c.videoOut.dropped.Load()
 	vo.TargetBitrate = int(c.videoOut.targetBitrate.Load())
 	vo.PLIsReceived = c.videoOut.plisReceived.Load()
 	vo.KeyframesOnPLI = c.videoOut.keyframesOnPLI.Load()
@@ -274,6 +278,7 @@ func (st Stats) LogValue() slog.Value {
 		slog.Int64("lost", st.VideoIn.PacketsLost+st.AudioIn.PacketsLost),
 		slog.Int64("given_up", st.VideoIn.FramesGivenUp),
 		slog.Int64("stale", st.VideoOut.FramesStale),
+		slog.Int64("dropped", st.VideoOut.FramesDropped),
 		slog.Int64("plis_in", st.VideoOut.PLIsReceived),
 		slog.Int64("plis_out", st.VideoIn.PLIsSent),
 		slog.Duration("encode", st.VideoOut.EncodeTime),

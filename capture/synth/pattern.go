@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,7 +33,13 @@ type Pattern struct {
 	start  time.Time
 	n      int64
 	closed atomic.Bool
+
+	freeMu sync.Mutex
+	free   [][]byte // picture buffers handed back by RecycleVideo
 }
+
+// maxFree bounds the buffers a Pattern keeps for reuse.
+const maxFree = 4
 
 // NewPattern returns a Pattern for cfg.
 func NewPattern(cfg PatternConfig) (*Pattern, error) {
@@ -109,7 +116,7 @@ func (p *Pattern) ReadVideo(ctx context.Context) (*capture.VideoFrame, error) {
 	}
 	t := clk.Now()
 	f := &capture.VideoFrame{Format: capture.FormatI420, Width: p.cfg.Width, Height: p.cfg.Height,
-		Data: make([]byte, len(p.bg)), Time: t}
+		Data: p.buffer(), Time: t}
 	copy(f.Data, p.bg)
 	p.drawBox(f)
 	if err := stamp.Write(f, t, uint16(p.n)); err != nil {
@@ -117,6 +124,34 @@ func (p *Pattern) ReadVideo(ctx context.Context) (*capture.VideoFrame, error) {
 	}
 	return f, nil
 }
+
+// buffer returns a recycled picture buffer, or a new one.
+func (p *Pattern) buffer() []byte {
+	p.freeMu.Lock()
+	defer p.freeMu.Unlock()
+	if n := len(p.free); n > 0 {
+		b := p.free[n-1]
+		p.free = p.free[:n-1]
+		return b
+	}
+	return make([]byte, len(p.bg))
+}
+
+// RecycleVideo takes back a frame this Pattern made once its consumer is
+// done with it; its memory then holds a later frame.
+func (p *Pattern) RecycleVideo(f *capture.VideoFrame) {
+	if f == nil || len(f.Data) != len(p.bg) || cap(f.Data) != len(p.bg) {
+		return
+	}
+	p.freeMu.Lock()
+	if len(p.free) < maxFree {
+		p.free = append(p.free, f.Data)
+	}
+	p.freeMu.Unlock()
+	f.Data = nil
+}
+
+var _ capture.VideoRecycler = (*Pattern)(nil)
 
 func (p *Pattern) at(n int64) time.Time {
 	return p.start.Add(time.Duration(n * int64(time.Second) / int64(p.cfg.FPS)))

@@ -179,3 +179,47 @@ func BenchmarkPattern640x480(b *testing.B) {
 		}
 	}
 }
+
+// A recycled frame's memory holds a later frame, drawn afresh: the same
+// picture and stamp as a frame never recycled.
+func TestPatternRecyclesFrames(t *testing.T) {
+	ctx := context.Background()
+	fresh, err := NewPattern(PatternConfig{Width: 160, Height: 120, Clock: testclock.New(epoch)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	reused, err := NewPattern(PatternConfig{Width: 160, Height: 120, Clock: testclock.New(epoch)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reused.Close()
+	var prev *byte
+	for i := range 10 {
+		want, err := fresh.ReadVideo(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := reused.ReadVideo(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 && &got.Data[0] != prev {
+			t.Fatalf("frame %d: a recycled buffer was not reused", i)
+		}
+		if string(got.Data) != string(want.Data) {
+			t.Fatalf("frame %d differs from the same frame drawn in new memory", i)
+		}
+		prev = &got.Data[0]
+		reused.RecycleVideo(got)
+		if got.Data != nil {
+			t.Fatal("a recycled frame keeps its data")
+		}
+	}
+	// Frames of another size are not taken.
+	reused.RecycleVideo(&capture.VideoFrame{Data: make([]byte, 10)})
+	f, err := reused.ReadVideo(ctx)
+	if err != nil || len(f.Data) != 160*120*3/2 {
+		t.Fatalf("after a foreign frame: %v, %d bytes", err, len(f.Data))
+	}
+}
