@@ -59,6 +59,11 @@ type PeerResult struct {
 	// stamp could not be read (or, for samples, could not be decoded).
 	Frames     int `json:"frames"`
 	Unreadable int `json:"unreadable"`
+	// Missing counts frames of the sender's pattern that never reached a
+	// ReceiveDecode peer's sink, from the gaps in the frame counters
+	// stamped on the frames, from its first frame to the end of the
+	// window.
+	Missing int `json:"missing"`
 	// Clicks are the click times found: at the source by a sender, at
 	// the sink by a receiver.
 	Clicks []time.Time `json:"clicks,omitempty"`
@@ -91,6 +96,9 @@ type Peer struct {
 	psnr       []PSNR
 	frames     int
 	unreadable int
+	missing    int
+	lastN      uint16
+	haveN      bool
 	clicks     []time.Time
 	arrivals   []arrival
 	winStart   time.Time
@@ -264,7 +272,7 @@ func (p *Peer) Measure(ctx context.Context) (PeerResult, error) {
 	r := p.res
 	r.Window = p.winEnd.Sub(p.winStart)
 	r.LatencyMs, r.PSNR, r.Clicks = p.lat, p.psnr, p.clicks
-	r.Frames, r.Unreadable = p.frames, p.unreadable
+	r.Frames, r.Unreadable, r.Missing = p.frames, p.unreadable, p.missing
 	arrivals := p.arrivals
 	p.mu.Unlock()
 	// Taken once the window is closed, so the session's counts include
@@ -325,6 +333,12 @@ func (p *Peer) writeVideo(f *capture.VideoFrame) error {
 	})
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if err == nil && p.winEnd.IsZero() { // gaps after the window do not count
+		if d := int16(n - p.lastN); p.haveN && d > 1 {
+			p.missing += int(d) - 1
+		}
+		p.lastN, p.haveN = n, true
+	}
 	if !p.collecting {
 		return nil
 	}

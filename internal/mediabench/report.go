@@ -20,6 +20,12 @@ type Report struct {
 	Quality []Pair
 	// Memory is the many-pairs run; nil when skipped.
 	Memory *MemoryResult
+
+	// Programs are runs of examples/sender, as users run it, into the
+	// measuring receiver through examples/signal-server; ProgramsNode
+	// the same through the original deployment's Node.js server;
+	// ProgramsReceiver runs of examples/sender into examples/receiver.
+	Programs, ProgramsNode, ProgramsReceiver []ProgramRun
 }
 
 // ClickMatchWindow is how long after a click at the source a click at the
@@ -68,7 +74,7 @@ func AudioDelaysMs(p Pair) []float64 {
 
 // Rows computes the table.
 func (r *Report) Rows() []Row {
-	var rows []Row
+	rows := r.programRows()
 	lat := func(p Pair, q float64) float64 { return Percentile(p.Receiver.LatencyMs, q) }
 	if len(r.Video) > 0 {
 		v := r.Video
@@ -163,6 +169,61 @@ func (r *Report) Rows() []Row {
 		)
 	}
 	return rows
+}
+
+// programRows are the figures of the example programs as users run them.
+func (r *Report) programRows() []Row {
+	var rows []Row
+	perRun := func(rs []ProgramRun, f func(ProgramRun) float64) []float64 {
+		out := make([]float64, 0, len(rs))
+		for _, x := range rs {
+			out = append(out, f(x))
+		}
+		return out
+	}
+	recv := func(f func(PeerResult) float64) func(ProgramRun) float64 {
+		return func(x ProgramRun) float64 {
+			if x.Receiver == nil {
+				return math.NaN()
+			}
+			return f(*x.Receiver)
+		}
+	}
+	if p := r.Programs; len(p) > 0 {
+		rows = append(rows,
+			newRow("examples/sender joins the room (its log) → first decoded frame, examples/signal-server", "ms", "≤ 30", perRun(p, func(x ProgramRun) float64 { return sinceMs(x.SenderJoined, firstOf(x)) })),
+			newRow("… from its process start", "ms", "", perRun(p, func(x ProgramRun) float64 { return sinceMs(x.SenderStarted, firstOf(x)) })),
+			newRow("… of which join → connected (its log)", "ms", "", perRun(p, func(x ProgramRun) float64 { return sinceMs(x.SenderJoined, x.SenderConnected) })),
+			newRow("Picture-loss requests from the receiver (the first frame is the keyframe sent on connect)", "count", "0", perRun(p, recv(func(x PeerResult) float64 { return float64(x.Stats.VideoIn.PLIsSent) }))),
+			newRow("Capture-to-decoded p50, examples/sender (video + audio, congestion control on)", "ms", "≤ 3.5", perRun(p, recv(func(x PeerResult) float64 { return Percentile(x.LatencyMs, 50) }))),
+			newRow("Capture-to-decoded p95", "ms", "≤ 5", perRun(p, recv(func(x PeerResult) float64 { return Percentile(x.LatencyMs, 95) }))),
+			newRow("Capture-to-decoded max", "ms", "", perRun(p, recv(func(x PeerResult) float64 { return Percentile(x.LatencyMs, 100) }))),
+			newRow("Frames missing at the receiver (gaps in the stamped frame counter, first frame to end of window)", "frames", "0", perRun(p, recv(func(x PeerResult) float64 { return float64(x.Missing) }))),
+			newRow("examples/sender CPU, whole process (video + audio, congestion control on)", "% of a core", "≤ 10", perRun(p, func(x ProgramRun) float64 { return x.SenderCPUPercent })),
+			newRow("… bitrate received (Stats.Transport.BitrateIn at the receiver)", "kbit/s", "", perRun(p, recv(func(x PeerResult) float64 { return x.Stats.Transport.BitrateIn / 1000 }))),
+			newRow("… frames decoded per second", "fps", "30", perRun(p, recv(func(x PeerResult) float64 { return x.Stats.VideoIn.FPS }))),
+			newRow("examples/sender exit after SIGTERM", "ms", "≤ 2000", perRun(p, func(x ProgramRun) float64 { return Ms(x.SenderExit) })),
+		)
+	}
+	if p := r.ProgramsNode; len(p) > 0 {
+		rows = append(rows,
+			newRow("examples/sender joins (its log) → first decoded frame, the original deployment's Node.js server", "ms", "≤ 200", perRun(p, func(x ProgramRun) float64 { return sinceMs(x.SenderJoined, firstOf(x)) })),
+		)
+	}
+	if p := r.ProgramsReceiver; len(p) > 0 {
+		rows = append(rows,
+			newRow("examples/receiver CPU, whole process (decoding the sender's video + audio)", "% of a core", "≤ 6", perRun(p, func(x ProgramRun) float64 { return x.ReceiverCPUPercent })),
+			newRow("… examples/sender CPU in the same runs", "% of a core", "≤ 10", perRun(p, func(x ProgramRun) float64 { return x.SenderCPUPercent })),
+		)
+	}
+	return rows
+}
+
+func firstOf(x ProgramRun) time.Time {
+	if x.Receiver == nil {
+		return time.Time{}
+	}
+	return x.Receiver.First
 }
 
 func mean(xs []float64) float64 {

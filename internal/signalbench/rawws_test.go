@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/avlink/avlink/signal/wsclient"
 	"github.com/avlink/avlink/signal/wsserver"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -166,4 +167,25 @@ func FuzzNextFrame(f *testing.F) {
 			t.Fatalf("frame of %d bytes with %d-byte payload from %d bytes", n, len(payload), len(b))
 		}
 	})
+}
+
+// The exported process runs the real examples/signal-server and answers a
+// WebSocket join.
+func TestStartProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds examples/signal-server")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	p, err := StartProcess(ctx, "../..", KindGo)
+	require.NoError(t, err)
+	defer p.Close()
+	require.Positive(t, p.PID())
+	c, err := wsclient.Dial(ctx, p.URL(), "r", nil)
+	require.NoError(t, err)
+	defer c.Close()
+	m, err := c.Recv(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "joined", m.Type)
+	require.True(t, c.AcknowledgesJoins())
 }

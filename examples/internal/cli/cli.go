@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -21,6 +22,7 @@ import (
 type Common struct {
 	signal, room, token *string
 	relayOnly, verbose  *bool
+	cpuProfile          *string
 	ice                 func() []rtclink.ICEServer
 	log                 *slog.Logger
 }
@@ -28,12 +30,13 @@ type Common struct {
 // Flags registers the shared flags; call its methods after flag.Parse.
 func Flags() *Common {
 	return &Common{
-		signal:    flag.String("signal", "ws://localhost:3000", "signaling server"),
-		room:      flag.String("room", "realsense", "room to join"),
-		token:     flag.String("token", os.Getenv("AVLINK_SIGNAL_TOKEN"), "signaling token (default $AVLINK_SIGNAL_TOKEN)"),
-		relayOnly: flag.Bool("relay-only", false, "use TURN relay candidates only"),
-		verbose:   flag.Bool("v", false, "debug logs"),
-		ice:       iceFlags(),
+		signal:     flag.String("signal", "ws://localhost:3000", "signaling server"),
+		room:       flag.String("room", "realsense", "room to join"),
+		token:      flag.String("token", os.Getenv("AVLINK_SIGNAL_TOKEN"), "signaling token (default $AVLINK_SIGNAL_TOKEN)"),
+		relayOnly:  flag.Bool("relay-only", false, "use TURN relay candidates only"),
+		verbose:    flag.Bool("v", false, "debug logs"),
+		cpuProfile: flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)"),
+		ice:        iceFlags(),
 	}
 }
 
@@ -51,8 +54,20 @@ func (c *Common) Config() rtclink.Config {
 	return rtclink.Config{ICEServers: c.ice(), RelayOnly: *c.relayOnly, DataChannels: true, Logger: c.Logger()}
 }
 
-// Run runs a session with cfg in the flags' room (see the Run function).
+// Run runs a session with cfg in the flags' room (see the Run function),
+// profiling it with -cpuprofile.
 func (c *Common) Run(cfg rtclink.Config) error {
+	if *c.cpuProfile != "" {
+		f, err := os.Create(*c.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	return Run(cfg, *c.signal, *c.room, *c.token, c.Logger())
 }
 
@@ -122,6 +137,7 @@ func Run(cfg rtclink.Config, sigURL, room, token string, log *slog.Logger) error
 		return err
 	}
 	defer sig.Close()
+	log.Info("connected to the signaling server", "url", sigURL, "room", room, "announces_peers", sig.AcknowledgesJoins())
 	cfg.Signaler = sig
 	s, err := rtclink.New(cfg)
 	if err != nil {

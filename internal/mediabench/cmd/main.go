@@ -7,9 +7,14 @@
 //	go run ./internal/mediabench/cmd                      # 640x480@30, 500 kbit/s, 3 runs of 10 s
 //	go run ./internal/mediabench/cmd -runs 1 -duration 5s -bitrate 1000000
 //
-// Sender and receiver run as two processes (this binary re-executed with
-// -peer), so each one's CPU time is its own; the signaling server runs in
-// this process. All three share the machine's cores.
+// First it builds examples/sender and examples/receiver and runs them as
+// users run them, through examples/signal-server and through the original
+// deployment's Node.js server (when node and npm are installed), each in
+// its own process: join to first frame, capture-to-decoded latency,
+// frames missing, and each program's whole-process CPU. Then it measures
+// the library itself: sender and receiver as two processes (this binary
+// re-executed with -peer), so each one's CPU time is its own, with the
+// signaling server in this process. All share the machine's cores.
 package main
 
 import (
@@ -30,6 +35,7 @@ import (
 
 	"github.com/avlink/avlink/internal/mediabench"
 	"github.com/avlink/avlink/internal/procstat"
+	"github.com/avlink/avlink/internal/signalbench"
 )
 
 // logEnv, when set to anything, makes the peers log at debug level to
@@ -47,7 +53,8 @@ func main() {
 	runs := flag.Int("runs", 3, "runs of each kind; the table gives medians")
 	pairs := flag.Int("pairs", 4, "sender and receiver pairs in the memory run")
 	reuse := flag.Bool("reuse-frames", true, "decode into a reused buffer (playback/vp8 ReuseFrames)")
-	only := flag.String("only", "video,samples,audio,psnr,memory", "comma-separated kinds of run to make")
+	only := flag.String("only", "programs,node,receiver,video,samples,audio,psnr,memory", "comma-separated kinds of run to make: programs (examples/sender as users run it, into the measuring receiver), node (the same through the original Node.js server), receiver (examples/sender into examples/receiver), then the library-level runs")
+	repo := flag.String("repo", ".", "module root, where the example programs are built")
 	profile := flag.String("profile", "", "directory for CPU profiles of the measurement window of each kind's first run (KIND-sender.pprof, KIND-receiver.pprof)")
 	verbose := flag.Bool("v", false, "pass the peers' stderr through (set "+logEnv+"=1 for their debug logs)")
 	flag.Parse()
@@ -68,7 +75,7 @@ func main() {
 	if *verbose {
 		logTo = os.Stderr
 	}
-	if err := run(ctx, base, *runs, kinds(*only), *profile, logTo); err != nil {
+	if err := run(ctx, base, *runs, kinds(*only), *profile, *repo, logTo); err != nil {
 		fmt.Fprintln(os.Stderr, "mediabench:", err)
 		os.Exit(1)
 	}
@@ -93,12 +100,16 @@ func child(ctx context.Context, js string) error {
 	return mediabench.RunChild(ctx, cfg, os.Stdin, os.Stdout)
 }
 
-func run(ctx context.Context, base mediabench.PeerConfig, runs int, want map[string]bool, profile string, logTo io.Writer) error {
+func run(ctx context.Context, base mediabench.PeerConfig, runs int, want map[string]bool, profile, repo string, logTo io.Writer) error {
 	if runs < 1 {
 		return errors.New("-runs must be at least 1")
 	}
 	exe, err := os.Executable()
 	if err != nil {
+		return err
+	}
+	rep := &mediabench.Report{Machine: machine(), Setup: setup(base, runs)}
+	if err := runPrograms(ctx, rep, exe, repo, base, runs, want, logTo); err != nil {
 		return err
 	}
 	sig, err := mediabench.StartSignaling(nil)
@@ -108,7 +119,6 @@ func run(ctx context.Context, base mediabench.PeerConfig, runs int, want map[str
 	defer sig.Close()
 	base.Signal = sig.URL
 
-	rep := &mediabench.Report{Machine: machine(), Setup: setup(base, runs)}
 	pair := func(kind string, i int, send, recv mediabench.Mode) (mediabench.Pair, error) {
 		s, r := base, base
 		s.Mode, r.Mode = send, recv
@@ -184,6 +194,65 @@ func run(ctx context.Context, base mediabench.PeerConfig, runs int, want map[str
 	return rep.Markdown(os.Stdout)
 }
 
+// runPrograms runs the example programs as users run them: built from
+// repo, through examples/signal-server (and the original Node.js server)
+// in their own processes.
+func runPrograms(ctx context.Context, rep *mediabench.Report, exe, repo string, base mediabench.PeerConfig, runs int, want map[string]bool, logTo io.Writer) error {
+	if !want["programs"] && !want["node"] && !want["receiver"] {
+		return nil
+	}
+	fmt.Fprintln(os.Stderr, "mediabench: building the example programs…")
+	progs, err := mediabench.BuildPrograms(ctx, repo)
+	if err != nil {
+		return err
+	}
+	defer progs.Close()
+	recv := base
+	recv.Mode = mediabench.ReceiveDecode
+	through := func(k signalbench.Kind, kind string, runs int, cfg mediabench.PeerConfig, useReceiver bool) ([]mediabench.ProgramRun, error) {
+		srv, err := signalbench.StartProcess(ctx, repo, k)
+		if err != nil {
+			return nil, err
+		}
+		defer srv.Close()
+		var out []mediabench.ProgramRun
+		for i := range runs {
+			fmt.Fprintf(os.Stderr, "mediabench: %s run %d of %d (%v)…\n", kind, i+1, runs, cfg.Warmup+cfg.Window)
+			r, err := mediabench.RunProgram(exe, progs, srv.URL(), fmt.Sprintf("%s-%d", kind, i), cfg, useReceiver, logTo)
+			if err != nil {
+				return out, fmt.Errorf("%s run %d: %w", kind, i+1, err)
+			}
+			out = append(out, r)
+			if err := ctx.Err(); err != nil {
+				return out, err
+			}
+		}
+		return out, nil
+	}
+	if want["programs"] {
+		if rep.Programs, err = through(signalbench.KindGo, "programs", runs, recv, false); err != nil {
+			return err
+		}
+	}
+	if want["node"] {
+		join := recv
+		join.Warmup, join.Window = 0, time.Second
+		// Joins only: the window is short, so more runs cost little.
+		rep.ProgramsNode, err = through(signalbench.KindNode, "node", 3*runs, join, false)
+		if errors.Is(err, signalbench.ErrServerStart) {
+			fmt.Fprintf(os.Stderr, "mediabench: skipping the Node.js server runs: %v\n", err)
+		} else if err != nil {
+			return err
+		}
+	}
+	if want["receiver"] {
+		if rep.ProgramsReceiver, err = through(signalbench.KindGo, "receiver", runs, recv, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func machine() string {
 	model := "unknown CPU"
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
@@ -196,8 +265,12 @@ func machine() string {
 }
 
 func setup(c mediabench.PeerConfig, runs int) string {
-	return fmt.Sprintf("Setup: loopback, %dx%d@%d stamped test pattern, VP8 (capture/vp8 defaults) at %d kbit/s with congestion control off, "+
-		"Opus 20 ms mono; %d run(s) of each kind, %v warm-up then a %v window (1 s for the join runs); decoder ReuseFrames=%v.",
+	return fmt.Sprintf("Setup: loopback. The examples/ rows run the programs as users run them, each its own process: examples/signal-server "+
+		"(or the original deployment's Node.js server), examples/sender with its defaults (640x480@30 stamped test pattern and a tone, VP8 from "+
+		"500 kbit/s with congestion control on, Opus with FEC) and the benchmark's measuring receiver or examples/receiver; their CPU is each whole "+
+		"process's. The other rows measure the library: %dx%d@%d stamped test pattern, VP8 (capture/vp8 defaults) at %d kbit/s with congestion "+
+		"control off, Opus 20 ms mono, in processes of the benchmark's own. %d run(s) of each kind, %v warm-up then a %v window "+
+		"(1 s for the join runs); decoder ReuseFrames=%v.",
 		c.Width, c.Height, c.FPS, c.Bitrate/1000, runs, c.Warmup, c.Window, c.ReuseFrames)
 }
 
