@@ -39,6 +39,16 @@ func (s *PeerSession) buildAPI(est *cc.BandwidthEstimator) (*webrtc.API, error) 
 	}
 
 	ir := &interceptor.Registry{}
+	s.mediaMu.Lock()
+	immediate := s.video != nil && s.video.cfg.immediate()
+	s.mediaMu.Unlock()
+	if immediate {
+		err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: playoutDelayURI}, webrtc.RTPCodecTypeVideo)
+		if err != nil {
+			return nil, err
+		}
+		ir.Add(playoutFactory{})
+	}
 	if err := webrtc.ConfigureNack(m, ir); err != nil {
 		return nil, err
 	}

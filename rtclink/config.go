@@ -52,6 +52,10 @@ type VideoSender struct {
 	MinBitrate, MaxBitrate int
 	// StartBitrate is the first target. 0 means 500 kbit/s.
 	StartBitrate int
+	// Playout asks a receiver that understands the playout-delay RTP
+	// header extension (browsers) to render frames at once. The zero
+	// value does so for a live Source and not for Samples.
+	Playout Playout
 }
 
 // AudioSender sends one audio track. Blocks from Source are resampled and
