@@ -3,6 +3,7 @@ package rtclink
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/avlink/avlink/capture"
 	"github.com/avlink/avlink/internal/pionlog"
@@ -10,6 +11,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/interceptor/pkg/gcc"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -22,7 +24,7 @@ import (
 // peer connection's bandwidth estimator.
 func (s *PeerSession) buildAPI(est *cc.BandwidthEstimator) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
-	if err := m.RegisterDefaultCodecs(); err != nil {
+	if err := registerCodecs(m); err != nil {
 		return nil, err
 	}
 	for _, c := range s.sendCodecs() {
@@ -49,7 +51,15 @@ func (s *PeerSession) buildAPI(est *cc.BandwidthEstimator) (*webrtc.API, error) 
 		}
 		ir.Add(playoutFactory{})
 	}
-	if err := webrtc.ConfigureNack(m, ir); err != nil {
+	// Before the NACK responder, so that it sees its retransmissions.
+	ir.Add(resendGuardFactory{budget: &resendBudget{target: s.resendTarget}, c: &s.stats.resend})
+	err := webrtc.ConfigureNackWithOptions(m, ir, []nack.GeneratorOption{
+		// Ask for a missing packet a few times, then leave the frame to
+		// a keyframe request.
+		nack.GeneratorMaxNacksPerPacket(maxNacksPerPacket),
+		nack.WithGeneratorLoggerFactory(pionlog.Factory{Logger: s.log}),
+	}, nack.WithResponderLoggerFactory(pionlog.Factory{Logger: s.log}))
+	if err != nil {
 		return nil, err
 	}
 	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
@@ -97,7 +107,41 @@ func (s *PeerSession) buildAPI(est *cc.BandwidthEstimator) (*webrtc.API, error) 
 	// Browsers without media permission offer mDNS names: resolve them.
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryOnly)
 	se.SetIncludeLoopbackCandidate(s.cfg.IncludeLoopback)
+	// pion waits up to 2 s before it accepts a relayed pair and 1 s for a
+	// peer-reflexive one, in case a better pair turns up: long for a
+	// two-party call, where the first working pair is nearly always the
+	// one to keep. Wait a moment for a direct pair, not seconds.
+	se.SetSrflxAcceptanceMinWait(directAcceptWait)
+	se.SetPrflxAcceptanceMinWait(directAcceptWait)
+	se.SetRelayAcceptanceMinWait(relayAcceptWait)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+}
+
+// directAcceptWait and relayAcceptWait are how long ICE waits for a better
+// pair before it accepts a reflexive or a relayed one.
+const (
+	directAcceptWait = 100 * time.Millisecond
+	relayAcceptWait  = 300 * time.Millisecond
+)
+
+// maxNacksPerPacket bounds how often a missing packet is asked for, one
+// request per 100 ms: past that its frame has been given up on.
+const maxNacksPerPacket = 3
+
+// resendTarget is the bitrate retransmissions are budgeted against: the
+// video encoder's current target, or its start value before an estimate.
+func (s *PeerSession) resendTarget() int {
+	s.mediaMu.Lock()
+	defer s.mediaMu.Unlock()
+	if s.video != nil {
+		if t := int(s.video.target.Load()); t > 0 {
+			return t
+		}
+		_, _, start := s.video.cfg.bitrates()
+		return start
+	}
+	_, _, start := (&VideoSender{}).bitrates()
+	return start
 }
 
 // h264ExtraPT is the payload type of an H.264 profile outside pion's

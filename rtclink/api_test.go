@@ -309,6 +309,9 @@ func TestOfferAtOnceAndLateH264Profile(t *testing.T) {
 	last := sig.offers()[len(sig.offers())-1]
 	assert.True(t, strings.Contains(last, "profile-level-id=640c1f"), "the new offer lacks the added profile:\n%s", last)
 	assert.Contains(t, last, "m=video")
+	// Retransmissions go on the original stream (see registerCodecs).
+	assert.NotContains(t, last, "rtx/90000")
+	assert.Contains(t, last, "a=rtcp-fb:96 nack")
 }
 
 // Through the real server and client: a third peer in a room for two is
@@ -324,6 +327,8 @@ func TestSessionEndsOnFullRoom(t *testing.T) {
 		s, err := rtclink.New(rtclink.Config{Signaler: dial(t, url, "lab"), Logger: testLogger()})
 		require.NoError(t, err)
 		defer s.Close()
+		// In the room before the next one asks.
+		eventually(t, 10*time.Second, func() bool { return s.Stats().Room.Announced }, "no joined answer")
 	}
 	third, err := rtclink.New(rtclink.Config{Signaler: dial(t, url, "lab"), Role: rtclink.Offerer, Logger: testLogger()})
 	require.NoError(t, err)

@@ -28,6 +28,7 @@ func TestRelayOnlySessions(t *testing.T) {
 			})
 			require.NoError(t, err)
 			defer viewer.Close()
+			start := time.Now()
 			robot, err := rtclink.New(rtclink.Config{
 				Signaler: dial(t, url, "r"), Role: rtclink.Offerer, Video: videoSender(t, 320, 240),
 				ICEServers: ice, RelayOnly: true, Logger: testLogger(),
@@ -36,6 +37,7 @@ func TestRelayOnlySessions(t *testing.T) {
 			defer robot.Close()
 
 			video.waitFirst(t)
+			t.Logf("%s: robot start → first decoded frame through the relay in %v", name, time.Since(start).Round(time.Millisecond))
 			frames, _, _ := video.count()
 			eventually(t, 10*time.Second, func() bool { f, _, _ := video.count(); return f > frames+30 }, "video stalled")
 			for who, s := range map[string]*rtclink.PeerSession{"robot": robot, "viewer": viewer} {

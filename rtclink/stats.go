@@ -26,6 +26,7 @@ type counters struct {
 		packets, lost, bytes, decoded atomic.Int64
 	}
 	connects, iceRestarts atomic.Int64
+	resend                resendCounters
 
 	mu   sync.Mutex
 	prev Stats
@@ -99,6 +100,12 @@ type VideoOutStats struct {
 	// KeyframesOnPLI the keyframes granted to them (at most four a
 	// second), NACKsReceived its retransmission requests.
 	PLIsReceived, KeyframesOnPLI, NACKsReceived int64
+	// PacketsResent counts packets sent again at the peer's request.
+	// ResendsStale counts requests left unanswered because the packet
+	// was first sent too long ago to help (over a second), ResendsCapped
+	// those over the retransmission budget (a fifth of the target
+	// bitrate).
+	PacketsResent, ResendsStale, ResendsCapped int64
 }
 
 // VideoInStats describes the video this session receives.
@@ -161,6 +168,9 @@ func (s *PeerSession) Stats() Stats {
 	vo.PLIsReceived = c.videoOut.plisReceived.Load()
 	vo.KeyframesOnPLI = c.videoOut.keyframesOnPLI.Load()
 	vo.NACKsReceived = c.videoOut.nacks.Load()
+	vo.PacketsResent = c.resend.resent.Load()
+	vo.ResendsStale = c.resend.stale.Load()
+	vo.ResendsCapped = c.resend.capped.Load()
 	if n := vo.FramesEncoded; n > 0 {
 		vo.EncodeTime = time.Duration(c.videoOut.encodeNanos.Load() / n)
 	}
@@ -279,6 +289,7 @@ func (st Stats) LogValue() slog.Value {
 		slog.Int64("given_up", st.VideoIn.FramesGivenUp),
 		slog.Int64("stale", st.VideoOut.FramesStale),
 		slog.Int64("dropped", st.VideoOut.FramesDropped),
+		slog.Int64("resent", st.VideoOut.PacketsResent),
 		slog.Int64("plis_in", st.VideoOut.PLIsReceived),
 		slog.Int64("plis_out", st.VideoIn.PLIsSent),
 		slog.Duration("encode", st.VideoOut.EncodeTime),

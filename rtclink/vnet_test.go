@@ -17,6 +17,9 @@ type vnetPair struct {
 	a, b *vnet.Net
 	cut  atomic.Bool
 	drop func() bool // set before use: drops a packet when true
+	// filter, set before use, decides each packet's fate when drop is
+	// nil: false drops it.
+	filter func(vnet.Chunk) bool
 }
 
 func newVnetPair(t *testing.T) *vnetPair {
@@ -30,8 +33,16 @@ func newVnetPair(t *testing.T) *vnetPair {
 	require.NoError(t, err)
 	require.NoError(t, r.AddNet(p.a))
 	require.NoError(t, r.AddNet(p.b))
-	r.AddChunkFilter(func(vnet.Chunk) bool {
-		return !p.cut.Load() && (p.drop == nil || !p.drop())
+	r.AddChunkFilter(func(c vnet.Chunk) bool {
+		switch {
+		case p.cut.Load():
+			return false
+		case p.drop != nil:
+			return !p.drop()
+		case p.filter != nil:
+			return p.filter(c)
+		}
+		return true
 	})
 	require.NoError(t, r.Start())
 	t.Cleanup(func() { _ = r.Stop() })
