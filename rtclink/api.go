@@ -114,6 +114,10 @@ func (s *PeerSession) buildAPI(est *cc.BandwidthEstimator) (*webrtc.API, error) 
 	se.SetSrflxAcceptanceMinWait(directAcceptWait)
 	se.SetPrflxAcceptanceMinWait(directAcceptWait)
 	se.SetRelayAcceptanceMinWait(relayAcceptWait)
+	// pion gives up on a path only after 5 s + 25 s; a robot's operator
+	// should hear within seconds that there is none (WaitConnected's
+	// ErrNoPath), and the offerer then restarts ICE.
+	se.SetICETimeouts(iceDisconnectedTimeout, iceFailedTimeout, iceKeepalive)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 
@@ -122,6 +126,14 @@ func (s *PeerSession) buildAPI(est *cc.BandwidthEstimator) (*webrtc.API, error) 
 const (
 	directAcceptWait = 100 * time.Millisecond
 	relayAcceptWait  = 300 * time.Millisecond
+)
+
+// ICE timeouts: "disconnected" after 4 s without traffic, "failed" 12 s
+// later, a keepalive every 2 s.
+const (
+	iceDisconnectedTimeout = 4 * time.Second
+	iceFailedTimeout       = 12 * time.Second
+	iceKeepalive           = 2 * time.Second
 )
 
 // maxNacksPerPacket bounds how often a missing packet is asked for, one

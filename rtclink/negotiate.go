@@ -305,6 +305,8 @@ func (s *PeerSession) onState(l *link, st webrtc.PeerConnectionState) {
 		})
 	case webrtc.PeerConnectionStateFailed:
 		s.setSending(false)
+		s.update(func() { s.failures++ })
+		s.log.Error("rtclink: connection failed", "peer", l.peer, "why", s.noPath())
 		s.connectionLost(l, "connection failed")
 	case webrtc.PeerConnectionStateClosed:
 		// The far end closed the call (pion follows a DTLS close).

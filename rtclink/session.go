@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,10 +66,11 @@ type PeerSession struct {
 
 	// changed is closed and replaced whenever the connection state or the
 	// set of open data channels changes, to wake the Wait calls.
-	waitMu  sync.Mutex
-	changed chan struct{}
-	state   State
-	dcs     map[Channel]*webrtc.DataChannel
+	waitMu   sync.Mutex
+	changed  chan struct{}
+	state    State
+	failures int // peer connections that reached "failed"
+	dcs      map[Channel]*webrtc.DataChannel
 
 	// Owned by the loop goroutine.
 	link          *link
@@ -316,9 +318,42 @@ func (s *PeerSession) setErr(err error) {
 
 // WaitConnected blocks until the session's peer connection is connected,
 // ctx ends (its error is returned), or the session ends (Err is
-// returned). It returns at once when already connected.
+// returned). It returns at once when already connected. When the peer
+// connection fails while it waits, it returns an error wrapping ErrNoPath
+// that says what usually fixes it; the session keeps trying, and a later
+// call waits again.
 func (s *PeerSession) WaitConnected(ctx context.Context) error {
-	return s.waitFor(ctx, func() bool { return s.state == StateConnected })
+	s.waitMu.Lock()
+	failures := s.failures
+	s.waitMu.Unlock()
+	err := s.waitFor(ctx, func() bool { return s.state == StateConnected || s.failures > failures })
+	if err != nil {
+		return err
+	}
+	s.waitMu.Lock()
+	defer s.waitMu.Unlock()
+	if s.state != StateConnected {
+		return s.noPath()
+	}
+	return nil
+}
+
+// noPath explains a failed connection from the ICE servers configured.
+func (s *PeerSession) noPath() error {
+	turn := 0
+	for _, is := range s.cfg.ICEServers {
+		for _, u := range is.URLs {
+			if strings.HasPrefix(u, "turn") {
+				turn++
+			}
+		}
+	}
+	if turn == 0 {
+		return fmt.Errorf("%w: ICE found no working pair of candidates and no TURN server is configured; "+
+			"behind a symmetric NAT or a firewall that blocks UDP, set a TURN server in Config.ICEServers", ErrNoPath)
+	}
+	return fmt.Errorf("%w: ICE found no working pair of candidates, not even through the %d TURN server(s) configured; "+
+		"check that they are reachable (UDP 3478 and the relay ports, or TCP/TLS) and that the credentials are right", ErrNoPath, turn)
 }
 
 // WaitChannel blocks until the data channel ch is open, ctx ends, or the
