@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -22,6 +24,27 @@ type ConfFile struct {
 	// Warnings lists lines that were understood but ignored, or not
 	// understood (unknown keys), in file order.
 	Warnings []ConfWarning
+	// Ignored lists the keys accepted without effect, each once, in the
+	// order first met: unknown keys (each also a warning) and coturn
+	// settings of coturn's own process or of what this server does not
+	// offer (no-cli, simple-log, no-stdout-log, no-tcp-relay). A real
+	// turnserver.conf carries several, so they are accepted, and
+	// LogWarnings reports them on one line.
+	Ignored []string
+}
+
+// LogWarnings reports on log, at Warn level, what the configuration did
+// not apply: the Ignored keys on one line, then a line for each warning
+// about something else, such as a user with a hashed key.
+func (f *ConfFile) LogWarnings(log *slog.Logger) {
+	if len(f.Ignored) > 0 {
+		log.Warn("configuration keys ignored", "keys", strings.Join(f.Ignored, ","))
+	}
+	for _, w := range f.Warnings {
+		if !slices.Contains(f.Ignored, w.Key) {
+			log.Warn("configuration setting ignored", "where", w.String())
+		}
+	}
 }
 
 // ConfWarning is a configuration line that was not applied.
@@ -53,8 +76,9 @@ const maxConfLine = 64 << 10
 // allow-loopback-peers, allowed-peer-ip, denied-peer-ip, cert, pkey,
 // user-quota, total-quota, max-bps, prometheus, prometheus-port, verbose
 // and log-file. Lines are "key=value" or a bare "key" for flags; '#'
-// starts a comment line. Unknown keys become warnings naming them; a known
-// key with a bad value is an error wrapping ErrConfSyntax.
+// starts a comment line. Unknown keys are accepted and listed in Ignored,
+// with a warning naming each line; a known key with a bad value is an
+// error wrapping ErrConfSyntax.
 func ParseConf(r io.Reader) (*ConfFile, error) {
 	f := &ConfFile{}
 	sc := bufio.NewScanner(r)
@@ -236,14 +260,19 @@ func (f *ConfFile) setFlag(n int, key, value string, warn func(string)) error {
 		"allow-loopback-peers": &c.AllowLoopbackPeers, "verbose": &f.Verbose, "v": &f.Verbose,
 	}
 	// DTLS is not served and multicast peers are always refused unless
-	// allowed by allowed-peer-ip; the others concern coturn's own process.
+	// allowed by allowed-peer-ip, so those two hold as they are. The
+	// others concern coturn's own process or TCP relays, which stay on.
 	var ignored bool
 	switch key {
-	case "no-dtls", "no-multicast-peers", "no-cli", "no-stdout-log", "simple-log", "no-tcp-relay":
+	case "no-dtls", "no-multicast-peers":
 		flags[key] = &ignored
+	case "no-cli", "no-stdout-log", "simple-log", "no-tcp-relay":
+		flags[key] = &ignored
+		f.ignore(key)
 	}
 	dst, known := flags[key]
 	if !known {
+		f.ignore(key)
 		warn("unknown key, ignored")
 		return nil
 	}
@@ -260,6 +289,13 @@ func (f *ConfFile) setFlag(n int, key, value string, warn func(string)) error {
 	}
 	*dst = on
 	return nil
+}
+
+// ignore adds key to Ignored once.
+func (f *ConfFile) ignore(key string) {
+	if !slices.Contains(f.Ignored, key) {
+		f.Ignored = append(f.Ignored, key)
+	}
 }
 
 // parsePeerRange reads coturn's peer address syntax: one address, a range

@@ -2,6 +2,7 @@ package turnsrv
 
 import (
 	"errors"
+	"log/slog"
 	"net/netip"
 	"os"
 	"reflect"
@@ -48,6 +49,65 @@ func TestParseConfOriginalDeployment(t *testing.T) {
 	}
 	if got := f.Warnings[0].String(); !strings.Contains(got, "stale-nonce") {
 		t.Fatalf("warning text %q", got)
+	}
+	if !reflect.DeepEqual(f.Ignored, []string{"stale-nonce"}) {
+		t.Fatalf("Ignored = %q", f.Ignored)
+	}
+}
+
+// TestConfIgnoredKeys reads settings a real turnserver.conf carries for
+// coturn's own process: they are accepted, and reported on one log line.
+func TestConfIgnoredKeys(t *testing.T) {
+	const conf = `# coturn's process settings
+listening-port=3478
+no-cli
+simple-log
+verbose
+log-file=/var/log/turnserver.log
+pidfile="/run/turnserver/turnserver.pid"
+proc-user=turnserver
+no-stdout-log
+user=old:0x0123456789abcdef
+new-log-timestamp
+no-dtls
+no-multicast-peers
+pidfile=/var/run/turnserver.pid
+`
+	f, err := ParseConf(strings.NewReader(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"no-cli", "simple-log", "pidfile", "proc-user", "no-stdout-log", "new-log-timestamp"}
+	if !reflect.DeepEqual(f.Ignored, want) {
+		t.Fatalf("Ignored = %q, want %q", f.Ignored, want)
+	}
+	if !f.Verbose || f.LogFile != "/var/log/turnserver.log" || f.Config.ListeningPort != 3478 {
+		t.Fatalf("applied settings lost: Verbose %v LogFile %q %+v", f.Verbose, f.LogFile, f.Config)
+	}
+
+	logs := &logBuffer{}
+	f.LogWarnings(slog.New(slog.NewTextHandler(logs, nil)))
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want one line for the ignored keys and one for the hashed key, got:\n%s", logs)
+	}
+	if !strings.Contains(lines[0], "level=WARN") ||
+		!strings.Contains(lines[0], "keys=no-cli,simple-log,pidfile,proc-user,no-stdout-log,new-log-timestamp") {
+		t.Fatalf("ignored keys line: %s", lines[0])
+	}
+	if !strings.Contains(lines[1], "hashed keys") {
+		t.Fatalf("hashed key line: %s", lines[1])
+	}
+
+	// Nothing to report, nothing logged.
+	f, err = ParseConf(strings.NewReader("listening-port=3478\nverbose\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs = &logBuffer{}
+	f.LogWarnings(slog.New(slog.NewTextHandler(logs, nil)))
+	if logs.String() != "" {
+		t.Fatalf("logged for a clean file:\n%s", logs)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -69,4 +70,24 @@ func TestCoturnClient(t *testing.T) {
 func portOf(a net.Addr) string {
 	_, p, _ := net.SplitHostPort(a.String())
 	return p
+}
+
+// TestCoturnClientRefusedPeer runs coturn's test client towards peers on
+// loopback, which the server refuses by default: its ChannelBind must be
+// answered 403 Forbidden, as coturn answers it, not 401.
+func TestCoturnClientRefusedPeer(t *testing.T) {
+	bin, err := exec.LookPath("turnutils_uclient")
+	if err != nil {
+		t.Skip("turnutils_uclient is not installed (Debian package coturn)")
+	}
+	s, _ := startServer(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	args := []string{"-y", "-n", "1", "-m", "1", "-l", "170", "-u", testUser, "-w", testPass,
+		"-p", portOf(s.Addrs().UDP[0]), "127.0.0.1"}
+	// It exits with an error status once its channel is refused.
+	out, _ := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	if !strings.Contains(string(out), "channel bind: error 403") || strings.Contains(string(out), "error 401") {
+		t.Fatalf("turnutils_uclient %v, want its channel bind refused with 403:\n%s", args, out)
+	}
 }

@@ -24,8 +24,9 @@
 // Server.Addrs then reports. To run the server on its own, the
 // examples/turn-server command reads a coturn turnserver.conf (-c), takes
 // the same keys as flags, and serves until it is interrupted. ParseConf
-// does the reading for any program: it returns a Config and warnings for
-// the keys it ignores.
+// does the reading for any program: it returns a Config and the keys it
+// ignores (coturn's own no-cli, pidfile and the like are accepted), which
+// ConfFile.LogWarnings reports on one line.
 //
 // # Credentials
 //
@@ -62,7 +63,8 @@
 // refuses peers on loopback, private, link-local, multicast and
 // unspecified addresses unless they are allowed (Config.AllowLoopbackPeers,
 // Config.AllowedPeers), since a relay open to the robot's own network is
-// rarely wanted.
+// rarely wanted. A refused peer is answered 403 Forbidden, to
+// CreatePermission and ChannelBind alike, as coturn answers it.
 //
 // # Performance and metrics
 //

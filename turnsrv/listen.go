@@ -2,6 +2,7 @@ package turnsrv
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -40,7 +41,9 @@ type fanInConn struct {
 	tx    []*mmsgWriter
 	queue chan *rxBatch
 	pool  sync.Pool
-	fp    bool
+	// out prepares each STUN message before it is sent (Server.outgoing);
+	// nil sends them as they are.
+	out func(p []byte, to net.Addr) []byte
 	// With one socket, ReadFrom reads it itself: through rx where raw
 	// batch reads are available (Linux), else through inline, golang.org/x/
 	// net's ReadBatch.
@@ -63,12 +66,13 @@ type fanInConn struct {
 	log       *slog.Logger
 }
 
-// listenUDPFanIn binds readers sockets on addr and starts their readers.
-func listenUDPFanIn(addr string, readers, bufSize int, fingerprint bool, log *slog.Logger) (*fanInConn, error) {
+// listenUDPFanIn binds readers sockets on addr and starts their readers;
+// out (nil for none) prepares the STUN messages it sends.
+func listenUDPFanIn(addr string, readers, bufSize int, out func([]byte, net.Addr) []byte, log *slog.Logger) (*fanInConn, error) {
 	f := &fanInConn{
 		queue: make(chan *rxBatch, queueDepth),
 		done:  make(chan struct{}),
-		fp:    fingerprint,
+		out:   out,
 		log:   log,
 	}
 	f.pool.New = func() any {
@@ -248,6 +252,7 @@ func (f *fanInConn) readInline() error {
 // ChannelData, which relay readers write, is queued and leaves in batches
 // (see mmsgWriter); STUN messages leave at once, after what is queued.
 func (f *fanInConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	n := len(p)
 	i := 0
 	if u, ok := addr.(*net.UDPAddr); ok && len(f.socks) > 1 {
 		i = u.Port % len(f.socks)
@@ -259,10 +264,13 @@ func (f *fanInConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 		}
 		w.flush()
 	}
-	if f.fp {
-		p = withFingerprint(p)
+	if f.out != nil {
+		p = f.out(p, addr)
 	}
-	return f.socks[i].WriteTo(p, addr)
+	if _, err := f.socks[i].WriteTo(p, addr); err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // isChannelData reports whether p starts like a ChannelData message
@@ -307,12 +315,19 @@ func (f *fanInConn) SetReadDeadline(t time.Time) error { return nil }
 // SetWriteDeadline implements net.PacketConn (not supported, see SetDeadline).
 func (f *fanInConn) SetWriteDeadline(t time.Time) error { return nil }
 
-// fingerprintConn adds FINGERPRINT to outgoing STUN messages on a
-// net.PacketConn (virtual networks) or a stream conn (TCP, TLS).
-type fingerprintPacketConn struct{ net.PacketConn }
+// outPacketConn prepares outgoing STUN messages (Server.outgoing) on a
+// net.PacketConn of a virtual network; outConn does it on a stream
+// connection (TCP, TLS).
+type outPacketConn struct {
+	net.PacketConn
+	out func(p []byte, to net.Addr) []byte
+}
 
-func (c fingerprintPacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
-	return c.PacketConn.WriteTo(withFingerprint(p), addr)
+func (c outPacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	if _, err := c.PacketConn.WriteTo(c.out(p, addr), addr); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // trackingListener remembers accepted TCP connections so Close can end
@@ -368,23 +383,59 @@ func (c *trackedConn) Close() error {
 	return c.Conn.Close()
 }
 
-// fingerprintListener adds FINGERPRINT to STUN messages written on
-// accepted stream connections. pion then sees no *tls.Conn and offers no
-// TLS state to authentication, which this package does not use.
-type fingerprintListener struct{ net.Listener }
+// outListener prepares the STUN messages written on accepted stream
+// connections (Server.outgoing). pion writes one whole message per Write.
+// It wraps TLS connections too, above TLS, so pion sees no *tls.Conn and
+// offers no TLS state to authentication, which this package does not use.
+type outListener struct {
+	net.Listener
+	out func(p []byte, to net.Addr) []byte
+}
 
-func (l fingerprintListener) Accept() (net.Conn, error) {
+func (l outListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return fingerprintConn{c}, nil
+	if tc, ok := c.(*tls.Conn); ok {
+		return &handshakeConn{outConn: outConn{c, l.out}, tls: tc}, nil
+	}
+	return outConn{c, l.out}, nil
 }
 
-type fingerprintConn struct{ net.Conn }
+// tlsHandshakeTimeout bounds a TLS client's handshake, as pion bounds it
+// for a *tls.Conn it sees itself.
+const tlsHandshakeTimeout = 10 * time.Second
 
-func (c fingerprintConn) Write(p []byte) (int, error) {
-	if _, err := c.Conn.Write(withFingerprint(p)); err != nil {
+// handshakeConn completes the TLS handshake, within tlsHandshakeTimeout,
+// before the first read: a client that connects and stalls is dropped
+// instead of holding its goroutine.
+type handshakeConn struct {
+	outConn
+	tls  *tls.Conn
+	once sync.Once
+	err  error
+}
+
+func (c *handshakeConn) Read(p []byte) (int, error) {
+	c.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), tlsHandshakeTimeout)
+		defer cancel()
+		c.err = c.tls.HandshakeContext(ctx)
+	})
+	if c.err != nil {
+		return 0, c.err
+	}
+	return c.outConn.Read(p)
+}
+
+type outConn struct {
+	net.Conn
+	out func(p []byte, to net.Addr) []byte
+}
+
+func (c outConn) Write(p []byte) (int, error) {
+	if _, err := c.Conn.Write(c.out(p, c.RemoteAddr())); err != nil {
 		return 0, err
 	}
 	return len(p), nil

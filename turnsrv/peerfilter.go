@@ -3,6 +3,11 @@ package turnsrv
 import (
 	"net"
 	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/pion/stun/v4"
+	"github.com/pion/turn/v5"
 )
 
 // Reasons a peer address is refused, used in logs and in the
@@ -79,4 +84,125 @@ func (s *Server) permission(client net.Addr, peer net.IP) bool {
 	s.metrics.refusals.WithLabelValues(reasonPeerDenied).Inc()
 	s.log.Info("turn peer refused", "client", client.String(), "peer", ip.Unmap().String())
 	return false
+}
+
+// authenticate is the turn.AuthHandler: the authenticator's answer, with
+// the key of each ChannelBind kept for bindKeys.
+func (s *Server) authenticate(ra *turn.RequestAttributes) (string, []byte, bool) {
+	user, key, ok := s.auth.handle(ra)
+	if ok && ra.Method == stun.MethodChannelBind {
+		s.bindKeys.put(ra.SrcAddr, key)
+	}
+	return user, key, ok
+}
+
+// bindKeys lets the server answer 403 Forbidden to a ChannelBind whose
+// peer it refuses, as RFC 8656 (section 12.2) and coturn do, and as it
+// answers CreatePermission.
+//
+// The 401 comes from pion/turn, not from this package: its
+// handleChannelBindRequest (internal/server/turn.go, v5.1.3) answers any
+// refusal of the PermissionHandler with 401 Unauthorized, which clients
+// and people take for a wrong password (aiortc logs "STUN transaction
+// failed (401)"). A PermissionHandler returns only a bool, so this cannot
+// be set from outside; the answer is corrected on its way out instead (see
+// Server.outgoing). A ChannelBind 401 that carries MESSAGE-INTEGRITY is
+// that refusal and nothing else, since pion signs no answer to a request
+// that failed authentication. The corrected answer must be signed again
+// with the client's key, so the key pion obtained for each ChannelBind is
+// kept here, by client address, until the answer to it leaves.
+type bindKeys struct {
+	mu   sync.Mutex
+	keys map[bindClient]bindKey
+}
+
+// bindClient is a client address with its network, so that a UDP and a
+// TCP client with the same address and port stay apart.
+type bindClient struct{ network, addr string }
+
+type bindKey struct {
+	key []byte
+	at  time.Time
+}
+
+// maxBindKeys bounds bindKeys: a key stays only from authentication to
+// answer, but pion does not answer a ChannelBind for which there is no
+// allocation, and such keys are dropped once they are stale.
+const maxBindKeys = 1024
+
+func newBindKeys() *bindKeys { return &bindKeys{keys: map[bindClient]bindKey{}} }
+
+func (b *bindKeys) put(client net.Addr, key []byte) {
+	now := time.Now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.keys) >= maxBindKeys {
+		for c, k := range b.keys {
+			if now.Sub(k.at) > 10*time.Second {
+				delete(b.keys, c)
+			}
+		}
+		if len(b.keys) >= maxBindKeys {
+			return // the answer stays pion's 401
+		}
+	}
+	b.keys[bindClient{client.Network(), client.String()}] = bindKey{key: key, at: now}
+}
+
+func (b *bindKeys) take(client net.Addr) []byte {
+	c := bindClient{client.Network(), client.String()}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	k, ok := b.keys[c]
+	if ok {
+		delete(b.keys, c)
+	}
+	return k.key
+}
+
+// STUN message types of ChannelBind answers (RFC 8489 section 5).
+const (
+	channelBindSuccess = 0x0109
+	channelBindError   = 0x0119
+)
+
+// fix returns p, a message the server sends to client, with pion's 401
+// answer to a refused ChannelBind turned into a 403 signed with the same
+// key. Any other answer to a ChannelBind drops the kept key; other
+// messages pass untouched.
+func (b *bindKeys) fix(p []byte, client net.Addr) []byte {
+	if !stun.IsMessage(p) {
+		return p
+	}
+	typ := uint16(p[0])<<8 | uint16(p[1])
+	if typ != channelBindSuccess && typ != channelBindError {
+		return p
+	}
+	key := b.take(client)
+	if typ != channelBindError || key == nil {
+		return p
+	}
+	m := &stun.Message{Raw: append([]byte(nil), p...)}
+	var code stun.ErrorCodeAttribute
+	if m.Decode() != nil || code.GetFrom(m) != nil || code.Code != stun.CodeUnauthorized ||
+		!m.Contains(stun.AttrMessageIntegrity) {
+		return p
+	}
+	setters := []stun.Setter{&stun.Message{TransactionID: m.TransactionID}, m.Type, stun.CodeForbidden}
+	for _, a := range m.Attributes {
+		switch a.Type {
+		case stun.AttrErrorCode, stun.AttrMessageIntegrity, stun.AttrFingerprint:
+		default:
+			setters = append(setters, a)
+		}
+	}
+	setters = append(setters, stun.MessageIntegrity(key))
+	if m.Contains(stun.AttrFingerprint) {
+		setters = append(setters, stun.Fingerprint)
+	}
+	out, err := stun.Build(setters...)
+	if err != nil {
+		return p
+	}
+	return out.Raw
 }

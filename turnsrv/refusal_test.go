@@ -1,11 +1,16 @@
 package turnsrv
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pion/stun/v4"
+	"github.com/pion/turn/v5"
 )
 
 func TestPeerRefusals(t *testing.T) {
@@ -194,4 +199,128 @@ func TestAuthFailureRateLimit(t *testing.T) {
 	if !strings.Contains(logs.String(), "rate-limited") {
 		t.Fatalf("no rate-limit log line:\n%s", logs)
 	}
+}
+
+// TestRefusedPeerForbidden checks that a peer the filter refuses is
+// answered 403 Forbidden, as coturn and RFC 8656 (sections 10.2 and 12.2)
+// answer it, to CreatePermission and to ChannelBind alike, over each
+// client transport; 401 would tell the client its password is wrong. The
+// pion client accepts an error response only when its MESSAGE-INTEGRITY
+// checks, so the 403 is also known to be signed with the client's key.
+func TestRefusedPeerForbidden(t *testing.T) {
+	cert, pool := selfSigned(t)
+	s, logs := startServer(t, func(c *Config) { c.Certificates = []tls.Certificate{cert} })
+	for _, tr := range []string{"udp", "tcp", "tls"} {
+		t.Run(tr, func(t *testing.T) {
+			c, server := clientOver(t, s, tr, pool)
+			relay, err := c.Allocate()
+			if err != nil {
+				t.Fatalf("Allocate: %v", err)
+			}
+			defer func() { _ = relay.Close() }()
+			for i, p := range []string{"127.0.0.1:9", "10.0.0.1:9"} {
+				peer, err := net.ResolveUDPAddr("udp4", p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := c.CreatePermission(peer); stunCode(err) != 403 {
+					t.Errorf("CreatePermission(%s) = %v, want STUN error 403", p, err)
+				}
+				if code := pionChannelBind(t, c, server, testPass, uint16(0x4000+i), peer); code != 403 {
+					t.Errorf("ChannelBind(%s) answered %d, want 403", p, code)
+				}
+			}
+		})
+	}
+	if strings.Count(logs.String(), "turn peer refused") < 12 {
+		t.Fatalf("refusals not logged:\n%s", logs)
+	}
+	// A peer the filter allows still binds.
+	c, server := clientOver(t, s, "udp", pool)
+	relay, err := c.Allocate()
+	if err != nil {
+		t.Fatalf("Allocate: %v", err)
+	}
+	defer func() { _ = relay.Close() }()
+	peer := &net.UDPAddr{IP: net.IPv4(203, 0, 113, 7), Port: 9}
+	if code := pionChannelBind(t, c, server, testPass, 0x4000, peer); code != 0 {
+		t.Fatalf("ChannelBind(%s) answered %d, want success", peer, code)
+	}
+	// Every answer has left, so no client key is kept.
+	s.bindKeys.mu.Lock()
+	kept := len(s.bindKeys.keys)
+	s.bindKeys.mu.Unlock()
+	if kept != 0 {
+		t.Fatalf("%d ChannelBind keys kept after their answers", kept)
+	}
+}
+
+// clientOver returns a pion TURN client of s over transport "udp", "tcp"
+// or "tls" (trusting pool), and the server address it talks to.
+func clientOver(t *testing.T, s *Server, transport string, pool *x509.CertPool) (*turn.Client, net.Addr) {
+	t.Helper()
+	switch transport {
+	case "udp":
+		addr := s.Addrs().UDP[0]
+		return newUDPClient(t, addr, testUser, testPass), addr
+	case "tcp":
+		addr := s.Addrs().TCP[0]
+		conn, err := net.Dial("tcp", addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return newClientOn(t, turn.NewSTUNConn(conn), addr.String(), testUser, testPass), addr
+	default:
+		addr := s.Addrs().TLS[0]
+		conn, err := tls.Dial("tcp", addr.String(), &tls.Config{RootCAs: pool, ServerName: "turn.test", MinVersion: tls.VersionTLS12})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return newClientOn(t, turn.NewSTUNConn(conn), addr.String(), testUser, testPass), addr
+	}
+}
+
+// pionChannelBind sends a ChannelBind for peer through c's own transaction
+// machinery (pion's client binds channels only to peers it already has a
+// permission for, while browsers and aiortc bind at once) and returns the
+// STUN error code of the answer, 0 for success. The first, unsigned
+// request fetches a nonce.
+func pionChannelBind(t *testing.T, c *turn.Client, server net.Addr, pass string, ch uint16, peer *net.UDPAddr) int {
+	t.Helper()
+	bind := []stun.Setter{
+		stun.NewType(stun.MethodChannelBind, stun.ClassRequest),
+		stun.RawAttribute{Type: stun.AttrChannelNumber, Value: []byte{byte(ch >> 8), byte(ch), 0, 0}},
+		peerAttr{peer},
+	}
+	do := func(extra ...stun.Setter) *stun.Message {
+		t.Helper()
+		msg, err := stun.Build(append(append([]stun.Setter{stun.TransactionID}, bind...), extra...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.PerformTransaction(msg, server, false)
+		if err != nil {
+			t.Fatalf("ChannelBind transaction: %v", err)
+		}
+		return res.Msg
+	}
+	var nonce stun.Nonce
+	var realm stun.Realm
+	first := do()
+	if err := nonce.GetFrom(first); err != nil {
+		t.Fatalf("no nonce in %v", first)
+	}
+	if err := realm.GetFrom(first); err != nil {
+		t.Fatalf("no realm in %v", first)
+	}
+	user := c.Username()
+	resp := do(&user, realm, nonce, stun.NewLongTermIntegrity(user.String(), realm.String(), pass), stun.Fingerprint)
+	if resp.Type.Class == stun.ClassSuccessResponse {
+		return 0
+	}
+	var code stun.ErrorCodeAttribute
+	if err := code.GetFrom(resp); err != nil {
+		t.Fatalf("error response without ERROR-CODE: %v", resp)
+	}
+	return int(code.Code)
 }

@@ -140,3 +140,47 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	pool.AddCert(leaf)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }
+
+// TestAllocationLogTransport checks that the allocation log lines name
+// the transport each client came over (pion reports every allocation as
+// UDP, the transport of its relay).
+func TestAllocationLogTransport(t *testing.T) {
+	cert, pool := selfSigned(t)
+	s, logs := startServer(t, func(c *Config) { c.Certificates = []tls.Certificate{cert} })
+	transports := []string{"udp", "tcp", "tls"}
+	for _, tr := range transports {
+		c, _ := clientOver(t, s, tr, pool)
+		relay, err := c.Allocate()
+		if err != nil {
+			t.Fatalf("Allocate over %s: %v", tr, err)
+		}
+		// Closed after the server, which deletes the allocation first.
+		defer func() { _ = relay.Close() }()
+		// The server logs an allocation before it answers the request.
+		created := logLines(logs.String(), "turn allocation created")
+		if len(created) == 0 || !strings.Contains(created[len(created)-1], " transport="+tr+" ") {
+			t.Fatalf("allocating over %s logged %q", tr, created)
+		}
+	}
+	// Close deletes the allocations, each logged with its transport.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	deleted := strings.Join(logLines(logs.String(), "turn allocation deleted"), "\n")
+	for _, tr := range transports {
+		if strings.Count(deleted, " transport="+tr+" ") != 1 {
+			t.Errorf("deletion lines do not name %s once:\n%s", tr, deleted)
+		}
+	}
+}
+
+// logLines returns the lines of text that contain msg.
+func logLines(text, msg string) []string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, msg) {
+			out = append(out, l)
+		}
+	}
+	return out
+}

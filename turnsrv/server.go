@@ -28,8 +28,10 @@ type Server struct {
 	auth    *authenticator
 	filter  peerFilter
 	quotas  *quotas
-	relay   *relayAllocator
-	tlsConf *tls.Config
+	// bindKeys turns pion's 401 to a refused ChannelBind into a 403.
+	bindKeys *bindKeys
+	relay    *relayAllocator
+	tlsConf  *tls.Config
 
 	// turn, addrs, httpSrv and streams are set by New and not changed
 	// after it returns.
@@ -76,8 +78,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, filter: newPeerFilter(cfg), quotas: newQuotas(cfg), rxSlots: newSlotPool(),
-		fast: newFastTable(), slowPool: newSlowPool()}
+	s := &Server{cfg: cfg, log: cfg.Logger, filter: newPeerFilter(cfg), quotas: newQuotas(cfg), bindKeys: newBindKeys(),
+		rxSlots: newSlotPool(), fast: newFastTable(), slowPool: newSlowPool()}
 	s.metrics = newMetrics(s.quotas.active)
 	s.auth = newAuthenticator(cfg, s.metrics)
 	if cfg.tlsEnabled() {
@@ -224,7 +226,7 @@ func (s *Server) listen() (turn.ServerConfig, []func() error, error) {
 	srv := turn.ServerConfig{
 		LoggerFactory:      pionLogs{s.log},
 		Realm:              cfg.Realm,
-		AuthHandler:        s.auth.handle,
+		AuthHandler:        s.authenticate,
 		QuotaHandler:       s.checkQuota,
 		EventHandler:       s.events(),
 		AllocationLifetime: cfg.AllocationLifetime,
@@ -262,9 +264,7 @@ func (s *Server) listen() (turn.ServerConfig, []func() error, error) {
 			} else {
 				s.addrs.TCP = append(s.addrs.TCP, ln.Addr())
 			}
-			if cfg.Fingerprint {
-				ln = fingerprintListener{ln}
-			}
+			ln = outListener{ln, s.outgoing}
 			srv.ListenerConfigs = append(srv.ListenerConfigs, turn.ListenerConfig{
 				Listener: ln, RelayAddressGenerator: s.relay, PermissionHandler: s.permission,
 			})
@@ -286,7 +286,7 @@ func (s *Server) listen() (turn.ServerConfig, []func() error, error) {
 
 func (s *Server) listenUDP(addr string) (net.PacketConn, error) {
 	if s.cfg.Net == nil {
-		f, err := listenUDPFanIn(addr, s.cfg.UDPReaders, s.cfg.SocketBuffer, s.cfg.Fingerprint, s.log)
+		f, err := listenUDPFanIn(addr, s.cfg.UDPReaders, s.cfg.SocketBuffer, s.outgoing, s.log)
 		if err != nil {
 			return nil, err
 		}
@@ -310,10 +310,19 @@ func (s *Server) listenUDP(addr string) (net.PacketConn, error) {
 	if err != nil {
 		return nil, err
 	}
+	return outPacketConn{pc, s.outgoing}, nil
+}
+
+// outgoing prepares a STUN message the server sends to client: it
+// corrects pion's answer to a refused ChannelBind (see bindKeys) and adds
+// FINGERPRINT when Config.Fingerprint asks for it. ChannelData and other
+// messages pass unchanged.
+func (s *Server) outgoing(p []byte, client net.Addr) []byte {
+	p = s.bindKeys.fix(p, client)
 	if s.cfg.Fingerprint {
-		return fingerprintPacketConn{pc}, nil
+		p = withFingerprint(p)
 	}
-	return pc, nil
+	return p
 }
 
 func (s *Server) listenTCP(addr string) (net.Listener, error) {
@@ -335,12 +344,12 @@ func (s *Server) events() turn.EventHandler {
 			s.fast.allocated(src, dst, proto, relay)
 			n := s.quotas.add(userID, 1)
 			s.metrics.allocations.Inc()
-			s.log.Info("turn allocation created", "client", src.String(), "transport", proto,
+			s.log.Info("turn allocation created", "client", src.String(), "transport", s.clientTransport(src, dst),
 				"user", userID, "relay", relay.String(), "active", n)
 		},
-		OnAllocationDeleted: func(src, _ net.Addr, proto, userID, _ string) {
+		OnAllocationDeleted: func(src, dst net.Addr, _, userID, _ string) {
 			n := s.quotas.add(userID, -1)
-			s.log.Info("turn allocation deleted", "client", src.String(), "transport", proto,
+			s.log.Info("turn allocation deleted", "client", src.String(), "transport", s.clientTransport(src, dst),
 				"user", userID, "active", n)
 		},
 		OnAllocationError: func(src, _ net.Addr, _, message string) {
@@ -353,6 +362,47 @@ func (s *Server) events() turn.EventHandler {
 			s.fast.channelDeleted(src, relay, peer, num)
 		},
 	}
+}
+
+// clientTransport names the transport a client reaches the server over:
+// "udp", "tcp" or "tls". pion's events cannot say: they name the five-
+// tuple's protocol, which pion sets to UDP for every client. A stream
+// client's local address (dst) is that of the listener that accepted it,
+// which tells TCP from TLS.
+func (s *Server) clientTransport(src, dst net.Addr) string {
+	if _, ok := src.(*net.TCPAddr); !ok {
+		return "udp"
+	}
+	local, ok := dst.(*net.TCPAddr)
+	if !ok || len(s.addrs.TLS) == 0 {
+		return "tcp"
+	}
+	ap := local.AddrPort()
+	ip := ap.Addr().Unmap()
+	// A listener on the very address decides; else one on the port's
+	// wildcard address (0.0.0.0, or :: which takes both families).
+	on := func(addrs []net.Addr, wildcard bool) bool {
+		for _, a := range addrs {
+			t, ok := a.(*net.TCPAddr)
+			if !ok || t.Port != int(ap.Port()) {
+				continue
+			}
+			lip := t.AddrPort().Addr().Unmap()
+			if !wildcard && lip == ip || wildcard && lip.IsUnspecified() && (lip.Is6() || ip.Is4()) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case on(s.addrs.TLS, false):
+		return "tls"
+	case on(s.addrs.TCP, false):
+		return "tcp"
+	case on(s.addrs.TLS, true):
+		return "tls"
+	}
+	return "tcp"
 }
 
 // startHTTP serves /metrics and /healthz when HTTPAddr is set.

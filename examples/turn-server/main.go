@@ -58,13 +58,17 @@ func (c collector) Set(v string) error {
 }
 
 func main() {
-	if err := run(os.Args[1:], os.Stderr); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stderr)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "turn-server:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string, stderr io.Writer) error {
+// run serves as the command line says until ctx ends.
+func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("turn-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	confPath := fs.String("c", "", "coturn-style configuration file")
@@ -134,16 +138,12 @@ by -c is read first, then the flags, named after the same keys, override it
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
-	for _, w := range conf.Warnings {
-		logger.Warn("configuration setting ignored", "where", w.String())
-	}
+	conf.LogWarnings(logger)
 	conf.Config.Logger = logger
 	if len(conf.Config.Users) == 0 && len(conf.Config.AuthSecrets) == 0 {
 		logger.Warn("no user= or static-auth-secret= configured: only STUN binding will succeed")
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	srv, err := turnsrv.New(conf.Config)
 	if err != nil {
 		return err
