@@ -22,7 +22,9 @@ func (s *PeerSession) handle(m signal.Message) {
 		if l := s.link; l != nil && slices.Contains(m.Peers, l.peer) {
 			s.peerArrived(l.peer)
 		} else if s.cfg.Role == Offerer && s.link == nil && len(m.Peers) > 0 {
-			s.peerArrived(m.Peers[0])
+			// The newest is the likeliest to be alive: an older one may
+			// be a restarted robot's predecessor whose connection lingers.
+			s.peerArrived(m.Peers[len(m.Peers)-1])
 		}
 	case signal.TypePeerJoined:
 		s.room.add(m.Peer)

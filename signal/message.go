@@ -67,7 +67,8 @@ type Message struct {
 	ID string `json:"id,omitempty"`
 	// Peer is the peer that came or went, in peer-joined and peer-left.
 	Peer string `json:"peer,omitempty"`
-	// Peers lists the other members of the room, in joined.
+	// Peers lists the other members of the room, in joined, in the
+	// order they joined.
 	Peers []string `json:"peers,omitempty"`
 	// Code says, in an error message, what was refused: one of the Code
 	// constants.

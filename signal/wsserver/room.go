@@ -1,22 +1,29 @@
 package wsserver
 
+import (
+	"cmp"
+	"slices"
+)
+
 // room is a set of peers that see each other's messages. Rooms are
 // created on first join and removed when their last member leaves; the
 // default room "" always exists.
 type room struct {
 	name    string
-	members map[*peer]struct{}
+	members map[*peer]uint64 // the order in which each joined
+	joins   uint64
 	// snap lists the members for routing; nil after a change until the
 	// next message needs it. A snapshot is never modified, so it can be
 	// used after srv.mu is released.
 	snap []*peer
 }
 
-func newRoom(name string) *room { return &room{name: name, members: map[*peer]struct{}{}} }
+func newRoom(name string) *room { return &room{name: name, members: map[*peer]uint64{}} }
 
 // add and remove change the membership. Called with srv.mu held.
 func (r *room) add(p *peer) {
-	r.members[p] = struct{}{}
+	r.joins++
+	r.members[p] = r.joins
 	r.snap = nil
 }
 
@@ -38,8 +45,9 @@ func (r *room) list() []*peer {
 	return r.snap
 }
 
-// membersExcept returns the room's members other than p. Called with
-// srv.mu held; the slice is the caller's.
+// membersExcept returns the room's members other than p, in the order
+// they joined (a joiner's "peers", oldest first: a robot offers to the
+// newest). Called with srv.mu held; the slice is the caller's.
 func (r *room) membersExcept(p *peer) []*peer {
 	out := make([]*peer, 0, len(r.members))
 	for m := range r.members {
@@ -47,6 +55,7 @@ func (r *room) membersExcept(p *peer) []*peer {
 			out = append(out, m)
 		}
 	}
+	slices.SortFunc(out, func(a, b *peer) int { return cmp.Compare(r.members[a], r.members[b]) })
 	return out
 }
 

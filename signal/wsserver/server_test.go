@@ -523,3 +523,21 @@ func TestJoinReachesOnlyEarlierMembers(t *testing.T) {
 		assert.Contains(t, afterFirst, signal.TypePeerJoined, "round %d", i)
 	}
 }
+
+// A joiner learns the room's members in the order they joined, so a robot
+// can offer to the newest (a restarted page) rather than a lingering one.
+func TestJoinedListsPeersOldestFirst(t *testing.T) {
+	_, url := startServer(t, Config{})
+	var ids []string
+	for range 5 {
+		ids = append(ids, dialRaw(t, url).join("order"))
+	}
+	last := dialRaw(t, url)
+	last.send(`{"type":"join","room":"order"}`)
+	m := last.readType("joined")
+	var got []string
+	for _, p := range m["peers"].([]any) {
+		got = append(got, p.(string))
+	}
+	require.Equal(t, ids, got)
+}
