@@ -1,0 +1,100 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"log/slog"
+
+	"github.com/avlink/avlink/capture/mic"
+	capopus "github.com/avlink/avlink/capture/opus"
+	pbopus "github.com/avlink/avlink/playback/opus"
+	"github.com/avlink/avlink/playback/speaker"
+	"github.com/avlink/avlink/rtclink"
+	"github.com/avlink/avlink/rtclink/teleop"
+)
+
+// audioOptions are the microphone's and the speaker's flags.
+type audioOptions struct{ mic, speaker string }
+
+func audioFlags() *audioOptions {
+	o := &audioOptions{}
+	flag.StringVar(&o.mic, "mic", "default", `microphone to send: "default", part of a device's name (see mic-sender -list), or "none"`)
+	flag.StringVar(&o.speaker, "speaker", "default", `speaker for what the viewer says: "default", part of a device's name, or "none"`)
+	return o
+}
+
+// deviceName turns a flag's value into a device name ("" for the default).
+func deviceName(v string) string {
+	if v == "default" {
+		return ""
+	}
+	return v
+}
+
+// audioSender opens the microphone, captured as the original deployment's
+// Python robot captured it (44.1 kHz mono in 120-sample blocks; the
+// session resamples), with an Opus encoder. Without a microphone it says
+// so once and the robot goes on without audio (nil, nil).
+func (o *audioOptions) audioSender(devs *devices, log *slog.Logger) (*rtclink.AudioSender, error) {
+	if o.mic == "none" {
+		return nil, nil
+	}
+	src, err := mic.Open(mic.Config{Device: deviceName(o.mic), Rate: 44100, Channels: 1, BlockSize: 120, Logger: log})
+	if errors.Is(err, mic.ErrNoDevice) {
+		log.Warn("microphone: none here, sending no audio", "err", err)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	devs.add("microphone", src)
+	log.Info("microphone: capturing", "device", src.Device().Name, "rate", src.Rate())
+	// FEC rebuilds a lost packet from the next one; complexity 5 keeps
+	// its cost low on a robot's computer.
+	enc, err := capopus.NewEncoder(capopus.EncoderConfig{FEC: true, Complexity: 5, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return &rtclink.AudioSender{Source: src, Encoder: enc}, nil
+}
+
+// audioReceiver plays what the viewer says on the speaker. Without a
+// speaker it says so once and the robot ignores the viewer's audio.
+func (o *audioOptions) audioReceiver(devs *devices, log *slog.Logger) (*rtclink.AudioReceiver, error) {
+	if o.speaker == "none" {
+		return nil, nil
+	}
+	sink, err := speaker.Open(speaker.Config{Device: deviceName(o.speaker), Logger: log})
+	if errors.Is(err, speaker.ErrNoDevice) {
+		log.Warn("speaker: none here, not playing what the viewer says", "err", err)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	log.Info("speaker: ready", "device", sink.Device().Name)
+	// The session closes its sink; devs only reports it.
+	return &rtclink.AudioReceiver{NewDecoder: pbopus.Factory(pbopus.DecoderConfig{}), Sink: sink}, nil
+}
+
+// teleopRobot logs the viewer page's drive commands and echoes them. A
+// robot's motor controller would take them here.
+func teleopRobot(cfg *rtclink.Config, log *slog.Logger) (*teleop.Robot, error) {
+	tp, err := teleop.New(teleop.Config{
+		OnCommand: func(c teleop.Command) {
+			log.Info("teleop", "type", c.Type, "seq", c.Seq, "linear", c.Linear, "angular", c.Angular)
+		},
+		Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	cfg.Channels = append(cfg.Channels, teleop.ChannelConfig())
+	next := cfg.OnData
+	cfg.OnData = func(ch rtclink.Channel, data []byte) {
+		if !tp.Handle(ch, data) && next != nil {
+			next(ch, data)
+		}
+	}
+	return tp, nil
+}

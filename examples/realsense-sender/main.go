@@ -1,0 +1,75 @@
+// Command realsense-sender is the robot: it sends its camera's video and
+// its microphone to whoever joins its room, as the original deployment's
+// Python aiortc robot sent its RealSense colour stream — here straight
+// from V4L2, with no vendor SDK — plays what the viewer says on its
+// speaker, and logs (and echoes) the viewer page's teleop commands.
+//
+//	go run ./examples/realsense-sender -signal ws://server:3000 -room realsense
+//	go run ./examples/realsense-sender -camera /dev/video4 -size 1280x720 -fps 15
+//	go run ./examples/realsense-sender -camera testpattern    # no camera: the stamped test pattern
+//	go run ./examples/realsense-sender -list-cameras
+//	go run ./examples/realsense-sender -mic none -speaker "USB Audio"
+//
+// It logs each phase of the connection, and stops within a moment of
+// Ctrl-C or SIGTERM, releasing its devices. A device that fails (a camera
+// unplugged) ends it with an error, so a supervisor can restart it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/avlink/avlink/examples/internal/cli"
+	"github.com/avlink/avlink/rtclink"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "realsense-sender:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	common := cli.Flags()
+	camera := cameraFlags()
+	audio := audioFlags()
+	loopback := flag.Bool("loopback", false, "gather 127.0.0.1 candidates too, for a viewer on this machine with no other network")
+	flag.Parse()
+	log := common.Logger()
+	if camera.list {
+		return listCameras(os.Stdout)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// After the first signal a second one ends the program at once.
+	context.AfterFunc(ctx, stop)
+
+	devs := newDevices(log)
+	defer devs.closeAll()
+
+	cfg := common.Config()
+	cfg.Role = rtclink.Offerer
+	cfg.IncludeLoopback = *loopback
+	video, err := camera.videoSender(devs, log)
+	if err != nil {
+		return err
+	}
+	cfg.Video = video
+	if cfg.Audio, err = audio.audioSender(devs, log); err != nil {
+		return err
+	}
+	if cfg.ReceiveAudio, err = audio.audioReceiver(devs, log); err != nil {
+		return err
+	}
+	tp, err := teleopRobot(&cfg, log)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg, devs, log, func(s rtclink.Session) { tp.Attach(s) })
+}
