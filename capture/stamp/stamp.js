@@ -53,13 +53,19 @@
     return read(function (x, y) { return luma[y * stride + x]; }, width, height);
   }
 
-  // readStamp reads a canvas ImageData (RGBA), taking BT.601 luma.
-  function readStamp(img) {
-    var d = img.data, w = img.width;
+  // readStamp reads a canvas ImageData (RGBA), taking BT.601 luma. With
+  // frameHeight, img holds only the top of a frame that many rows high:
+  // the stamp's band, 2 * floor(frameHeight / 15) rows, is all it needs.
+  function readStamp(img, frameHeight) {
+    var d = img.data, w = img.width, h = img.height;
+    if (frameHeight) {
+      if (h < 2 * Math.floor(frameHeight / 15)) return null;
+      h = frameHeight;
+    }
     return read(function (x, y) {
       var p = (y * w + x) * 4;
       return ((66 * d[p] + 129 * d[p + 1] + 25 * d[p + 2] + 128) >> 8) + 16;
-    }, img.width, img.height);
+    }, img.width, h);
   }
 
   var api = { readStamp: readStamp, readStampLuma: readStampLuma, crc16: crc16 };

@@ -1,6 +1,7 @@
 // Command sender is the robot's side of the original system without its
 // hardware: it offers video and audio to whoever joins its room, from a
-// test pattern and a tone or from files.
+// test pattern and a tone or from files. It opens the viewer page's
+// teleop channel (rtclink/teleop), logs each command and echoes it.
 //
 //	go run ./examples/sender -signal ws://localhost:3000 -room realsense
 //	go run ./examples/sender -video clip.y4m -audio speech.wav
@@ -24,6 +25,7 @@ import (
 	"github.com/avlink/avlink/capture/vp8"
 	"github.com/avlink/avlink/examples/internal/cli"
 	"github.com/avlink/avlink/rtclink"
+	"github.com/avlink/avlink/rtclink/teleop"
 )
 
 func main() {
@@ -47,8 +49,21 @@ func run() error {
 
 	cfg := common.Config()
 	cfg.Role = rtclink.Offerer
-	cfg.OnData = func(ch rtclink.Channel, data []byte) { log.Info("sender: data", "channel", ch, "text", string(data)) }
-	var err error
+	tp, err := teleop.New(teleop.Config{
+		OnCommand: func(c teleop.Command) {
+			log.Info("sender: teleop", "type", c.Type, "seq", c.Seq, "linear", c.Linear, "angular", c.Angular)
+		},
+		Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	cfg.Channels = append(cfg.Channels, teleop.ChannelConfig())
+	cfg.OnData = func(ch rtclink.Channel, data []byte) {
+		if !tp.Handle(ch, data) {
+			log.Info("sender: data", "channel", ch, "text", string(data))
+		}
+	}
 	if cfg.Video, err = videoSender(*video, *size, *bitrate, *loop, log); err != nil {
 		return err
 	}
@@ -56,7 +71,7 @@ func run() error {
 		return err
 	}
 
-	return common.Run(cfg)
+	return common.Run(cfg, func(s rtclink.Session) { tp.Attach(s) })
 }
 
 func videoSender(spec, size string, bitrate int, loop bool, log *slog.Logger) (*rtclink.VideoSender, error) {

@@ -1,7 +1,16 @@
 // Command signal-server runs the avlink signaling server: WebSocket on
-// "/", health on "/healthz", Prometheus metrics on "/metrics".
+// "/", the viewer page for a plain GET on "/" (signal/viewer), ICE
+// servers for the page and the robots on "/ice-servers", health on
+// "/healthz", Prometheus metrics on "/metrics".
 //
 //	go run ./examples/signal-server -addr :3000
+//	go run ./examples/signal-server -tls-self-signed robot.local,192.168.1.20 \
+//		-turn-secret "$SECRET" -turn-url turn:turn.example.com:3478
+//
+// With a certificate (-tls-cert and -tls-key, or -tls-self-signed) the
+// same port serves HTTPS and WSS to the browsers that need them for the
+// microphone, and plain HTTP and WS to everyone else, so robots and the
+// original deployment's clients keep dialling ws://host:3000/.
 //
 // SIGINT or SIGTERM shuts it down gracefully: every client is closed with
 // status 1001 (going away), for up to -shutdown-timeout; a second signal
@@ -10,6 +19,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/avlink/avlink/signal/viewer"
 	"github.com/avlink/avlink/signal/wsserver"
 )
 
@@ -54,26 +65,36 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 	fs := flag.NewFlagSet("signal-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		addr      = fs.String("addr", ":3000", "listen address")
-		maxBytes  = fs.Int64("max-message-bytes", 0, "largest message accepted (0: 64 KiB)")
-		rate      = fs.Float64("rate", 0, "messages per second per connection (0: 50)")
-		burst     = fs.Int("burst", 0, "message burst per connection (0: 200)")
-		noRate    = fs.Bool("no-rate-limit", false, "do not limit messages per connection (load tests)")
-		perRoom   = fs.Int("max-peers-per-room", 0, "peers per room (0: 64)")
-		maxRooms  = fs.Int("max-rooms", 0, "rooms (0: 10000)")
-		maxConns  = fs.Int("max-connections", 0, "open connections (0: 100000)")
-		queue     = fs.Int("queue-bytes", 0, "outgoing queue per connection (0: 1 MiB)")
-		ping      = fs.Duration("ping-interval", 0, "keepalive ping interval; silent peers are dropped (0: 20s)")
-		noPings   = fs.Bool("disable-pings", false, "send no keepalive pings")
-		origins   = fs.String("allowed-origins", "", "comma-separated extra browser origins (host patterns; * for any)")
-		token     = fs.String("token", os.Getenv("AVLINK_SIGNAL_TOKEN"), "required token (default $AVLINK_SIGNAL_TOKEN; empty: none)")
-		verbose   = fs.Bool("v", false, "log every forwarded message")
-		shutdownT = fs.Duration("shutdown-timeout", 5*time.Second, "how long to wait for connections to close on SIGINT or SIGTERM")
+		addr              = fs.String("addr", ":3000", "listen address")
+		maxBytes          = fs.Int64("max-message-bytes", 0, "largest message accepted (0: 64 KiB)")
+		rate              = fs.Float64("rate", 0, "messages per second per connection (0: 50)")
+		burst             = fs.Int("burst", 0, "message burst per connection (0: 200)")
+		noRate            = fs.Bool("no-rate-limit", false, "do not limit messages per connection (load tests)")
+		perRoom           = fs.Int("max-peers-per-room", 0, "peers per room (0: 64)")
+		maxRooms          = fs.Int("max-rooms", 0, "rooms (0: 10000)")
+		maxConns          = fs.Int("max-connections", 0, "open connections (0: 100000)")
+		queue             = fs.Int("queue-bytes", 0, "outgoing queue per connection (0: 1 MiB)")
+		ping              = fs.Duration("ping-interval", 0, "keepalive ping interval; silent peers are dropped (0: 20s)")
+		noPings           = fs.Bool("disable-pings", false, "send no keepalive pings")
+		origins           = fs.String("allowed-origins", "", "comma-separated extra browser origins (host patterns; * for any)")
+		token             = fs.String("token", os.Getenv("AVLINK_SIGNAL_TOKEN"), "required token (default $AVLINK_SIGNAL_TOKEN; empty: none)")
+		verbose           = fs.Bool("v", false, "log every forwarded message")
+		noViewer          = fs.Bool("no-viewer", false, "do not serve the viewer page and /ice-servers: a plain GET on / gets a short text")
+		tlsCert           = fs.String("tls-cert", "", "TLS certificate file (PEM): serve HTTPS and WSS beside HTTP and WS")
+		tlsKey            = fs.String("tls-key", "", "TLS private key file (PEM) of -tls-cert")
+		selfSign          = fs.String("tls-self-signed", "", "make a self-signed certificate for these comma-separated host names and addresses (with -tls-cert and -tls-key: kept in those files)")
+		turnSec           = fs.String("turn-secret", os.Getenv("AVLINK_TURN_SECRET"), "TURN REST shared secret (coturn static-auth-secret): /ice-servers mints credentials (default $AVLINK_TURN_SECRET)")
+		turnTTL           = fs.Duration("turn-ttl", 24*time.Hour, "how long a minted TURN credential is valid")
+		shutdownT         = fs.Duration("shutdown-timeout", 5*time.Second, "how long to wait for connections to close on SIGINT or SIGTERM")
+		iceList, turnURLs listFlag
 	)
+	fs.Var(&iceList, "ice", "STUN (or credential-free TURN) URL handed out on /ice-servers (repeatable), e.g. stun:stun.example.com:3478")
+	fs.Var(&turnURLs, "turn-url", "TURN URL handed out with minted credentials (repeatable), e.g. turn:turn.example.com:3478")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: signal-server [flags]\n\n"+
-			"Runs the avlink signaling server: WebSocket on /, health on /healthz,\n"+
-			"Prometheus metrics on /metrics. Flags:\n\n")
+			"Runs the avlink signaling server: WebSocket on /, the viewer page on /\n"+
+			"(open http://HOST:PORT/?room=realsense), ICE servers on /ice-servers,\n"+
+			"health on /healthz, Prometheus metrics on /metrics. Flags:\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -90,6 +111,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 	}
 	if *ping < 0 {
 		return errors.New("-ping-interval must not be negative; -disable-pings turns pings off")
+	}
+	if *turnTTL <= 0 {
+		return errors.New("-turn-ttl must be positive")
+	}
+	if *turnSec != "" && len(turnURLs) == 0 {
+		return errors.New("-turn-secret needs -turn-url: the TURN server the credentials are for")
+	}
+	if len(turnURLs) > 0 && *turnSec == "" {
+		return errors.New("-turn-url needs -turn-secret (or $AVLINK_TURN_SECRET) to mint credentials; give a credential-free server with -ice")
 	}
 
 	level := slog.LevelInfo
@@ -114,19 +144,67 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 	if *origins != "" {
 		cfg.AllowedOrigins = strings.Split(*origins, ",")
 	}
+	var tlsCfg *tls.Config
+	if *tlsCert != "" || *tlsKey != "" || *selfSign != "" {
+		cert, made, err := serverCert(*tlsCert, *tlsKey, *selfSign, time.Now())
+		if err != nil {
+			return fmt.Errorf("TLS certificate: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}
+		how := "loaded"
+		if made {
+			how = "self-signed, made now"
+		}
+		log.Info("signal-server: TLS certificate; compare its fingerprint with the one your browser shows", "how", how, "sha256", fingerprint(cert))
+	}
+	handler := http.Handler(nil)
 	srv, err := wsserver.New(cfg)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	ln, err := net.Listen("tcp", *addr)
+	if *noViewer {
+		handler = srv.Handler()
+	} else {
+		vcfg := viewer.Config{TURNSecret: *turnSec, TURNURLs: turnURLs, TURNTTL: *turnTTL, Token: *token, Logger: log}
+		for _, u := range iceList {
+			vcfg.ICEServers = append(vcfg.ICEServers, viewer.ICEServer{URLs: []string{u}})
+		}
+		page, err := viewer.New(vcfg)
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/", page.WithSignaling(srv))
+		mux.Handle("/healthz", srv.Health())
+		mux.Handle("/metrics", srv.Metrics())
+		handler = mux
+	}
+	raw, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	ln := net.Listener(raw)
+	var either *eitherListener
+	if tlsCfg != nil {
+		either = newEitherListener(raw, tlsCfg)
+		ln = either
+		defer either.wait()
+		defer either.Close()
+	}
+	hs := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		// Failed TLS handshakes (a browser that has not yet accepted a
+		// self-signed certificate) are no news.
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("signal-server: listening", "addr", ln.Addr().String())
+	log.Info("signal-server: listening", "addr", ln.Addr().String(), "tls", tlsCfg != nil)
+	if !*noViewer {
+		log.Info("signal-server: viewer page", "url", pageURL(ln.Addr(), tlsCfg != nil))
+	}
 	if listening != nil {
 		listening(ln.Addr())
 	}
@@ -148,4 +226,31 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 		log.Warn("signal-server: connections did not close in time, dropped them", "err", err)
 	}
 	return nil
+}
+
+// listFlag is a repeatable flag; a value may also list several,
+// comma-separated.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, splitList(v)...)
+	return nil
+}
+
+// pageURL is where the viewer page is, for the log.
+func pageURL(a net.Addr, tls bool) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + "/?room=realsense"
 }

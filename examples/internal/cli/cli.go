@@ -24,6 +24,7 @@ type Common struct {
 	relayOnly, verbose  *bool
 	cpuProfile          *string
 	ice                 func() []rtclink.ICEServer
+	iceFrom             func(ctx context.Context, token string) ([]rtclink.ICEServer, error)
 	log                 *slog.Logger
 }
 
@@ -37,6 +38,7 @@ func Flags() *Common {
 		verbose:    flag.Bool("v", false, "debug logs"),
 		cpuProfile: flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)"),
 		ice:        iceFlags(),
+		iceFrom:    iceFromFlag(),
 	}
 }
 
@@ -55,8 +57,17 @@ func (c *Common) Config() rtclink.Config {
 }
 
 // Run runs a session with cfg in the flags' room (see the Run function),
-// profiling it with -cpuprofile.
-func (c *Common) Run(cfg rtclink.Config) error {
+// profiling it with -cpuprofile. With -ice-from it first adds the ICE
+// servers fetched from there to cfg's.
+func (c *Common) Run(cfg rtclink.Config, started ...func(rtclink.Session)) error {
+	fetched, err := c.iceFrom(context.Background(), *c.token)
+	if err != nil {
+		return err
+	}
+	if len(fetched) > 0 {
+		c.Logger().Info("ICE servers fetched", "servers", len(fetched))
+	}
+	cfg.ICEServers = append(cfg.ICEServers, fetched...)
 	if *c.cpuProfile != "" {
 		f, err := os.Create(*c.cpuProfile)
 		if err != nil {
@@ -68,7 +79,7 @@ func (c *Common) Run(cfg rtclink.Config) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	return Run(cfg, *c.signal, *c.room, *c.token, c.Logger())
+	return Run(cfg, *c.signal, *c.room, *c.token, c.Logger(), started...)
 }
 
 // iceFlags registers -ice, -ice-user and -ice-pass and returns a function
@@ -126,8 +137,9 @@ func Report(ctx context.Context, s rtclink.Session, log *slog.Logger) {
 
 // Run joins room on the signaling server, runs a session with cfg until
 // Ctrl-C or SIGTERM, reporting its stats, and closes it (which finishes
-// any file sinks).
-func Run(cfg rtclink.Config, sigURL, room, token string, log *slog.Logger) error {
+// any file sinks). Each of started is called with the session once it is
+// made (a teleop.Robot's Attach, say).
+func Run(cfg rtclink.Config, sigURL, room, token string, log *slog.Logger, started ...func(rtclink.Session)) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -139,11 +151,16 @@ func Run(cfg rtclink.Config, sigURL, room, token string, log *slog.Logger) error
 	defer sig.Close()
 	log.Info("connected to the signaling server", "url", sigURL, "room", room, "announces_peers", sig.AcknowledgesJoins())
 	cfg.Signaler = sig
+	rec := recordStats(&cfg)
 	s, err := rtclink.New(cfg)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	defer rec.write(s, log)
+	for _, f := range started {
+		f(s)
+	}
 	log.Info("session started, waiting for a peer", "room", room, "role", cfg.Role.String())
 	Report(ctx, s, log)
 	if ctx.Err() == nil {

@@ -1,0 +1,896 @@
+// The avlink viewer page. It joins a room of the signaling server it was
+// served by, answers the robot's offers (avlink's rtclink robot or the
+// original deployment's Python aiortc robot), trickles its candidates,
+// plays the robot's video and audio from one MediaStream, sends the
+// microphone back when asked, and drives the robot over its "teleop" data
+// channel. It recovers by itself when the robot, the signaling server or
+// the network goes away for a while.
+//
+// window.avlinkViewer.state() returns a copy of what the page shows, for
+// scripts and tests.
+(function () {
+  'use strict';
+
+  const params = new URLSearchParams(location.search);
+  const room = params.get('room') || 'realsense';
+  const token = params.get('token') || '';
+  const relayOnly = params.get('relay') === '1';
+  const rawMic = params.get('mic') === 'raw';
+
+  const $ = (id) => document.getElementById(id);
+  const video = $('video');
+
+  // state is what the page knows; render() shows it.
+  const state = {
+    room: room,
+    relayOnly: relayOnly,
+    signaling: 'connecting', // connecting, open, closed
+    signalingConnects: 0,
+    selfId: '',
+    joinedAt: 0,
+    robot: '', // the id of the robot of the current call
+    robotInRoom: false,
+    calls: 0, // peer connections made
+    offers: 0, // offers answered
+    connection: 'none', // the current peer connection's state
+    everConnected: false,
+    failedRelay: false, // relay only, and the relay refused us
+    iceErrors: [],
+    localCandidates: 0,
+    videoCodec: '', audioCodec: '',
+    framesDecoded: 0, frameWidth: 0, frameHeight: 0, fps: 0,
+    bitrate: 0, // bit/s, all inbound RTP
+    rttMs: null,
+    pair: null, // {local, remote, relayed}
+    audioPackets: 0,
+    stampsRead: 0, latencyMs: null,
+    mic: 'off', // off, asking, on, failed
+    micSent: false,
+    teleop: { open: false, sent: 0, echoes: 0, rttMs: null, last: null },
+    message: '', messageKind: '',
+    events: [],
+  };
+
+  function note(text) {
+    const line = new Date().toISOString().slice(11, 23) + ' ' + text;
+    state.events.push(line);
+    if (state.events.length > 60) state.events.shift();
+    const li = document.createElement('li');
+    li.textContent = line;
+    const ol = $('events');
+    ol.appendChild(li);
+    while (ol.children.length > 60) ol.removeChild(ol.firstChild);
+  }
+
+  function showMessage(text, kind) {
+    state.message = text || '';
+    state.messageKind = text ? (kind || 'error') : '';
+    const el = $('message');
+    el.hidden = !text;
+    el.textContent = text || '';
+    el.dataset.kind = kind || 'error';
+    if (text) note((kind === 'info' ? 'note: ' : 'error: ') + text);
+  }
+
+  // ---- Signaling: a WebSocket to the server this page came from, which
+  // reconnects by itself and rejoins the room with the same id.
+
+  let ws = null;
+  let backoff = 500;
+  let reconnectTimer = null;
+
+  function signalingURL() {
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    return proto + '//' + location.host + '/' + (token ? '?token=' + encodeURIComponent(token) : '');
+  }
+
+  function send(msg) {
+    if (ws && ws.readyState === WebSocket.OPEN) {
+      ws.send(JSON.stringify(msg));
+      return true;
+    }
+    return false;
+  }
+
+  function connectSignaling() {
+    reconnectTimer = null;
+    state.signaling = 'connecting';
+    render();
+    let sock;
+    try {
+      sock = new WebSocket(signalingURL());
+    } catch (e) {
+      showMessage('Cannot open the signaling connection: ' + e);
+      return;
+    }
+    ws = sock;
+    sock.onopen = () => {
+      backoff = 500;
+      state.signaling = 'open';
+      state.signalingConnects++;
+      const join = { type: 'join', room: room };
+      if (state.selfId) join.id = state.selfId; // keep our id: the robot still knows it
+      send(join);
+      note(state.signalingConnects > 1 ? 'signaling back, rejoining ' + room : 'signaling open, joining ' + room);
+      if (state.message.startsWith('Signaling')) showMessage('');
+      render();
+    };
+    sock.onmessage = (ev) => {
+      let msg;
+      try {
+        msg = JSON.parse(ev.data);
+      } catch (e) {
+        note('unreadable signaling message dropped');
+        return;
+      }
+      enqueue(msg);
+    };
+    sock.onclose = () => {
+      if (ws !== sock) return;
+      ws = null;
+      state.signaling = 'closed';
+      const wait = backoff;
+      backoff = Math.min(backoff * 2, 5000);
+      note('signaling closed, retrying in ' + (wait / 1000) + ' s');
+      if (!isConnected()) {
+        showMessage('Signaling server unreachable; retrying every few seconds.', 'info');
+      }
+      reconnectTimer = setTimeout(connectSignaling, wait + Math.random() * 250);
+      render();
+    };
+  }
+
+  // announce joins the room again: the server tells its members, and a
+  // robot with no call offers to us. It is how the page asks for a fresh
+  // offer after a failure the robot did not repair.
+  function announce(why) {
+    if (isConnected() || state.signaling !== 'open') return;
+    const join = { type: 'join', room: room };
+    if (state.selfId) join.id = state.selfId;
+    if (send(join)) note('asking the room for an offer (' + why + ')');
+  }
+
+  // Messages are handled one at a time, in order: each may wait for the
+  // peer connection.
+  let chain = Promise.resolve();
+  function enqueue(msg) {
+    chain = chain.then(() => handle(msg)).catch((e) => {
+      note('error handling ' + msg.type + ': ' + e);
+    });
+  }
+
+  async function handle(msg) {
+    switch (msg.type) {
+      case 'joined':
+        state.selfId = msg.id || '';
+        state.robotInRoom = Array.isArray(msg.peers) && msg.peers.length > 0;
+        state.joinedAt = Date.now();
+        setTimeout(render, 3100);
+        note('joined ' + msg.room + ' as ' + msg.id + ', ' + (msg.peers || []).length + ' other peer(s)');
+        break;
+      case 'peer-joined': {
+        state.robotInRoom = true;
+        if (call) call.newcomer = msg.peer;
+        note('peer ' + msg.peer + ' joined');
+        // A robot that joins offers to the peers it finds, but it may
+        // pick another one (the lingering connection of the robot it
+        // replaces): if no offer comes, say we are here.
+        const offers = state.offers;
+        if (!isConnected()) {
+          setTimeout(() => {
+            if (state.offers === offers) announce('a peer joined and did not call');
+          }, 1500);
+        }
+        break;
+      }
+      case 'peer-left':
+        note('peer ' + msg.peer + ' left');
+        if (call && msg.peer === call.robot) {
+          state.robotInRoom = false;
+          // Gone for good (a restarted robot has a new id) unless its
+          // media still flows. Another robot in the room may have
+          // offered to the one that left: tell the room we are here.
+          if (!isConnected()) setTimeout(() => announce('the robot left'), 1000);
+        }
+        break;
+      case 'offer':
+        await onOffer(msg);
+        break;
+      case 'answer':
+        await onAnswer(msg);
+        break;
+      case 'candidate':
+        await onCandidate(msg);
+        break;
+      case 'error':
+        note('server refused: ' + (msg.code || '') + ' ' + (msg.message || ''));
+        if (msg.code === 'room-full') showMessage('The room "' + room + '" is full.');
+        break;
+      case 'join':
+        // The original deployment's Node.js server forwards joins instead
+        // of announcing peers.
+        state.robotInRoom = true;
+        break;
+    }
+    render();
+  }
+
+  // ---- The call: one RTCPeerConnection per robot; a robot that comes
+  // back with a new id gets a new one.
+
+  let call = null;
+  const early = new Map(); // sender -> candidates that came before its offer
+
+  async function iceConfiguration() {
+    const url = '/ice-servers' + (token ? '?token=' + encodeURIComponent(token) : '');
+    let cfg;
+    try {
+      const resp = await fetch(url, { cache: 'no-store' });
+      if (!resp.ok) throw new Error('HTTP ' + resp.status);
+      cfg = await resp.json();
+    } catch (e) {
+      note('no ICE servers from the server (' + e.message + '), using host candidates only');
+      cfg = { iceServers: [] };
+    }
+    cfg.bundlePolicy = 'max-bundle';
+    if (relayOnly) cfg.iceTransportPolicy = 'relay';
+    return cfg;
+  }
+
+  function isConnected() {
+    return call && call.pc.connectionState === 'connected';
+  }
+
+  async function newCall(robot) {
+    if (call) closeCall('a new offer from ' + (robot || 'the room'));
+    const cfg = await iceConfiguration();
+    const pc = new RTCPeerConnection(cfg);
+    const c = {
+      pc: pc, robot: robot, makingOffer: false, wantOffer: false, pending: [], gathered: false,
+      micSender: null, failedTimer: null,
+    };
+    call = c;
+    state.calls++;
+    state.robot = robot;
+    state.connection = pc.connectionState;
+    state.iceErrors = [];
+    state.localCandidates = 0;
+    state.pair = null;
+    state.rttMs = null;
+    state.framesDecoded = state.frameWidth = state.frameHeight = state.fps = state.bitrate = 0;
+    state.audioPackets = 0;
+    state.latencyMs = null;
+    latencies.length = 0;
+    statsPrev = null;
+    const turns = cfg.iceServers.filter((s) => [].concat(s.urls).some((u) => /^turns?:/.test(u))).length;
+    note('new call with ' + (robot || 'the room') + ' (' + cfg.iceServers.length + ' ICE server(s), ' + turns + ' TURN' + (relayOnly ? ', relay only' : '') + ')');
+
+    pc.onicecandidate = (e) => {
+      if (call !== c) return;
+      if (!e.candidate || !e.candidate.candidate) {
+        c.gathered = true;
+        if (relayOnly && state.localCandidates === 0) relayFailed();
+        return;
+      }
+      state.localCandidates++;
+      const m = { type: 'candidate', candidate: e.candidate.toJSON() };
+      if (c.robot) m.to = c.robot;
+      send(m);
+    };
+    pc.onicecandidateerror = (e) => {
+      if (call !== c) return;
+      const err = { url: e.url || '', code: e.errorCode, text: e.errorText || '' };
+      state.iceErrors.push(err);
+      note('ICE server error ' + err.code + ' ' + err.text + ' at ' + err.url);
+      if (/^turns?:/.test(err.url) && err.code >= 400 && err.code < 500) {
+        const why = 'The TURN server ' + err.url.replace(/\?.*$/, '') + ' refused the relay credentials (' +
+          err.code + ' ' + err.text.replace(/\.$/, '') + '): they are wrong or expired. Check that the signaling ' +
+          'server\'s TURN secret (-turn-secret) is the TURN server\'s, and that both clocks are right.';
+        showMessage(why, relayOnly ? 'error' : 'info');
+        if (relayOnly) relayFailed(why);
+      } else if (/^turns?:/.test(err.url) && relayOnly && err.code === 701) {
+        showMessage('The TURN server ' + err.url.replace(/\?.*$/, '') + ' cannot be reached.');
+      }
+    };
+    pc.onicegatheringstatechange = () => {
+      if (call === c && pc.iceGatheringState === 'complete') {
+        c.gathered = true;
+        if (relayOnly && state.localCandidates === 0) relayFailed();
+      }
+    };
+    pc.onconnectionstatechange = () => {
+      if (call !== c) return;
+      state.connection = pc.connectionState;
+      note('connection ' + pc.connectionState);
+      clearTimeout(c.failedTimer);
+      if (pc.connectionState === 'disconnected' && c.newcomer && c.newcomer !== c.robot) {
+        // Our robot went quiet after another peer came: most likely it
+        // is the same robot, restarted, that offered to its old self.
+        announce('the robot went quiet after ' + c.newcomer + ' joined');
+      }
+      if (pc.connectionState === 'connected') {
+        state.everConnected = true;
+        // Notes about getting here are done with; a TURN refusal stays
+        // (the call may be direct, but the relay is still misconfigured).
+        if (state.message.startsWith('The connection') || state.message.startsWith('Signaling')) showMessage('');
+      } else if (pc.connectionState === 'failed') {
+        if (!state.failedRelay) showMessage('The connection to the robot failed; waiting for it to call again.', 'info');
+        // The robot restarts ICE itself; if it does not, ask it to, and
+        // ask the room for a new call as well.
+        c.failedTimer = setTimeout(() => {
+          if (call === c && pc.connectionState === 'failed' && state.signaling === 'open') {
+            if (state.robotInRoom) {
+              note('no new offer from the robot: restarting ICE from this side');
+              c.wantOffer = true;
+              pc.restartIce();
+            }
+            announce('the call failed');
+          }
+        }, 6000);
+      }
+      render();
+    };
+    pc.ontrack = (e) => {
+      if (call !== c) return;
+      const stream = e.streams[0] || new MediaStream([e.track]);
+      if (video.srcObject !== stream) {
+        video.srcObject = stream;
+        video.play().catch(() => {});
+      }
+      note(e.track.kind + ' track from the robot');
+      watchFrames();
+    };
+    pc.ondatachannel = (e) => {
+      if (call !== c) return;
+      note('data channel "' + e.channel.label + '"');
+      if (e.channel.label === 'teleop') attachTeleop(e.channel);
+    };
+    pc.onnegotiationneeded = async () => {
+      // Something this side added (the microphone) or an ICE restart of
+      // its own: offer it to the robot. Only then: a robot that will not
+      // take the microphone leaves the transceiver wanting, and the page
+      // must not offer it again and again.
+      if (call !== c || !pc.remoteDescription || !c.wantOffer) return;
+      try {
+        c.makingOffer = true;
+        await pc.setLocalDescription();
+        const m = { type: 'offer', sdp: pc.localDescription.sdp };
+        if (c.robot) m.to = c.robot;
+        send(m);
+        note('offered ' + (state.mic === 'on' ? 'the microphone' : 'a change') + ' to the robot');
+      } catch (err) {
+        note('cannot offer: ' + err);
+      } finally {
+        c.makingOffer = false;
+      }
+    };
+    return c;
+  }
+
+  function relayFailed(why) {
+    state.failedRelay = true;
+    state.connection = 'failed';
+    if (!why) {
+      why = 'No relay candidate: the TURN server gave none (check the TURN URL and its credentials).';
+    }
+    if (!state.message || state.messageKind !== 'error') showMessage(why);
+    render();
+  }
+
+  function closeCall(why) {
+    const c = call;
+    if (!c) return;
+    call = null;
+    clearTimeout(c.failedTimer);
+    note('call closed: ' + why);
+    try {
+      c.pc.close();
+    } catch (e) { /* already closed */ }
+    detachTeleop();
+    state.connection = 'none';
+  }
+
+  // repairSDP drops a second mapping of an RTP header-extension id to a
+  // different extension: the original deployment's Python aiortc robot
+  // gives one id to two extensions in its audio+video offers, which the
+  // browser refuses whole. The extension is optional; the media is not.
+  function repairSDP(sdp) {
+    const seen = new Map();
+    let changed = false;
+    const lines = sdp.split('\n').filter((ln) => {
+      const m = /^a=extmap:(\d+)(?:\/\w+)? (\S+)/.exec(ln.trim());
+      if (!m) return true;
+      const prev = seen.get(m[1]);
+      if (prev !== undefined && prev !== m[2]) {
+        changed = true;
+        return false;
+      }
+      seen.set(m[1], m[2]);
+      return true;
+    });
+    if (changed) note('dropped a clashing RTP header extension from the offer');
+    return changed ? lines.join('\n') : sdp;
+  }
+
+  async function onOffer(msg) {
+    const from = msg.sender || '';
+    if (!call || call.robot !== from || call.pc.connectionState === 'closed') {
+      await newCall(from);
+    }
+    const c = call;
+    const pc = c.pc;
+    // The robot's offer wins over ours: the browser rolls ours back.
+    await pc.setRemoteDescription({ type: 'offer', sdp: repairSDP(msg.sdp) });
+    state.offers++;
+    state.failedRelay = false;
+    const pending = (early.get(from) || []).concat(c.pending);
+    early.delete(from);
+    c.pending = [];
+    for (const cand of pending) await addCandidate(pc, cand);
+    if (micTrack && !c.micSender) attachMic(c);
+    await pc.setLocalDescription();
+    const m = { type: 'answer', sdp: pc.localDescription.sdp };
+    if (from) m.to = from;
+    send(m);
+    note('answered ' + (from || 'the room'));
+  }
+
+  async function onAnswer(msg) {
+    const c = call;
+    if (!c || (msg.sender || '') !== c.robot || c.pc.signalingState !== 'have-local-offer') return;
+    await c.pc.setRemoteDescription({ type: 'answer', sdp: repairSDP(msg.sdp) });
+    c.wantOffer = false;
+    note('the robot answered our offer');
+  }
+
+  async function onCandidate(msg) {
+    const cand = msg.candidate;
+    if (!cand || !cand.candidate) return;
+    const from = msg.sender || '';
+    const c = call;
+    if (c && c.robot === from) {
+      if (!c.pc.remoteDescription) c.pending.push(cand);
+      else await addCandidate(c.pc, cand);
+      return;
+    }
+    const list = early.get(from) || [];
+    if (list.length < 64) list.push(cand);
+    early.set(from, list);
+    if (early.size > 8) early.delete(early.keys().next().value);
+  }
+
+  async function addCandidate(pc, cand) {
+    try {
+      await pc.addIceCandidate(cand);
+    } catch (e) {
+      note('candidate refused: ' + e.message);
+    }
+  }
+
+  // ---- Talk back: the microphone goes to the robot's speaker.
+
+  let micStream = null;
+  let micTrack = null;
+
+  function attachMic(c) {
+    const tr = c.pc.getTransceivers().find((t) => t.receiver.track && t.receiver.track.kind === 'audio' &&
+      !t.sender.track && !t.stopped);
+    if (tr) {
+      // The robot's audio m-line: send on it too.
+      tr.sender.replaceTrack(micTrack);
+      tr.direction = 'sendrecv';
+      c.micSender = tr.sender;
+    } else {
+      c.micSender = c.pc.addTrack(micTrack, micStream);
+    }
+    c.wantOffer = true;
+    state.micSent = true;
+  }
+
+  async function startTalking() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      state.mic = 'failed';
+      showMessage('The microphone needs this page over HTTPS (or on localhost). Run the signaling server with -tls-self-signed HOST, or -tls-cert and -tls-key, and open https://' + location.host + '/.');
+      render();
+      return;
+    }
+    state.mic = 'asking';
+    render();
+    const audio = rawMic
+      ? { echoCancellation: false, noiseSuppression: false, autoGainControl: false }
+      : { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+    try {
+      micStream = await navigator.mediaDevices.getUserMedia({ audio: audio });
+    } catch (e) {
+      state.mic = 'failed';
+      showMessage('No microphone: ' + e.message);
+      render();
+      return;
+    }
+    micTrack = micStream.getAudioTracks()[0];
+    state.mic = 'on';
+    note('microphone on: ' + micTrack.label);
+    if (call && call.pc.remoteDescription) {
+      if (call.micSender) call.micSender.replaceTrack(micTrack);
+      else attachMic(call); // negotiationneeded offers it
+    }
+    render();
+  }
+
+  function stopTalking() {
+    if (call && call.micSender) call.micSender.replaceTrack(null);
+    if (micStream) micStream.getTracks().forEach((t) => t.stop());
+    micStream = null;
+    micTrack = null;
+    state.mic = 'off';
+    note('microphone off');
+    render();
+  }
+
+  $('talk').addEventListener('click', () => {
+    if (state.mic === 'on') stopTalking();
+    else if (state.mic !== 'asking') startTalking();
+  });
+
+  $('sound').addEventListener('click', () => {
+    video.muted = !video.muted;
+    if (!video.muted) video.play().catch(() => {});
+    render();
+  });
+
+  // ---- Teleop: commands on the robot's unreliable "teleop" channel,
+  // repeated while held, a stop when released; the robot echoes each.
+
+  const teleop = { dc: null, seq: 0, held: new Set(), timer: null, lastSend: 0, stops: 0 };
+  const keys = {
+    ArrowUp: 'fwd', KeyW: 'fwd', ArrowDown: 'back', KeyS: 'back',
+    ArrowLeft: 'left', KeyA: 'left', ArrowRight: 'right', KeyD: 'right',
+  };
+  const REPEAT_MS = 100; // while held: 10 commands a second
+  const MIN_GAP_MS = 50; // never more than 20 a second
+
+  function attachTeleop(dc) {
+    detachTeleop();
+    teleop.dc = dc;
+    dc.onopen = () => {
+      state.teleop.open = true;
+      note('teleop channel open');
+      render();
+    };
+    dc.onclose = () => {
+      if (teleop.dc === dc) {
+        state.teleop.open = false;
+        render();
+      }
+    };
+    dc.binaryType = 'arraybuffer';
+    dc.onmessage = (e) => {
+      // The robot may send text or bytes (rtclink sends bytes).
+      let m;
+      try {
+        m = JSON.parse(typeof e.data === 'string' ? e.data : new TextDecoder().decode(e.data));
+      } catch (err) {
+        return;
+      }
+      if (m.type === 'echo' && typeof m.t === 'number') {
+        state.teleop.echoes++;
+        const rtt = performance.now() - m.t;
+        state.teleop.rttMs = rtt;
+        renderTeleop();
+      }
+    };
+    if (dc.readyState === 'open') {
+      state.teleop.open = true;
+      render();
+    }
+  }
+
+  function detachTeleop() {
+    if (teleop.dc) {
+      teleop.dc.onmessage = teleop.dc.onopen = teleop.dc.onclose = null;
+    }
+    teleop.dc = null;
+    state.teleop.open = false;
+  }
+
+  function sendCommand(cmd) {
+    teleop.lastSend = performance.now();
+    cmd.seq = ++teleop.seq;
+    cmd.t = Math.round(performance.now() * 1000) / 1000;
+    state.teleop.last = cmd;
+    const dc = teleop.dc;
+    if (dc && dc.readyState === 'open') {
+      try {
+        dc.send(JSON.stringify(cmd));
+        state.teleop.sent++;
+      } catch (e) {
+        note('teleop send failed: ' + e.message);
+      }
+    }
+    renderTeleop();
+  }
+
+  function driveCommand() {
+    const speed = +$('speed').value;
+    const h = teleop.held;
+    const linear = ((h.has('fwd') ? 1 : 0) - (h.has('back') ? 1 : 0)) * speed;
+    const angular = ((h.has('left') ? 1 : 0) - (h.has('right') ? 1 : 0)) * speed;
+    return { type: 'drive', linear: Math.round(linear * 100) / 100, angular: Math.round(angular * 100) / 100 };
+  }
+
+  function tick() {
+    if (teleop.held.size > 0) {
+      sendCommand(driveCommand());
+    } else if (teleop.stops > 0) {
+      // A stop may be lost on the unreliable channel: send it three times.
+      teleop.stops--;
+      sendCommand({ type: 'stop' });
+    }
+    if (teleop.held.size === 0 && teleop.stops === 0) {
+      clearInterval(teleop.timer);
+      teleop.timer = null;
+    }
+  }
+
+  function steer() {
+    document.querySelectorAll('#pad button[data-dir]').forEach((b) => {
+      b.classList.toggle('held', teleop.held.has(b.dataset.dir));
+    });
+    if (teleop.held.size === 0) teleop.stops = 3;
+    else teleop.stops = 0;
+    if (performance.now() - teleop.lastSend >= MIN_GAP_MS) tick();
+    if (!teleop.timer && (teleop.held.size > 0 || teleop.stops > 0)) {
+      teleop.timer = setInterval(tick, REPEAT_MS);
+    }
+  }
+
+  function release() {
+    if (teleop.held.size > 0) {
+      teleop.held.clear();
+      steer();
+    }
+  }
+
+  function stopNow() {
+    teleop.held.clear();
+    steer();
+  }
+
+  window.addEventListener('keydown', (e) => {
+    if (e.target instanceof HTMLInputElement && e.target.type !== 'range') return;
+    if (e.code === 'Space') {
+      e.preventDefault();
+      stopNow();
+      return;
+    }
+    const dir = keys[e.code];
+    if (!dir) return;
+    e.preventDefault();
+    if (e.repeat || teleop.held.has(dir)) return;
+    teleop.held.add(dir);
+    steer();
+  });
+  window.addEventListener('keyup', (e) => {
+    const dir = keys[e.code];
+    if (!dir || !teleop.held.has(dir)) return;
+    teleop.held.delete(dir);
+    steer();
+  });
+  // Losing focus loses the key-up: stop.
+  window.addEventListener('blur', release);
+  document.addEventListener('visibilitychange', () => {
+    if (document.hidden) release();
+  });
+
+  document.querySelectorAll('#pad button[data-dir]').forEach((b) => {
+    const dir = b.dataset.dir;
+    b.addEventListener('pointerdown', (e) => {
+      e.preventDefault();
+      if (dir === 'stop') {
+        stopNow();
+        return;
+      }
+      b.setPointerCapture(e.pointerId);
+      teleop.held.add(dir);
+      steer();
+    });
+    const up = () => {
+      if (teleop.held.delete(dir)) steer();
+    };
+    b.addEventListener('pointerup', up);
+    b.addEventListener('pointercancel', up);
+    b.addEventListener('lostpointercapture', up);
+  });
+  $('speed').addEventListener('input', () => {
+    $('speed-value').textContent = (+$('speed').value).toFixed(1);
+  });
+
+  // ---- What the page shows: stats once a second, stamps on every frame.
+
+  let statsPrev = null;
+
+  async function pollStats() {
+    const c = call;
+    if (!c || c.pc.connectionState === 'closed') return;
+    let report;
+    try {
+      report = await c.pc.getStats();
+    } catch (e) {
+      return;
+    }
+    if (call !== c) return;
+    let bytes = 0;
+    let selected = null;
+    report.forEach((r) => {
+      if (r.type === 'inbound-rtp') {
+        bytes += r.bytesReceived || 0;
+        const codec = report.get(r.codecId);
+        const name = codec ? codec.mimeType.replace(/^(video|audio)\//, '') : '';
+        if (r.kind === 'video') {
+          state.videoCodec = name;
+          state.framesDecoded = r.framesDecoded || 0;
+          state.frameWidth = r.frameWidth || 0;
+          state.frameHeight = r.frameHeight || 0;
+          state.fps = r.framesPerSecond || 0;
+        } else if (r.kind === 'audio') {
+          state.audioCodec = name;
+          state.audioPackets = r.packetsReceived || 0;
+        }
+      }
+      if (r.type === 'transport' && r.selectedCandidatePairId) selected = report.get(r.selectedCandidatePairId);
+    });
+    if (!selected) {
+      report.forEach((r) => {
+        if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') selected = r;
+      });
+    }
+    if (selected) {
+      const l = report.get(selected.localCandidateId) || {};
+      const rc = report.get(selected.remoteCandidateId) || {};
+      state.pair = {
+        local: l.candidateType || '?', remote: rc.candidateType || '?',
+        protocol: l.protocol || '', relayProtocol: l.relayProtocol || '',
+        relayed: l.candidateType === 'relay' || rc.candidateType === 'relay',
+      };
+      state.rttMs = selected.currentRoundTripTime !== undefined ? selected.currentRoundTripTime * 1000 : null;
+    }
+    const now = performance.now();
+    if (statsPrev && now > statsPrev.at) state.bitrate = Math.max(0, (bytes - statsPrev.bytes) * 8000 / (now - statsPrev.at));
+    statsPrev = { at: now, bytes: bytes };
+    render();
+  }
+
+  // Stamps: the test pattern carries its capture time in a band of cells
+  // at its top (capture/stamp). Only that band is read.
+  const band = $('band');
+  const bandCtx = band.getContext('2d', { willReadFrequently: true });
+  const latencies = [];
+  let watching = false;
+  let misses = 0;
+  let frameNo = 0;
+
+  function watchFrames() {
+    if (watching || !video.requestVideoFrameCallback) return;
+    watching = true;
+    const onFrame = (now, meta) => {
+      video.requestVideoFrameCallback(onFrame);
+      frameNo++;
+      // A picture with no stamp (a camera): look again once a second.
+      if (misses > 30 && frameNo % 30 !== 0) return;
+      const w = meta.width || video.videoWidth;
+      const h = meta.height || video.videoHeight;
+      if (!w || !h || !window.avlinkStamp) return;
+      const bh = Math.min(h, 2 * Math.floor(h / 15));
+      if (band.width !== w) band.width = w;
+      if (band.height !== bh) band.height = bh;
+      bandCtx.drawImage(video, 0, 0, w, bh, 0, 0, w, bh);
+      const st = avlinkStamp.readStamp(bandCtx.getImageData(0, 0, w, bh), h);
+      if (!st) {
+        misses++;
+        if (misses > 90) state.latencyMs = null;
+        return;
+      }
+      misses = 0;
+      state.stampsRead++;
+      // Wall-clock time at which this picture is shown.
+      const shown = Date.now() + ((meta.expectedDisplayTime || now) - performance.now());
+      latencies.push(shown - st.timeMs);
+      if (latencies.length > 30) latencies.shift();
+      const sorted = latencies.slice().sort((a, b) => a - b);
+      state.latencyMs = sorted[sorted.length >> 1];
+    };
+    video.requestVideoFrameCallback(onFrame);
+  }
+
+  // ---- Rendering.
+
+  function fmtRate(bps) {
+    if (!bps) return '–';
+    return bps >= 1e6 ? (bps / 1e6).toFixed(2) + ' Mbit/s' : Math.round(bps / 1e3) + ' kbit/s';
+  }
+
+  function fmtMs(ms) {
+    if (ms === null || ms === undefined) return '–';
+    return (ms < 10 ? ms.toFixed(1) : Math.round(ms)) + ' ms';
+  }
+
+  function setText(id, text) {
+    const el = $(id);
+    if (el.textContent !== text) el.textContent = text;
+  }
+
+  function headline() {
+    if (state.failedRelay) return ['relay refused', 'bad', 'The relay is not available: see the message below.'];
+    if (isConnected()) return ['live', 'ok', ''];
+    const conn = call ? call.pc.connectionState : 'none';
+    if (state.signaling !== 'open' && !isConnected()) {
+      return ['signaling lost', 'bad', 'Signaling server unreachable, retrying…'];
+    }
+    if (conn === 'connecting' || conn === 'new') return ['connecting', 'wait', 'Connecting to the robot…'];
+    if (conn === 'disconnected') return ['reconnecting', 'wait', 'Connection interrupted, reconnecting…'];
+    if (conn === 'failed') return ['reconnecting', 'wait', 'Connection lost, waiting for the robot…'];
+    if (state.robotInRoom && state.joinedAt && Date.now() - state.joinedAt > 3000) {
+      return ['waiting', 'wait', 'Someone is in room "' + room + '" but no robot has called this page yet: ' +
+        'the robot may be talking to another viewer.'];
+    }
+    return ['waiting', 'wait', 'Waiting for the robot to join room "' + room + '"…'];
+  }
+
+  function renderTeleop() {
+    const t = state.teleop;
+    setText('teleop-status', t.open ? 'teleop: ready' : 'teleop: no channel yet');
+    const last = t.last;
+    let cmd = '–';
+    if (last) {
+      cmd = last.type === 'stop' ? 'stop' : 'drive ' + last.linear.toFixed(1) + ' / ' + last.angular.toFixed(1);
+      cmd += ' #' + last.seq;
+    }
+    setText('s-command', cmd);
+    setText('s-teleop-rtt', t.rttMs === null ? '–' : fmtMs(t.rttMs) + ' (' + t.echoes + ' echoed)');
+  }
+
+  function render() {
+    const [pill, kind, overlay] = headline();
+    const p = $('pill');
+    if (p.textContent !== pill) p.textContent = pill;
+    p.dataset.kind = kind;
+    document.body.dataset.kind = kind;
+    const showing = isConnected() && state.framesDecoded > 0;
+    $('overlay').hidden = showing || (isConnected() && !overlay);
+    setText('overlay-text', overlay || 'Connected; waiting for the first picture…');
+    $('spinner').hidden = kind === 'bad';
+
+    setText('s-state', call ? call.pc.connectionState : 'no call');
+    const pr = state.pair;
+    setText('s-path', pr ? (pr.relayed ? 'relayed' : 'direct') + ' (' + pr.local + ' ↔ ' + pr.remote +
+      (pr.relayProtocol ? ', ' + pr.relayProtocol + ' to the relay' : '') + ')' : '–');
+    setText('s-rtt', fmtMs(state.rttMs));
+    setText('s-signal', state.signaling + (state.signalingConnects > 1 ? ' (reconnected ' + (state.signalingConnects - 1) + '×)' : ''));
+    setText('s-codec', state.videoCodec || '–');
+    setText('s-size', state.frameWidth ? state.frameWidth + ' × ' + state.frameHeight : '–');
+    setText('s-fps', state.fps ? Math.round(state.fps) + ' fps' : '–');
+    setText('s-bitrate', fmtRate(state.bitrate));
+    setText('s-latency', state.latencyMs !== null ? Math.round(state.latencyMs) + ' ms'
+      : state.framesDecoded > 30 && misses > 30 ? 'no stamp in the picture' : '–');
+    setText('s-audio', state.audioCodec ? state.audioCodec + (video.muted ? ' (muted here)' : '') : '–');
+    setText('s-mic', state.mic === 'on' ? (state.micSent ? 'on, sending' : 'on') : state.mic);
+
+    const sound = $('sound');
+    sound.textContent = video.muted ? 'Unmute robot' : 'Mute robot';
+    sound.setAttribute('aria-pressed', String(!video.muted));
+    const talk = $('talk');
+    talk.textContent = state.mic === 'on' ? 'Stop talking' : state.mic === 'asking' ? 'Asking…' : 'Talk to robot';
+    talk.setAttribute('aria-pressed', String(state.mic === 'on'));
+    renderTeleop();
+  }
+
+  window.avlinkViewer = {
+    state: () => JSON.parse(JSON.stringify(state)),
+  };
+
+  setText('room', room);
+  document.title = 'avlink viewer – ' + room;
+  render();
+  connectSignaling();
+  setInterval(pollStats, 1000);
+})();
