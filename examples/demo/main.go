@@ -1,0 +1,164 @@
+// Command demo runs the whole system in one process: the signaling server
+// with the viewer page, a STUN/TURN server, and a robot that sends its
+// camera (or the moving stamped test pattern) and its microphone (or a
+// tone), plays what it hears on its speaker (or logs its level) and logs
+// the teleop commands it receives. Open the URL it prints.
+//
+//	bash ./examples/demo/run.sh                 # installs what it needs, then runs this
+//	go run ./examples/demo -relay-only          # the robot's media through the TURN server
+//	go run ./examples/demo -public robot.example.com
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/avlink/avlink/examples/internal/cli"
+	"github.com/avlink/avlink/rtclink"
+	"github.com/avlink/avlink/signal/viewer"
+	"github.com/avlink/avlink/signal/wsserver"
+	"github.com/avlink/avlink/turnsrv"
+)
+
+func main() {
+	o := options{}
+	flag.StringVar(&o.addr, "addr", ":8080", "address of the viewer page and the signaling server")
+	flag.StringVar(&o.room, "room", "demo", "room the robot joins")
+	flag.BoolVar(&o.relayOnly, "relay-only", false, "send the robot's media through the TURN server, to see it work")
+	flag.StringVar(&o.camera, "camera", "auto", `"auto" (a camera if there is one, else the test pattern), "testpattern", "realsense" or a node such as /dev/video0`)
+	flag.StringVar(&o.mic, "mic", "auto", `"auto" (the default microphone if there is one, else a tone), "tone", "none" or a device name`)
+	flag.StringVar(&o.speaker, "speaker", "auto", `"auto" (the default speaker if there is one, else the level is logged), "none" or a device name`)
+	flag.StringVar(&o.public, "public", "", "host name or address by which other machines reach this one: the URL and TURN settings use it")
+	flag.IntVar(&o.turnPort, "turn-port", 3478, "TURN/STUN port (UDP and TCP)")
+	verbose := flag.Bool("v", false, "debug logs")
+	flag.Parse()
+	log := cli.Logger(*verbose)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o, os.Stdout, log); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	addr, room, camera, mic, speaker, public string
+	relayOnly                                bool
+	turnPort                                 int
+}
+
+// run starts everything, prints the URL to out and waits for ctx.
+func run(ctx context.Context, o options, out io.Writer, log *slog.Logger) error {
+	host := o.public
+	if host == "" {
+		host = "localhost"
+	}
+	secret, err := newSecret()
+	if err != nil {
+		return err
+	}
+
+	// The TURN server: REST credentials minted from secret, for the page
+	// (through /ice-servers) and the robot alike.
+	turn, err := turnsrv.New(turnsrv.Config{
+		ListeningPort: o.turnPort,
+		AuthSecrets:   []string{secret},
+		// The demo's robot and a browser on this machine meet on
+		// loopback addresses, which a public TURN server would refuse.
+		AllowLoopbackPeers: o.public == "",
+		NoTLS:              true,
+		Logger:             log.With("part", "turn"),
+	})
+	if err != nil {
+		return fmt.Errorf("TURN server on port %d: %w (another TURN server running? try -turn-port)", o.turnPort, err)
+	}
+	defer turn.Close()
+	turnHost := host
+	if o.public == "" {
+		turnHost = "127.0.0.1"
+	}
+	turnURLs := []string{
+		"turn:" + net.JoinHostPort(turnHost, strconv.Itoa(o.turnPort)) + "?transport=udp",
+		"turn:" + net.JoinHostPort(turnHost, strconv.Itoa(o.turnPort)) + "?transport=tcp",
+	}
+	stun := viewer.ICEServer{URLs: []string{"stun:" + net.JoinHostPort(turnHost, strconv.Itoa(o.turnPort))}}
+
+	sig, err := wsserver.New(wsserver.Config{Logger: log.With("part", "signal")})
+	if err != nil {
+		return err
+	}
+	page, err := viewer.New(viewer.Config{ICEServers: []viewer.ICEServer{stun}, TURNSecret: secret, TURNURLs: turnURLs, Logger: log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("viewer page on %s: %w (try -addr :8081)", o.addr, err)
+	}
+	hs := &http.Server{Handler: page.WithSignaling(sig), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = sig.Shutdown(sctx)
+		_ = hs.Shutdown(sctx)
+	}()
+
+	port := ln.Addr().(*net.TCPAddr).Port
+	url := fmt.Sprintf("http://%s/?room=%s", net.JoinHostPort(host, strconv.Itoa(port)), o.room)
+	fmt.Fprintf(out, "\n  Open %s\n\n", url)
+	if o.public != "" {
+		user, pass := turnsrv.RESTCredentials(secret, "robot", 24*time.Hour, time.Now())
+		fmt.Fprintf(out, "  TURN for other programs: %s, %s (user %s, password %s, valid 24 h)\n", turnURLs[0], turnURLs[1], user, pass)
+		fmt.Fprintf(out, "  The browser needs HTTPS for its microphone on another machine: put this behind a TLS proxy, or run examples/signal-server -tls-self-signed %s.\n\n", o.public)
+	}
+
+	user, pass := turnsrv.RESTCredentials(secret, "robot", 24*time.Hour, time.Now())
+	r := robot{
+		opts:   o,
+		signal: fmt.Sprintf("ws://127.0.0.1:%d/", port),
+		ice:    []rtclink.ICEServer{{URLs: stun.URLs}, {URLs: turnURLs, Username: user, Credential: pass}},
+		log:    log.With("part", "robot"),
+	}
+	robotDone := make(chan error, 1)
+	go func() { robotDone <- r.run(ctx) }()
+
+	select {
+	case <-ctx.Done():
+		log.Info("demo: stopping")
+		if err := <-robotDone; !errors.Is(err, context.Canceled) {
+			return err
+		}
+		return nil
+	case err := <-served:
+		return fmt.Errorf("viewer page: %w", err)
+	case err := <-robotDone:
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return err
+	}
+}
+
+// newSecret makes the TURN server's shared secret for this run.
+func newSecret() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}

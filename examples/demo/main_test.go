@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/avlink/avlink/internal/rtctest"
+	"github.com/avlink/avlink/rtclink"
+	"github.com/avlink/avlink/rtclink/teleop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// lockedBuffer collects what run prints.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// The demo, as the README's first command runs it: a viewer that joins its
+// room sees the robot's picture, hears its tone, and gets its teleop
+// commands echoed; with -relay-only the robot's media crosses the demo's
+// TURN server. Ctrl-C stops everything.
+func TestDemo(t *testing.T) {
+	for _, relay := range []bool{false, true} {
+		name := "direct"
+		if relay {
+			name = "relay-only"
+		}
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			out := &lockedBuffer{}
+			done := make(chan error, 1)
+			o := options{addr: "127.0.0.1:0", room: "demo", camera: "testpattern", mic: "tone", speaker: "none", turnPort: freeUDPPort(t), relayOnly: relay}
+			go func() { done <- run(ctx, o, out, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+			defer func() {
+				cancel()
+				select {
+				case err := <-done:
+					assert.NoError(t, err)
+				case <-time.After(10 * time.Second):
+					t.Error("the demo did not stop within 10 s of Ctrl-C")
+				}
+			}()
+			var port string
+			rtctest.Eventually(t, 10*time.Second, func() bool {
+				m := regexp.MustCompile(`Open http://localhost:(\d+)/\?room=demo`).FindStringSubmatch(out.String())
+				if m != nil {
+					port = m[1]
+				}
+				return m != nil
+			}, "no URL printed: %q", out.String())
+
+			video := rtctest.NewVideoCollector()
+			heard := &rtctest.AudioCollector{}
+			echoes := make(chan uint64, 4)
+			viewer, err := rtclink.New(rtclink.Config{
+				Signaler:        rtctest.Dial(t, "ws://127.0.0.1:"+port+"/", "demo"),
+				ReceiveVideo:    rtctest.VideoReceiver(video),
+				ReceiveAudio:    rtctest.AudioReceiver(heard),
+				IncludeLoopback: true,
+				Logger:          rtctest.Logger(),
+				OnData: func(ch rtclink.Channel, data []byte) {
+					var e struct {
+						Type string `json:"type"`
+						Seq  uint64 `json:"seq"`
+					}
+					if ch == teleop.Label && json.Unmarshal(data, &e) == nil && e.Type == teleop.TypeEcho {
+						echoes <- e.Seq
+					}
+				},
+			})
+			require.NoError(t, err)
+			defer viewer.Close()
+			video.WaitFirst(t, 20*time.Second)
+			wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+			defer wcancel()
+			require.NoError(t, viewer.WaitChannel(wctx, teleop.Label))
+			require.NoError(t, viewer.SendData(teleop.Label, []byte(`{"type":"drive","seq":7,"t":1.5,"linear":0.5,"angular":0}`)))
+			select {
+			case seq := <-echoes:
+				assert.Equal(t, uint64(7), seq)
+			case <-time.After(10 * time.Second):
+				t.Fatal("no teleop echo")
+			}
+			rtctest.Eventually(t, 15*time.Second, func() bool { _, _, _, n := heard.Tone(); return n > 48000 }, "no tone")
+			f, _, _, _ := heard.Tone()
+			assert.InDelta(t, 440, f, 15)
+			st := viewer.Stats().Transport
+			if relay {
+				assert.Equal(t, "relay", st.RemoteCandidate, "the robot's media did not come through TURN")
+			}
+		})
+	}
+}

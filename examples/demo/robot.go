@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/avlink/avlink/capture"
+	"github.com/avlink/avlink/capture/mic"
+	capopus "github.com/avlink/avlink/capture/opus"
+	"github.com/avlink/avlink/capture/synth"
+	"github.com/avlink/avlink/capture/v4l2"
+	"github.com/avlink/avlink/capture/vp8"
+	"github.com/avlink/avlink/playback"
+	pbopus "github.com/avlink/avlink/playback/opus"
+	"github.com/avlink/avlink/playback/speaker"
+	"github.com/avlink/avlink/rtclink"
+	"github.com/avlink/avlink/rtclink/teleop"
+	"github.com/avlink/avlink/signal/wsclient"
+)
+
+// robot is the demo's robot: a session that offers its camera and
+// microphone to whoever opens the page, plays what it hears and logs the
+// teleop commands it gets.
+type robot struct {
+	opts   options
+	signal string
+	ice    []rtclink.ICEServer
+	log    *slog.Logger
+}
+
+func (r *robot) run(ctx context.Context) error {
+	video, err := r.video()
+	if err != nil {
+		return err
+	}
+	audio := r.audio()
+	hear := r.hear()
+	tp, err := teleop.New(teleop.Config{
+		OnCommand: func(c teleop.Command) {
+			r.log.Info("teleop", "type", c.Type, "seq", c.Seq, "linear", c.Linear, "angular", c.Angular)
+		},
+		Logger: r.log,
+	})
+	if err != nil {
+		return err
+	}
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	sig, err := wsclient.Dial(dctx, r.signal, r.opts.room, &wsclient.DialOptions{Logger: r.log})
+	if err != nil {
+		return err
+	}
+	defer sig.Close()
+	s, err := rtclink.New(rtclink.Config{
+		Signaler:     sig,
+		Role:         rtclink.Offerer,
+		ICEServers:   r.ice,
+		RelayOnly:    r.opts.relayOnly,
+		Video:        video,
+		Audio:        audio,
+		ReceiveAudio: hear,
+		Channels:     []rtclink.ChannelConfig{teleop.ChannelConfig()},
+		OnData:       func(ch rtclink.Channel, data []byte) { tp.Handle(ch, data) },
+		Logger:       r.log,
+	})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	tp.Attach(s)
+	r.log.Info("robot: waiting for the page", "room", r.opts.room)
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.Done():
+			return s.Err()
+		case <-t.C:
+			if st := s.Stats(); st.State == rtclink.StateConnected {
+				r.log.Info("robot: stats", "session", st)
+			}
+		}
+	}
+}
+
+// video opens the camera -camera names, or the stamped test pattern.
+func (r *robot) video() (*rtclink.VideoSender, error) {
+	var src capture.VideoSource
+	switch spec := r.opts.camera; {
+	case spec == "testpattern":
+	case spec == "auto":
+		if devs, err := v4l2.List(); err == nil {
+			for _, d := range devs {
+				if !d.Streamable() {
+					continue
+				}
+				cam, err := v4l2.Open(d.Path, v4l2.Config{Logger: r.log})
+				if err != nil {
+					r.log.Info("robot: camera not usable, trying the next", "node", d.Path, "err", err)
+					continue
+				}
+				r.log.Info("robot: camera", "node", d.Path, "card", cam.Info().Card, "mode", cam.Mode().String())
+				src = cam
+				break
+			}
+		}
+	default:
+		path := spec
+		if !strings.HasPrefix(path, "/") {
+			name := spec
+			if strings.EqualFold(name, "realsense") {
+				name = "RealSense"
+			}
+			d, err := v4l2.Find(name)
+			if err != nil {
+				return nil, fmt.Errorf("-camera %s: %w (-camera testpattern runs without one)", spec, err)
+			}
+			path = d.Path
+		}
+		cam, err := v4l2.Open(path, v4l2.Config{Logger: r.log})
+		if err != nil {
+			return nil, fmt.Errorf("-camera %s: %w (-camera testpattern runs without one)", spec, err)
+		}
+		src = cam
+	}
+	if src == nil {
+		p, err := synth.NewPattern(synth.PatternConfig{})
+		if err != nil {
+			return nil, err
+		}
+		r.log.Info("robot: no camera, sending the moving test pattern (its stamp shows the latency in the page)")
+		src = p
+	}
+	enc, err := vp8.NewEncoder(vp8.EncoderConfig{Logger: r.log})
+	if err != nil {
+		return nil, errors.Join(err, src.Close())
+	}
+	return &rtclink.VideoSender{Source: src, Encoder: enc}, nil
+}
+
+// audio opens the microphone -mic names, or a tone; nil for none.
+func (r *robot) audio() *rtclink.AudioSender {
+	var src capture.AudioSource
+	switch r.opts.mic {
+	case "none":
+		return nil
+	case "tone":
+	default:
+		dev := r.opts.mic
+		if dev == "auto" {
+			dev = ""
+		}
+		m, err := mic.Open(mic.Config{Device: dev, Logger: r.log})
+		if err != nil {
+			r.log.Info("robot: no microphone, sending a 440 Hz tone", "err", err)
+			break
+		}
+		r.log.Info("robot: microphone", "device", m.Device().Name)
+		src = m
+	}
+	if src == nil {
+		t, err := synth.NewTone(synth.ToneConfig{Frequency: 440, Amplitude: 0.1})
+		if err != nil {
+			r.log.Warn("robot: no audio", "err", err)
+			return nil
+		}
+		src = t
+	}
+	enc, err := capopus.NewEncoder(capopus.EncoderConfig{FEC: true, Complexity: 5})
+	if err != nil {
+		r.log.Warn("robot: no audio", "err", err)
+		_ = src.Close()
+		return nil
+	}
+	return &rtclink.AudioSender{Source: src, Encoder: enc}
+}
+
+// hear plays the page's talk-back on the speaker, or logs its level.
+func (r *robot) hear() *rtclink.AudioReceiver {
+	dec := pbopus.Factory(pbopus.DecoderConfig{})
+	if r.opts.speaker == "none" {
+		return &rtclink.AudioReceiver{NewDecoder: dec, Sink: newLevelLog(r.log)}
+	}
+	dev := r.opts.speaker
+	if dev == "auto" {
+		dev = ""
+	}
+	sp, err := speaker.Open(speaker.Config{Device: dev, Logger: r.log})
+	if err != nil {
+		r.log.Info("robot: no speaker, logging the level of what it hears instead", "err", err)
+		return &rtclink.AudioReceiver{NewDecoder: dec, Sink: newLevelLog(r.log)}
+	}
+	r.log.Info("robot: speaker", "device", sp.Device().Name)
+	return &rtclink.AudioReceiver{NewDecoder: dec, Sink: sp}
+}
+
+// levelLog is an AudioSink that logs the level it hears every 5 s.
+type levelLog struct {
+	log *slog.Logger
+
+	mu    sync.Mutex
+	sum   float64
+	n     int
+	since time.Time
+}
+
+func newLevelLog(log *slog.Logger) playback.AudioSink {
+	return &levelLog{log: log, since: time.Now()}
+}
+
+func (l *levelLog) WriteAudio(f *capture.AudioFrame) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, s := range f.Samples {
+		x := float64(s) / 32768
+		l.sum += x * x
+	}
+	l.n += len(f.Samples)
+	if time.Since(l.since) < 5*time.Second || l.n == 0 {
+		return nil
+	}
+	db := 10 * math.Log10(l.sum/float64(l.n)+1e-12)
+	l.log.Info("robot: hearing the page", "level_dBFS", math.Round(db*10)/10)
+	l.sum, l.n, l.since = 0, 0, time.Now()
+	return nil
+}
+
+func (l *levelLog) Close() error { return nil }
