@@ -4,9 +4,18 @@
 // tone), plays what it hears on its speaker (or logs its level) and logs
 // the teleop commands it receives. Open the URL it prints.
 //
+// With -check it checks itself instead: it runs on free ports with the
+// test pattern and a tone, opens the page in a headless Chromium whose
+// fake microphone plays a 600 Hz tone, presses Talk and an arrow key,
+// prints what it saw (frames decoded in the page, the capture-to-screen
+// latency, the robot's audio level in the page, the pitch the robot hears
+// back, the teleop round trip) and exits non-zero, naming what is
+// missing, when any of it is.
+//
 //	bash ./examples/demo/run.sh                 # installs what it needs, then runs this
 //	go run ./examples/demo -relay-only          # the robot's media through the TURN server
 //	go run ./examples/demo -public robot.example.com
+//	go run ./examples/demo -check               # the self-check (needs Chromium)
 package main
 
 import (
@@ -27,6 +36,7 @@ import (
 	"time"
 
 	"github.com/avlink/avlink/examples/internal/cli"
+	"github.com/avlink/avlink/internal/cdp"
 	"github.com/avlink/avlink/rtclink"
 	"github.com/avlink/avlink/signal/viewer"
 	"github.com/avlink/avlink/signal/wsserver"
@@ -43,12 +53,20 @@ func main() {
 	flag.StringVar(&o.speaker, "speaker", "auto", `"auto" (the default speaker if there is one, else the level is logged), "none" or a device name`)
 	flag.StringVar(&o.public, "public", "", "host name or address by which other machines reach this one: the URL and TURN settings use it")
 	flag.IntVar(&o.turnPort, "turn-port", 3478, "TURN/STUN port (UDP and TCP)")
+	check := flag.Bool("check", false, "check the demo with a headless Chromium, print what it saw, and exit (non-zero when something is missing)")
+	chromium := flag.String("chromium", cdp.DefaultPath, "the Chromium binary -check runs")
 	verbose := flag.Bool("v", false, "debug logs")
 	flag.Parse()
 	log := cli.Logger(*verbose)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, o, os.Stdout, log); err != nil {
+	var err error
+	if *check {
+		err = selfCheck(ctx, o, *chromium, os.Stdout, log)
+	} else {
+		err = run(ctx, o, os.Stdout, log)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
@@ -58,6 +76,9 @@ type options struct {
 	addr, room, camera, mic, speaker, public string
 	relayOnly                                bool
 	turnPort                                 int
+	// ready, when set, is called once the page is served and the robot
+	// started, with the page's URL and what the robot hears.
+	ready func(url string, heard *levelLog)
 }
 
 // run starts everything, prints the URL to out and waits for ctx.
@@ -133,9 +154,13 @@ func run(ctx context.Context, o options, out io.Writer, log *slog.Logger) error 
 		signal: fmt.Sprintf("ws://127.0.0.1:%d/", port),
 		ice:    []rtclink.ICEServer{{URLs: stun.URLs}, {URLs: turnURLs, Username: user, Credential: pass}},
 		log:    log.With("part", "robot"),
+		level:  newLevelLog(log.With("part", "robot")),
 	}
 	robotDone := make(chan error, 1)
 	go func() { robotDone <- r.run(ctx) }()
+	if o.ready != nil {
+		o.ready(url, r.level)
+	}
 
 	select {
 	case <-ctx.Done():

@@ -16,7 +16,6 @@ import (
 	"github.com/avlink/avlink/capture/synth"
 	"github.com/avlink/avlink/capture/v4l2"
 	"github.com/avlink/avlink/capture/vp8"
-	"github.com/avlink/avlink/playback"
 	pbopus "github.com/avlink/avlink/playback/opus"
 	"github.com/avlink/avlink/playback/speaker"
 	"github.com/avlink/avlink/rtclink"
@@ -32,6 +31,8 @@ type robot struct {
 	signal string
 	ice    []rtclink.ICEServer
 	log    *slog.Logger
+	// level hears the page's talk-back when there is no speaker.
+	level *levelLog
 }
 
 func (r *robot) run(ctx context.Context) error {
@@ -187,7 +188,7 @@ func (r *robot) audio() *rtclink.AudioSender {
 func (r *robot) hear() *rtclink.AudioReceiver {
 	dec := pbopus.Factory(pbopus.DecoderConfig{})
 	if r.opts.speaker == "none" {
-		return &rtclink.AudioReceiver{NewDecoder: dec, Sink: newLevelLog(r.log)}
+		return &rtclink.AudioReceiver{NewDecoder: dec, Sink: r.level}
 	}
 	dev := r.opts.speaker
 	if dev == "auto" {
@@ -196,13 +197,14 @@ func (r *robot) hear() *rtclink.AudioReceiver {
 	sp, err := speaker.Open(speaker.Config{Device: dev, Logger: r.log})
 	if err != nil {
 		r.log.Info("robot: no speaker, logging the level of what it hears instead", "err", err)
-		return &rtclink.AudioReceiver{NewDecoder: dec, Sink: newLevelLog(r.log)}
+		return &rtclink.AudioReceiver{NewDecoder: dec, Sink: r.level}
 	}
 	r.log.Info("robot: speaker", "device", sp.Device().Name)
 	return &rtclink.AudioReceiver{NewDecoder: dec, Sink: sp}
 }
 
-// levelLog is an AudioSink that logs the level it hears every 5 s.
+// levelLog is an AudioSink that logs the level and the pitch of what it
+// hears every 5 s, and keeps the last second for Tone.
 type levelLog struct {
 	log *slog.Logger
 
@@ -210,9 +212,13 @@ type levelLog struct {
 	sum   float64
 	n     int
 	since time.Time
+	rate  int
+	last  []int16 // the last second, mono, oldest first from next
+	next  int
+	total int64 // mono samples heard
 }
 
-func newLevelLog(log *slog.Logger) playback.AudioSink {
+func newLevelLog(log *slog.Logger) *levelLog {
 	return &levelLog{log: log, since: time.Now()}
 }
 
@@ -224,13 +230,54 @@ func (l *levelLog) WriteAudio(f *capture.AudioFrame) error {
 		l.sum += x * x
 	}
 	l.n += len(f.Samples)
+	l.keep(f)
 	if time.Since(l.since) < 5*time.Second || l.n == 0 {
 		return nil
 	}
 	db := 10 * math.Log10(l.sum/float64(l.n)+1e-12)
-	l.log.Info("robot: hearing the page", "level_dBFS", math.Round(db*10)/10)
+	hz, _ := synth.MeasureTone(l.lastSecond(), l.rate)
+	l.log.Info("robot: hearing the page", "level_dBFS", math.Round(db*10)/10, "pitch_Hz", math.Round(hz))
 	l.sum, l.n, l.since = 0, 0, time.Now()
 	return nil
+}
+
+// keep adds f's first channel to the last second.
+func (l *levelLog) keep(f *capture.AudioFrame) {
+	ch := max(f.Channels, 1)
+	if f.Rate <= 0 {
+		return
+	}
+	if f.Rate != l.rate {
+		l.rate, l.last, l.next, l.total = f.Rate, make([]int16, 0, f.Rate), 0, 0
+	}
+	for i := 0; i < len(f.Samples); i += ch {
+		if len(l.last) < cap(l.last) {
+			l.last = append(l.last, f.Samples[i])
+		} else {
+			l.last[l.next] = f.Samples[i]
+			l.next = (l.next + 1) % len(l.last)
+		}
+		l.total++
+	}
+}
+
+func (l *levelLog) lastSecond() []int16 {
+	out := make([]int16, 0, len(l.last))
+	out = append(out, l.last[l.next:]...)
+	return append(out, l.last[:l.next]...)
+}
+
+// Tone measures the pitch (Hz) and peak amplitude (fraction of full
+// scale) of the last second heard, and says how much has been heard in
+// all.
+func (l *levelLog) Tone() (hz, amp float64, heard time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.rate == 0 {
+		return 0, 0, 0
+	}
+	hz, amp = synth.MeasureTone(l.lastSecond(), l.rate)
+	return hz, amp, time.Duration(l.total) * time.Second / time.Duration(l.rate)
 }
 
 func (l *levelLog) Close() error { return nil }
