@@ -21,6 +21,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -36,6 +37,7 @@ import (
 	"time"
 
 	"github.com/avlink/avlink/examples/internal/cli"
+	"github.com/avlink/avlink/examples/internal/tlsserve"
 	"github.com/avlink/avlink/internal/cdp"
 	"github.com/avlink/avlink/rtclink"
 	"github.com/avlink/avlink/signal/viewer"
@@ -125,9 +127,25 @@ func run(ctx context.Context, o options, out io.Writer, log *slog.Logger) error 
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", o.addr)
+	raw, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("viewer page on %s: %w (try -addr :8081)", o.addr, err)
+	}
+	port := raw.Addr().(*net.TCPAddr).Port
+	var ln net.Listener = raw
+	scheme, fp := "http", ""
+	if o.public != "" {
+		// A browser on another machine gets the microphone over HTTPS
+		// only: serve it beside plain HTTP on the same port, with a
+		// certificate made for the public name.
+		cert, _, err := tlsserve.ServerCert("", "", o.public, time.Now())
+		if err != nil {
+			raw.Close()
+			return err
+		}
+		either := tlsserve.NewEitherListener(raw, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}})
+		defer either.Wait()
+		ln, scheme, fp = either, "https", tlsserve.Fingerprint(cert)
 	}
 	hs := &http.Server{Handler: page.WithSignaling(sig), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
@@ -139,13 +157,13 @@ func run(ctx context.Context, o options, out io.Writer, log *slog.Logger) error 
 		_ = hs.Shutdown(sctx)
 	}()
 
-	port := ln.Addr().(*net.TCPAddr).Port
-	url := fmt.Sprintf("http://%s/?room=%s", net.JoinHostPort(host, strconv.Itoa(port)), o.room)
+	url := fmt.Sprintf("%s://%s/?room=%s", scheme, net.JoinHostPort(host, strconv.Itoa(port)), o.room)
 	fmt.Fprintf(out, "\n  Open %s\n\n", url)
 	if o.public != "" {
 		user, pass := turnsrv.RESTCredentials(secret, "robot", 24*time.Hour, time.Now())
-		fmt.Fprintf(out, "  TURN for other programs: %s, %s (user %s, password %s, valid 24 h)\n", turnURLs[0], turnURLs[1], user, pass)
-		fmt.Fprintf(out, "  The browser needs HTTPS for its microphone on another machine: put this behind a TLS proxy, or run examples/signal-server -tls-self-signed %s.\n\n", o.public)
+		fmt.Fprintf(out, "  The certificate is made for %s on the spot: the browser asks once to accept it; its SHA-256 is %s.\n", o.public, fp)
+		fmt.Fprintf(out, "  TURN for other programs: %s, %s (user %s, password %s, valid 24 h).\n", turnURLs[0], turnURLs[1], user, pass)
+		fmt.Fprintf(out, "  Open TCP %d and UDP and TCP %d on this machine, and UDP 49152-65535 for the relay.\n\n", port, o.turnPort)
 	}
 
 	user, pass := turnsrv.RESTCredentials(secret, "robot", 24*time.Hour, time.Now())

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"regexp"
 	"strings"
 	"sync"
@@ -122,5 +124,46 @@ func TestDemo(t *testing.T) {
 				assert.Equal(t, "relay", st.RemoteCandidate, "the robot's media did not come through TURN")
 			}
 		})
+	}
+}
+
+// With -public the page is served over HTTPS (for the browser's
+// microphone on another machine), beside plain HTTP on the same port, and
+// the settings another machine needs are printed.
+func TestDemoPublic(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &lockedBuffer{}
+	done := make(chan error, 1)
+	o := options{addr: "127.0.0.1:0", room: "demo", camera: "testpattern", mic: "tone", speaker: "none", turnPort: freeUDPPort(t), public: "localhost"}
+	go func() { done <- run(ctx, o, out, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	defer func() {
+		cancel()
+		select {
+		case err := <-done:
+			assert.NoError(t, err)
+		case <-time.After(10 * time.Second):
+			t.Error("the demo did not stop within 10 s")
+		}
+	}()
+	var port string
+	rtctest.Eventually(t, 10*time.Second, func() bool {
+		m := regexp.MustCompile(`Open https://localhost:(\d+)/\?room=demo`).FindStringSubmatch(out.String())
+		if m != nil {
+			port = m[1]
+		}
+		return m != nil
+	}, "no https URL printed: %q", out.String())
+	assert.Contains(t, out.String(), "TURN for other programs: turn:localhost:")
+	assert.Regexp(t, `SHA-256 is ([0-9A-F]{2}:){31}[0-9A-F]{2}`, out.String())
+
+	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // the demo's certificate is self-signed
+	defer tr.CloseIdleConnections()
+	for _, url := range []string{"https://localhost:" + port + "/?room=demo", "http://127.0.0.1:" + port + "/?room=demo"} {
+		resp, err := (&http.Client{Transport: tr}).Get(url)
+		require.NoError(t, err, url)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, url)
+		assert.Contains(t, string(body), "<html", url)
 	}
 }

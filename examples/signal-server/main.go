@@ -33,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/avlink/avlink/examples/internal/tlsserve"
 	"github.com/avlink/avlink/signal/viewer"
 	"github.com/avlink/avlink/signal/wsserver"
 )
@@ -146,7 +147,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 	}
 	var tlsCfg *tls.Config
 	if *tlsCert != "" || *tlsKey != "" || *selfSign != "" {
-		cert, made, err := serverCert(*tlsCert, *tlsKey, *selfSign, time.Now())
+		cert, made, err := tlsserve.ServerCert(*tlsCert, *tlsKey, *selfSign, time.Now())
 		if err != nil {
 			return fmt.Errorf("TLS certificate: %w", err)
 		}
@@ -155,7 +156,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 		if made {
 			how = "self-signed, made now"
 		}
-		log.Info("signal-server: TLS certificate; compare its fingerprint with the one your browser shows", "how", how, "sha256", fingerprint(cert))
+		log.Info("signal-server: TLS certificate; compare its fingerprint with the one your browser shows", "how", how, "sha256", tlsserve.Fingerprint(cert))
 	}
 	handler := http.Handler(nil)
 	srv, err := wsserver.New(cfg)
@@ -185,11 +186,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 		return err
 	}
 	ln := net.Listener(raw)
-	var either *eitherListener
+	var either *tlsserve.EitherListener
 	if tlsCfg != nil {
-		either = newEitherListener(raw, tlsCfg)
+		either = tlsserve.NewEitherListener(raw, tlsCfg)
 		ln = either
-		defer either.wait()
+		defer either.Wait()
 		defer either.Close()
 	}
 	hs := &http.Server{
@@ -235,7 +236,7 @@ type listFlag []string
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
 
 func (l *listFlag) Set(v string) error {
-	*l = append(*l, splitList(v)...)
+	*l = append(*l, tlsserve.SplitList(v)...)
 	return nil
 }
 

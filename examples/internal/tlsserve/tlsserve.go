@@ -1,4 +1,7 @@
-package main
+// Package tlsserve gives the example servers HTTPS: a certificate from
+// files or made on the spot, and a listener that serves TLS and plain TCP
+// on one port.
+package tlsserve
 
 import (
 	"bufio"
@@ -21,12 +24,12 @@ import (
 	"time"
 )
 
-// serverCert returns the certificate the flags ask for, and whether it
+// ServerCert returns the certificate the flags ask for, and whether it
 // was made here. A self-signed certificate is kept in memory, or, with
 // certFile and keyFile, written there the first time and read from there
 // afterwards, so that a browser that accepted it keeps accepting it.
-func serverCert(certFile, keyFile, selfSigned string, now time.Time) (tls.Certificate, bool, error) {
-	hosts := splitList(selfSigned)
+func ServerCert(certFile, keyFile, selfSigned string, now time.Time) (tls.Certificate, bool, error) {
+	hosts := SplitList(selfSigned)
 	if (certFile == "") != (keyFile == "") {
 		return tls.Certificate{}, false, errors.New("-tls-cert and -tls-key go together")
 	}
@@ -103,7 +106,7 @@ func selfSignedPEM(hosts []string, now time.Time) (certPEM, keyPEM []byte, err e
 
 // fingerprint is the SHA-256 of cert's leaf as a browser's certificate
 // viewer shows it: upper-case hex bytes separated by colons.
-func fingerprint(cert tls.Certificate) string {
+func Fingerprint(cert tls.Certificate) string {
 	if len(cert.Certificate) == 0 {
 		return ""
 	}
@@ -115,7 +118,7 @@ func fingerprint(cert tls.Certificate) string {
 	return strings.Join(parts, ":")
 }
 
-func splitList(s string) []string {
+func SplitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -125,12 +128,12 @@ func splitList(s string) []string {
 	return out
 }
 
-// eitherListener serves TLS and plain TCP on one port: a connection whose
+// EitherListener serves TLS and plain TCP on one port: a connection whose
 // first byte starts a TLS handshake (0x16) is handed on as a *tls.Conn,
 // any other as it is. Browsers get https:// and wss:// for the
 // microphone, while robots and the original deployment's clients keep
 // dialling ws://host:port/.
-type eitherListener struct {
+type EitherListener struct {
 	net.Listener
 	cfg   *tls.Config
 	conns chan net.Conn
@@ -147,14 +150,14 @@ type eitherListener struct {
 // its first byte says which protocol it speaks.
 const sniffTimeout = 10 * time.Second
 
-func newEitherListener(ln net.Listener, cfg *tls.Config) *eitherListener {
-	l := &eitherListener{Listener: ln, cfg: cfg, conns: make(chan net.Conn), done: make(chan struct{}), pending: map[net.Conn]struct{}{}}
+func NewEitherListener(ln net.Listener, cfg *tls.Config) *EitherListener {
+	l := &EitherListener{Listener: ln, cfg: cfg, conns: make(chan net.Conn), done: make(chan struct{}), pending: map[net.Conn]struct{}{}}
 	l.wg.Add(1)
 	go l.acceptLoop()
 	return l
 }
 
-func (l *eitherListener) acceptLoop() {
+func (l *EitherListener) acceptLoop() {
 	defer l.wg.Done()
 	for {
 		c, err := l.Listener.Accept()
@@ -184,7 +187,7 @@ func (l *eitherListener) acceptLoop() {
 	}
 }
 
-func (l *eitherListener) sniff(c net.Conn) {
+func (l *EitherListener) sniff(c net.Conn) {
 	defer l.wg.Done()
 	_ = c.SetReadDeadline(time.Now().Add(sniffTimeout))
 	br := bufio.NewReaderSize(c, 512)
@@ -209,7 +212,7 @@ func (l *eitherListener) sniff(c net.Conn) {
 }
 
 // Accept returns the next connection, TLS or plain.
-func (l *eitherListener) Accept() (net.Conn, error) {
+func (l *EitherListener) Accept() (net.Conn, error) {
 	select {
 	case c := <-l.conns:
 		return c, nil
@@ -224,7 +227,7 @@ func (l *eitherListener) Accept() (net.Conn, error) {
 }
 
 // Close stops accepting and closes the connections not yet handed on.
-func (l *eitherListener) Close() error {
+func (l *EitherListener) Close() error {
 	var err error
 	l.once.Do(func() {
 		l.mu.Lock()
@@ -239,7 +242,7 @@ func (l *eitherListener) Close() error {
 }
 
 // wait waits for the accept loop and the sniffing goroutines.
-func (l *eitherListener) wait() { l.wg.Wait() }
+func (l *EitherListener) Wait() { l.wg.Wait() }
 
 // peekedConn reads first what sniffing buffered.
 type peekedConn struct {
