@@ -1,8 +1,11 @@
 # Convenience targets; the README's commands work without make.
-.PHONY: run test deps bench fmt
+.PHONY: run demo check test deps bench fmt
 
-run:
-	go run ./examples/signal-server
+run demo:
+	bash ./examples/demo/run.sh
+
+check:
+	bash ./examples/demo/run.sh -check
 
 test:
 	bash ./.ci/test
@@ -17,4 +20,5 @@ bench:
 	go run ./internal/signalbench/cmd -runs 3
 	go run ./internal/mediabench/cmd
 	go run ./internal/turnbench -runs 3
+	go run ./internal/audiobench/cmd
 	go test -run - -bench . ./capture/vp8 ./playback/vp8 ./capture/opus ./playback/opus
