@@ -50,6 +50,37 @@ func freeUDPPort(t *testing.T) int {
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
+// startDemo runs the demo with o (on free ports, the test pattern and the
+// tone, no speaker) until the test ends, as Ctrl-C would end it, and
+// returns its context, the page's port from the URL it printed (with
+// scheme) and what it printed.
+func startDemo(t *testing.T, o options, scheme string) (context.Context, string, *lockedBuffer) {
+	t.Helper()
+	o.addr, o.room, o.camera, o.mic, o.speaker, o.turnPort = "127.0.0.1:0", "demo", "testpattern", "tone", "none", freeUDPPort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, o, out, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			assert.NoError(t, err)
+		case <-time.After(10 * time.Second):
+			t.Error("the demo did not stop within 10 s of Ctrl-C")
+		}
+	})
+	var port string
+	re := regexp.MustCompile(`Open ` + scheme + `://localhost:(\d+)/\?room=demo`)
+	rtctest.Eventually(t, 10*time.Second, func() bool {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			port = m[1]
+		}
+		return port != ""
+	}, "no %s URL printed: %q", scheme, out.String())
+	return ctx, port, out
+}
+
 // The demo, as the README's first command runs it: a viewer that joins its
 // room sees the robot's picture, hears its tone, and gets its teleop
 // commands echoed; with -relay-only the robot's media crosses the demo's
@@ -61,28 +92,7 @@ func TestDemo(t *testing.T) {
 			name = "relay-only"
 		}
 		t.Run(name, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			out := &lockedBuffer{}
-			done := make(chan error, 1)
-			o := options{addr: "127.0.0.1:0", room: "demo", camera: "testpattern", mic: "tone", speaker: "none", turnPort: freeUDPPort(t), relayOnly: relay}
-			go func() { done <- run(ctx, o, out, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
-			defer func() {
-				cancel()
-				select {
-				case err := <-done:
-					assert.NoError(t, err)
-				case <-time.After(10 * time.Second):
-					t.Error("the demo did not stop within 10 s of Ctrl-C")
-				}
-			}()
-			var port string
-			rtctest.Eventually(t, 10*time.Second, func() bool {
-				m := regexp.MustCompile(`Open http://localhost:(\d+)/\?room=demo`).FindStringSubmatch(out.String())
-				if m != nil {
-					port = m[1]
-				}
-				return m != nil
-			}, "no URL printed: %q", out.String())
+			ctx, port, _ := startDemo(t, options{relayOnly: relay}, "http")
 
 			video := rtctest.NewVideoCollector()
 			heard := &rtctest.AudioCollector{}
@@ -131,28 +141,7 @@ func TestDemo(t *testing.T) {
 // microphone on another machine), beside plain HTTP on the same port, and
 // the settings another machine needs are printed.
 func TestDemoPublic(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &lockedBuffer{}
-	done := make(chan error, 1)
-	o := options{addr: "127.0.0.1:0", room: "demo", camera: "testpattern", mic: "tone", speaker: "none", turnPort: freeUDPPort(t), public: "localhost"}
-	go func() { done <- run(ctx, o, out, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err)
-		case <-time.After(10 * time.Second):
-			t.Error("the demo did not stop within 10 s")
-		}
-	}()
-	var port string
-	rtctest.Eventually(t, 10*time.Second, func() bool {
-		m := regexp.MustCompile(`Open https://localhost:(\d+)/\?room=demo`).FindStringSubmatch(out.String())
-		if m != nil {
-			port = m[1]
-		}
-		return m != nil
-	}, "no https URL printed: %q", out.String())
+	_, port, out := startDemo(t, options{public: "localhost"}, "https")
 	assert.Contains(t, out.String(), "TURN for other programs: turn:localhost:")
 	assert.Regexp(t, `SHA-256 is ([0-9A-F]{2}:){31}[0-9A-F]{2}`, out.String())
 
