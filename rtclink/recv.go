@@ -17,6 +17,10 @@ import (
 // so often that the sender does nothing but keyframes.
 const pliInterval = 250 * time.Millisecond
 
+// maxPLIInterval bounds the growing interval between repeated requests
+// for the same missing keyframe.
+const maxPLIInterval = 2 * time.Second
+
 // reorderWait is how long a gap in a frame may stay open for a NACK
 // retransmission before the frame is given up on.
 const reorderWait = 150 * time.Millisecond
@@ -76,10 +80,17 @@ func (s *PeerSession) receiveVideo(pc *webrtc.PeerConnection, t *webrtc.TrackRem
 	ssink, _ := rv.Sink.(playback.SampleSink)
 
 	ssrc := uint32(t.SSRC())
+	// While the picture waits for a keyframe the request is repeated, in
+	// case it or its keyframe was lost, at growing intervals: a link too
+	// narrow for a keyframe every 250 ms must not get one.
 	var lastPLI time.Time
+	wait := pliInterval
 	pli := func(now time.Time) {
-		if now.Sub(lastPLI) < pliInterval {
+		if now.Sub(lastPLI) < wait {
 			return
+		}
+		if !lastPLI.IsZero() && now.Sub(lastPLI) < 2*maxPLIInterval {
+			wait = min(2*wait, maxPLIInterval)
 		}
 		lastPLI = now
 		if err := pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err == nil {
@@ -107,7 +118,9 @@ func (s *PeerSession) receiveVideo(pc *webrtc.PeerConnection, t *webrtc.TrackRem
 		if asm.gaveUp != gaveUp {
 			s.stats.videoIn.givenUp.Add(int64(asm.gaveUp - gaveUp))
 			gaveUp = asm.gaveUp
-			pli(now)
+		}
+		if asm.needKey {
+			pli(now) // a frame was given up on: nothing decodes until a keyframe
 		}
 		for _, f := range frames {
 			key := asm.isKey(f)
@@ -138,6 +151,9 @@ func (s *PeerSession) receiveVideo(pc *webrtc.PeerConnection, t *webrtc.TrackRem
 					pli(now)
 				}
 				continue
+			}
+			if key {
+				wait = pliInterval // recovered: the next loss asks at once
 			}
 			gotKey = true
 			s.stats.videoIn.decoded.Add(1)
