@@ -157,7 +157,8 @@ func Run(cfg rtclink.Config, sigURL, room, token string, log *slog.Logger, start
 		return err
 	}
 	defer s.Close()
-	defer rec.write(s, log)
+	rec.follow(s)
+	defer rec.write(log)
 	for _, f := range started {
 		f(s)
 	}

@@ -35,11 +35,18 @@ type StatsFile struct {
 	// as received when not decoding); absent when it never happened.
 	Connected  time.Time `json:"connected,omitzero"`
 	FirstFrame time.Time `json:"first_frame,omitzero"`
-	// State is the peer connection's state at the end ("" without one).
+	// LastFrame is when the last video frame reached the sink: a pause
+	// still going on at the end shows as Ended minus LastFrame, not in
+	// Gaps.
+	LastFrame time.Time `json:"last_frame,omitzero"`
+	// State is the peer connection's state at the end: "" when there was
+	// none (no peer, or the peer had left).
 	State string `json:"state"`
-	// Pair is the selected candidate pair at the end.
+	// Pair is the selected candidate pair at the end or, when the call
+	// had ended by then (the peer left first), when it last connected.
 	Pair StatsPair `json:"pair"`
-	// RTTMillis is the selected pair's ICE round-trip time.
+	// RTTMillis is the selected pair's ICE round-trip time, from the
+	// same moment.
 	RTTMillis float64 `json:"rtt_ms"`
 	// BitrateOut and BitrateIn are the bits per second the ICE agent
 	// wrote to and read from the network over the last five whole
@@ -69,7 +76,7 @@ type StatsPair struct {
 	Remote string `json:"remote"`
 	// RelayTransport is how this side reaches its TURN server when Local
 	// is relay: udp, tcp, tls or dtls (the connection to a TURN server
-	// that carried the most bytes in the last five seconds).
+	// that carried the most bytes in the last few seconds).
 	RelayTransport string `json:"relay_transport,omitempty"`
 }
 
@@ -99,10 +106,14 @@ type StatsVideoOut struct {
 	// FPS is frames sent per second since Connected.
 	FPS float64 `json:"fps"`
 	// TargetBitrate is congestion control's last target, bits per second.
-	TargetBitrate int   `json:"target_bitrate"`
-	NACKsReceived int64 `json:"nacks_received"`
-	PacketsResent int64 `json:"packets_resent"`
-	PLIsReceived  int64 `json:"plis_received"`
+	TargetBitrate int `json:"target_bitrate"`
+	// FramesDropped counts frames the encoder's rate control skipped or
+	// that could not be written.
+	FramesDropped  int64 `json:"frames_dropped"`
+	NACKsReceived  int64 `json:"nacks_received"`
+	PacketsResent  int64 `json:"packets_resent"`
+	PLIsReceived   int64 `json:"plis_received"`
+	KeyframesOnPLI int64 `json:"keyframes_on_pli"`
 }
 
 // StatsAudioOut is the audio sent.
@@ -157,6 +168,7 @@ var turnNames = [numTURN]string{"udp", "tcp", "tls", "dtls"}
 type statsRecorder struct {
 	path    string
 	started time.Time
+	session atomic.Pointer[rtclink.Session]
 
 	mu         sync.Mutex
 	seconds    []StatsSecond
@@ -165,6 +177,8 @@ type statsRecorder struct {
 	lastFrame  time.Time
 	longest    time.Duration
 	gaps       []StatsGap
+	lastPair   StatsPair // as seen when the call last connected
+	lastRTT    time.Duration
 }
 
 // recordStats prepares cfg for -stats-json when it is set: the ICE agent's
@@ -201,6 +215,10 @@ func recordStats(cfg *rtclink.Config) *statsRecorder {
 				r.connected = time.Now()
 			}
 			r.mu.Unlock()
+			// Not on the session's own goroutine, which this is; and
+			// after a second of media, which tells the relay's
+			// transport.
+			time.AfterFunc(time.Second, r.notePair)
 		}
 		if onState != nil {
 			onState(st)
@@ -217,12 +235,12 @@ func (r *statsRecorder) second(now time.Time) *StatsSecond {
 		t = r.seconds[n-1].T // taken before a later count got the lock
 	}
 	for len(r.seconds) == 0 || r.seconds[len(r.seconds)-1].T < t {
-		next := t
+		next := 0
 		if n := len(r.seconds); n > 0 {
 			next = r.seconds[n-1].T + 1
-			if t-next > maxSeconds {
-				next = t - maxSeconds
-			}
+		}
+		if t-next > maxSeconds {
+			next = t - maxSeconds
 		}
 		r.seconds = append(r.seconds, StatsSecond{T: next})
 	}
@@ -269,12 +287,72 @@ func (r *statsRecorder) frame() {
 	r.lastFrame = now
 }
 
-// write takes s's final stats and writes them to the -stats-json file.
-func (r *statsRecorder) write(s rtclink.Session, log *slog.Logger) {
+// follow gives r the session its stats are about.
+func (r *statsRecorder) follow(s rtclink.Session) {
+	if r != nil {
+		r.session.Store(&s)
+	}
+}
+
+// notePair keeps the pair of a call that has just connected, for the
+// file when the call is over by the end.
+func (r *statsRecorder) notePair() {
+	s := r.session.Load()
+	if s == nil {
+		return
+	}
+	st := (*s).Stats()
+	if st.Transport.LocalCandidate == "" {
+		return
+	}
+	p := r.pairOf(st)
+	r.mu.Lock()
+	r.lastPair, r.lastRTT = p, st.Transport.RTT
+	r.mu.Unlock()
+}
+
+// pairOf is st's selected pair, with the relay's transport when this
+// side relays: the connection to a TURN server that carried the most
+// bytes in the last five whole seconds, or in the current one at first.
+func (r *statsRecorder) pairOf(st rtclink.Stats) StatsPair {
+	p := StatsPair{Local: st.Transport.LocalCandidate, Remote: st.Transport.RemoteCandidate}
+	if p.Local != "relay" {
+		return p
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := int(st.At.Sub(r.started) / time.Second)
+	var turn [numTURN]int64
+	for _, s := range r.seconds {
+		if s.T >= now-5 && s.T <= now {
+			for i := range turn {
+				turn[i] += s.turn[i]
+			}
+		}
+	}
+	best := -1
+	for i, n := range turn {
+		if n > 0 && (best < 0 || n > turn[best]) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		p.RelayTransport = turnNames[best]
+	}
+	return p
+}
+
+// write takes the session's final stats and writes them to the
+// -stats-json file.
+func (r *statsRecorder) write(log *slog.Logger) {
 	if r == nil {
 		return
 	}
-	f := r.file(s.Stats())
+	s := r.session.Load()
+	if s == nil {
+		return
+	}
+	f := r.file((*s).Stats())
 	data, err := json.MarshalIndent(f, "", "  ")
 	if err == nil {
 		tmp := r.path + ".tmp"
@@ -292,16 +370,20 @@ func (r *statsRecorder) write(s rtclink.Session, log *slog.Logger) {
 
 // file assembles the StatsFile from st and what r counted.
 func (r *statsRecorder) file(st rtclink.Stats) StatsFile {
+	pair, rtt := r.pairOf(st), st.Transport.RTT
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if pair.Local == "" {
+		pair, rtt = r.lastPair, r.lastRTT
+	}
 	f := StatsFile{
 		Started:    r.started,
 		Ended:      st.At,
 		Connected:  r.connected,
 		FirstFrame: r.firstFrame,
-		State:      st.State.String(),
-		Pair:       StatsPair{Local: st.Transport.LocalCandidate, Remote: st.Transport.RemoteCandidate},
-		RTTMillis:  millis(st.Transport.RTT),
+		LastFrame:  r.lastFrame,
+		Pair:       pair,
+		RTTMillis:  millis(rtt),
 		VideoIn: StatsVideoIn{
 			PacketsReceived: st.VideoIn.PacketsReceived, PacketsLost: st.VideoIn.PacketsLost,
 			FramesReceived: st.VideoIn.FramesReceived, FramesDecoded: st.VideoIn.FramesDecoded,
@@ -309,13 +391,17 @@ func (r *statsRecorder) file(st rtclink.Stats) StatsFile {
 		},
 		AudioIn: StatsAudioIn{PacketsReceived: st.AudioIn.PacketsReceived, PacketsLost: st.AudioIn.PacketsLost, FramesDecoded: st.AudioIn.FramesDecoded},
 		VideoOut: StatsVideoOut{
-			FramesSent: st.VideoOut.FramesSent, TargetBitrate: st.VideoOut.TargetBitrate,
-			NACKsReceived: st.VideoOut.NACKsReceived, PacketsResent: st.VideoOut.PacketsResent, PLIsReceived: st.VideoOut.PLIsReceived,
+			FramesSent: st.VideoOut.FramesSent, TargetBitrate: st.VideoOut.TargetBitrate, FramesDropped: st.VideoOut.FramesDropped,
+			NACKsReceived: st.VideoOut.NACKsReceived, PacketsResent: st.VideoOut.PacketsResent,
+			PLIsReceived: st.VideoOut.PLIsReceived, KeyframesOnPLI: st.VideoOut.KeyframesOnPLI,
 		},
 		AudioOut:         StatsAudioOut{PacketsSent: st.AudioOut.FramesSent},
 		LongestGapMillis: millis(r.longest),
 		Gaps:             append([]StatsGap{}, r.gaps...),
 		Seconds:          append([]StatsSecond{}, r.seconds...),
+	}
+	if st.State != rtclink.StateNone {
+		f.State = st.State.String()
 	}
 	if !r.connected.IsZero() {
 		if d := st.At.Sub(r.connected).Seconds(); d > 0 {
@@ -325,30 +411,15 @@ func (r *statsRecorder) file(st rtclink.Stats) StatsFile {
 	// The last five whole seconds: the current one is partly counted.
 	now := int(st.At.Sub(r.started) / time.Second)
 	var out, in, frames int64
-	var turn [numTURN]int64
 	for _, s := range r.seconds {
 		if s.T >= now-5 && s.T < now {
 			out, in, frames = out+s.BytesOut, in+s.BytesIn, frames+s.Frames
-			for i := range turn {
-				turn[i] += s.turn[i]
-			}
 		}
 	}
 	if span := min(now, 5); span > 0 {
 		f.BitrateOut = float64(out) * 8 / float64(span)
 		f.BitrateIn = float64(in) * 8 / float64(span)
 		f.VideoIn.FPS = float64(frames) / float64(span)
-	}
-	if f.Pair.Local == "relay" {
-		best := -1
-		for i, n := range turn {
-			if n > 0 && (best < 0 || n > turn[best]) {
-				best = i
-			}
-		}
-		if best >= 0 {
-			f.Pair.RelayTransport = turnNames[best]
-		}
 	}
 	return f
 }
