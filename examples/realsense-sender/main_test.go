@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -127,7 +128,8 @@ func TestSendsTestPatternAndStopsOnSIGTERM(t *testing.T) {
 	}
 	defer viewer.Close()
 
-	p := start(t, "-signal", url, "-room", "robot", "-camera", "testpattern", "-size", "320x240", "-loopback")
+	statsFile := filepath.Join(t.TempDir(), "stats.json")
+	p := start(t, "-signal", url, "-room", "robot", "-camera", "testpattern", "-size", "320x240", "-loopback", "-mic", "none", "-speaker", "none", "-stats-json", statsFile)
 	logs := p.logs
 	rtctest.Eventually(t, 60*time.Second, func() bool {
 		_, stamped, _, _ := video.Count()
@@ -157,6 +159,25 @@ func TestSendsTestPatternAndStopsOnSIGTERM(t *testing.T) {
 		if !strings.Contains(logs.String(), line) {
 			t.Errorf("the log does not say %q:\n%s", line, logs)
 		}
+	}
+	// -stats-json: the final stats, with what was sent and over which pair.
+	data, err := os.ReadFile(statsFile)
+	if err != nil {
+		t.Fatalf("no -stats-json file: %v; log:\n%s", err, logs)
+	}
+	var st struct {
+		Pair struct {
+			Local string `json:"local"`
+		} `json:"pair"`
+		VideoOut struct {
+			Frames int64 `json:"frames_sent"`
+		} `json:"video_out"`
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		t.Fatalf("-stats-json is not JSON: %v\n%s", err, data)
+	}
+	if st.VideoOut.Frames < 30 || st.Pair.Local == "" {
+		t.Errorf("-stats-json lacks the frames sent or the pair:\n%s", data)
 	}
 }
 

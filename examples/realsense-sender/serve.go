@@ -48,6 +48,7 @@ func serve(ctx context.Context, cfg rtclink.Config, devs *devices, log *slog.Log
 
 	cfg.Signaler = sig
 	cfg.OnState = logPhases(log, cfg.OnState)
+	rec := cli.RecordStatsJSON(&cfg)
 	s, err := rtclink.New(cfg)
 	if err != nil {
 		return err
@@ -56,6 +57,8 @@ func serve(ctx context.Context, cfg rtclink.Config, devs *devices, log *slog.Log
 		s.Close()
 		log.Info("call closed")
 	}()
+	rec.Follow(s)
+	defer rec.Write(log)
 	for _, f := range started {
 		f(s)
 	}

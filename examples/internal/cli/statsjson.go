@@ -623,3 +623,18 @@ func (c *countedTCP) Write(b []byte) (int, error) {
 	c.rec.wire(c.kind(b), n, 0)
 	return n, err
 }
+
+// StatsJSON records what -stats-json writes, for a program that makes
+// and runs its session itself instead of through Run.
+type StatsJSON struct{ r *statsRecorder }
+
+// RecordStatsJSON prepares cfg for -stats-json, as Run does. When the
+// flag is not set it changes nothing and the StatsJSON does nothing.
+func RecordStatsJSON(cfg *rtclink.Config) StatsJSON { return StatsJSON{recordStats(cfg)} }
+
+// Follow gives the recorder the session made from the prepared Config.
+func (s StatsJSON) Follow(session rtclink.Session) { s.r.follow(session) }
+
+// Write writes the session's final stats to the -stats-json file; call it
+// before closing the session.
+func (s StatsJSON) Write(log *slog.Logger) { s.r.write(log) }
