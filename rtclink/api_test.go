@@ -58,6 +58,7 @@ func TestWaitAndChannelsByLabel(t *testing.T) {
 	require.NoError(t, viewer.WaitChannel(ctx, "teleop"))
 	require.NoError(t, viewer.WaitChannel(ctx, rtclink.Reliable))
 	require.NoError(t, robot.WaitChannel(ctx, "teleop"))
+	require.NoError(t, robot.WaitChannel(ctx, rtclink.Reliable))
 
 	require.NoError(t, viewer.SendData("teleop", []byte("forward 0.5")))
 	assert.Equal(t, msg{"teleop", "forward 0.5"}, <-atRobot)
