@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -46,6 +47,15 @@ func TestBrowser(t *testing.T) {
 	_, err = os.Stat(b.dataDir)
 	require.NoError(t, err)
 
+	// The page may still be replacing the blank one it started with,
+	// whose context then goes away under an evaluation: wait for it.
+	var title string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if b.Eval("document.title", &title) == nil && title == "t" {
+			break
+		}
+	}
+	require.Equal(t, "t", title, "the page did not load")
 	var sum int
 	require.NoError(t, b.Eval("new Promise((r) => setTimeout(() => r(1 + 2), 10))", &sum))
 	assert.Equal(t, 3, sum)
