@@ -441,3 +441,41 @@ func TestSessionRecyclesFrames(t *testing.T) {
 	assert.Zero(t, src.twice, "a frame came back twice")
 	assert.Zero(t, src.unknown, "a frame the source never made came back")
 }
+
+// OnChannel hears each channel open and, when the peer goes, close.
+func TestOnChannel(t *testing.T) {
+	url := signalServer(t)
+	type event struct {
+		ch   rtclink.Channel
+		open bool
+	}
+	events := make(chan event, 8)
+	robot, err := rtclink.New(rtclink.Config{
+		Signaler: dial(t, url, "r"), Role: rtclink.Offerer,
+		Channels:        []rtclink.ChannelConfig{{Label: "teleop"}},
+		IncludeLoopback: true, Logger: testLogger(),
+		OnChannel:       func(ch rtclink.Channel, open bool) { events <- event{ch, open} },
+	})
+	require.NoError(t, err)
+	defer robot.Close()
+	viewer, err := rtclink.New(rtclink.Config{Signaler: dial(t, url, "r"), IncludeLoopback: true, Logger: testLogger()})
+	require.NoError(t, err)
+
+	next := func() event {
+		select {
+		case e := <-events:
+			return e
+		case <-time.After(20 * time.Second):
+			t.Fatal("no channel event")
+			return event{}
+		}
+	}
+	assert.Equal(t, event{"teleop", true}, next())
+	viewer.Close()
+	assert.Equal(t, event{"teleop", false}, next(), "the viewer left: its channel is gone")
+	select {
+	case e := <-events:
+		t.Errorf("event after the close: %+v", e)
+	case <-time.After(200 * time.Millisecond):
+	}
+}

@@ -128,6 +128,13 @@ type Config struct {
 	// channel's label, on one goroutine per channel.
 	OnData func(ch Channel, data []byte)
 
+	// OnChannel is called when a data channel opens (open true) and
+	// when it closes or its call ends (open false), with its label, from
+	// the same goroutine as OnState and in order with it. A program that
+	// must stop something when a channel goes (a teleop deadman) hears it
+	// here.
+	OnChannel func(ch Channel, open bool)
+
 	// OnState is called with every connection state change, from one
 	// goroutine in order.
 	OnState func(State)

@@ -38,6 +38,7 @@ func (s *PeerSession) attachDataChannel(pc *webrtc.PeerConnection, dc *webrtc.Da
 			}
 			s.update(func() { s.dcs[ch] = dc })
 			s.log.Info("rtclink: data channel open", "channel", string(ch))
+			s.channelEvent(ch, true)
 		})
 	})
 	dc.OnClose(func() {
@@ -45,6 +46,7 @@ func (s *PeerSession) attachDataChannel(pc *webrtc.PeerConnection, dc *webrtc.Da
 			if s.dcs[ch] == dc {
 				s.update(func() { delete(s.dcs, ch) })
 				s.log.Debug("rtclink: data channel closed", "channel", string(ch))
+				s.channelEvent(ch, false)
 			}
 		})
 	})
@@ -53,6 +55,13 @@ func (s *PeerSession) attachDataChannel(pc *webrtc.PeerConnection, dc *webrtc.Da
 			s.cfg.OnData(ch, m.Data)
 		}
 	})
+}
+
+// channelEvent tells Config.OnChannel; it runs on the session loop.
+func (s *PeerSession) channelEvent(ch Channel, open bool) {
+	if s.cfg.OnChannel != nil {
+		s.cfg.OnChannel(ch, open)
+	}
 }
 
 // SendData sends one message on the open data channel ch. It fails with

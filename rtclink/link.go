@@ -171,10 +171,17 @@ func (s *PeerSession) closeLink(l *link, why string) {
 	if s.link == l {
 		s.link = nil
 		s.setSending(false)
+		var gone []Channel
 		s.update(func() {
 			s.state = StateNone
+			for ch := range s.dcs {
+				gone = append(gone, ch)
+			}
 			clear(s.dcs)
 		})
+		for _, ch := range gone {
+			s.channelEvent(ch, false)
+		}
 	}
 	if err := l.pc.Close(); err != nil {
 		s.log.Debug("rtclink: close peer connection", "err", err)
