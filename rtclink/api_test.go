@@ -454,7 +454,7 @@ func TestOnChannel(t *testing.T) {
 		Signaler: dial(t, url, "r"), Role: rtclink.Offerer,
 		Channels:        []rtclink.ChannelConfig{{Label: "teleop"}},
 		IncludeLoopback: true, Logger: testLogger(),
-		OnChannel:       func(ch rtclink.Channel, open bool) { events <- event{ch, open} },
+		OnChannel: func(ch rtclink.Channel, open bool) { events <- event{ch, open} },
 	})
 	require.NoError(t, err)
 	defer robot.Close()
