@@ -103,6 +103,12 @@ func (s *PeerSession) buildAPI(est *cc.BandwidthEstimator) (*webrtc.API, error) 
 	se := webrtc.SettingEngine{LoggerFactory: pionlog.Factory{Logger: s.log}}
 	if s.cfg.Net != nil {
 		se.SetNet(s.cfg.Net)
+	} else {
+		n, err := hostNet(s.ctx)
+		if err != nil {
+			return nil, err
+		}
+		se.SetNet(n)
 	}
 	// Browsers without media permission offer mDNS names: resolve them.
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryOnly)

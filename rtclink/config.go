@@ -153,7 +153,9 @@ type Config struct {
 	IncludeLoopback bool
 
 	// Net is the network the session's ICE agent uses. Nil means the
-	// host's; tests pass a pion vnet.
+	// host's, with a TCP or TLS dial to a TURN server given up after 5 s
+	// or when the session closes (pion's own dial has no bound); tests
+	// pass a pion vnet.
 	Net transport.Net
 	// Logger receives negotiation and connection events. Pion's own
 	// messages arrive through it too: its debug and info at debug level,
