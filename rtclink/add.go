@@ -8,23 +8,26 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// AddVideo starts sending video on a running session; the session
-// renegotiates with its peer. It fails if the session already sends video.
+// AddVideo starts sending a video track on a running session (the first,
+// or another camera); the session renegotiates with its peer. It fails
+// if the session already sends a track of the same VideoSender.Name.
 func (s *PeerSession) AddVideo(v *VideoSender) error {
 	cfg := Config{Signaler: s.cfg.Signaler, Video: v}
 	if err := cfg.validate(); err != nil {
 		return err
 	}
 	return s.onLoop(func() error {
-		if s.video != nil {
-			return fmt.Errorf("%w: the session already sends video", ErrConfig)
+		for _, have := range s.videos {
+			if have.cfg.name() == v.name() {
+				return fmt.Errorf("%w: the session already sends a video track named %q", ErrConfig, v.name())
+			}
 		}
 		vs, err := s.newVideoSend(v)
 		if err != nil {
 			return err
 		}
 		s.mediaMu.Lock()
-		s.video = vs
+		s.videos = append(s.videos, vs)
 		s.mediaMu.Unlock()
 		vs.start()
 		return s.attachLate(vs.tr, v.codec())
@@ -80,8 +83,8 @@ func (s *PeerSession) attachLate(tr *sendTrack, c capture.Codec) error {
 	s.followEstimate(l)
 	if l.state == webrtc.PeerConnectionStateConnected {
 		s.setSending(true)
-		if s.video != nil && s.video.tr == tr {
-			s.video.connected()
+		if v := s.videoFor(tr); v != nil {
+			v.connected()
 		}
 	}
 	return nil

@@ -42,7 +42,10 @@ func (s *PeerSession) buildAPI(est *cc.BandwidthEstimator) (*webrtc.API, error) 
 
 	ir := &interceptor.Registry{}
 	s.mediaMu.Lock()
-	immediate := s.video != nil && s.video.cfg.immediate()
+	immediate := false
+	for _, v := range s.videos {
+		immediate = immediate || v.cfg.immediate()
+	}
 	s.mediaMu.Unlock()
 	if immediate {
 		err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: playoutDelayURI}, webrtc.RTPCodecTypeVideo)
@@ -151,15 +154,18 @@ const maxNacksPerPacket = 3
 func (s *PeerSession) resendTarget() int {
 	s.mediaMu.Lock()
 	defer s.mediaMu.Unlock()
-	if s.video != nil {
-		if t := int(s.video.target.Load()); t > 0 {
-			return t
+	sum := 0
+	for _, v := range s.videos {
+		t := int(v.target.Load())
+		if t <= 0 {
+			_, _, t = v.cfg.bitrates()
 		}
-		_, _, start := s.video.cfg.bitrates()
-		return start
+		sum += t
 	}
-	_, _, start := (&VideoSender{}).bitrates()
-	return start
+	if sum == 0 {
+		_, _, sum = (&VideoSender{}).bitrates()
+	}
+	return sum
 }
 
 // h264ExtraPT is the payload type of an H.264 profile outside pion's
@@ -205,8 +211,8 @@ func (s *PeerSession) sendCodecs() []capture.Codec {
 	var out []capture.Codec
 	s.mediaMu.Lock()
 	defer s.mediaMu.Unlock()
-	if s.video != nil {
-		out = append(out, s.video.cfg.codec())
+	for _, v := range s.videos {
+		out = append(out, v.cfg.codec())
 	}
 	if s.audio != nil {
 		out = append(out, s.audio.cfg.codec())

@@ -56,6 +56,19 @@ type VideoSender struct {
 	// header extension (browsers) to render frames at once. The zero
 	// value does so for a live Source and not for Samples.
 	Playout Playout
+	// Name is the track's id as the peer sees it: the viewer page shows
+	// it on the video's tile. Empty means "video". A session's video
+	// tracks (Config.Video, Config.MoreVideo, AddVideo) each need their
+	// own.
+	Name string
+}
+
+// name returns the track's id.
+func (v *VideoSender) name() string {
+	if v.Name == "" {
+		return "video"
+	}
+	return v.Name
 }
 
 // AudioSender sends one audio track. Blocks from Source are resampled and
@@ -73,6 +86,10 @@ type AudioSender struct {
 // SampleSink, and decoded frames whose decoder leaves Time zero (as
 // playback/vp8's does), carry as Time the arrival of that last packet.
 type VideoReceiver struct {
+	// Track picks the peer's video track of that name (its
+	// VideoSender.Name, for an avlink peer). Empty means the first video
+	// track of each call. Other video tracks are read and dropped.
+	Track string
 	// NewDecoder makes a decoder for the codec the peer sends, such as
 	// playback/vp8's Factory(vp8.DecoderConfig{}). Nil means no
 	// decoding: Sink must then be a playback.SampleSink. A decoder that
@@ -113,6 +130,11 @@ type Config struct {
 	// Video and Audio are what this side sends; nil sends nothing.
 	Video *VideoSender
 	Audio *AudioSender
+	// MoreVideo sends more cameras beside Video (a wrist camera, a depth
+	// view), each on its own track with its own Name. Congestion
+	// control's estimate is shared among the video tracks in proportion
+	// to their MaxBitrate. It needs Video.
+	MoreVideo []*VideoSender
 	// ReceiveVideo and ReceiveAudio take what the peer sends; nil ignores
 	// it.
 	ReceiveVideo *VideoReceiver
@@ -170,13 +192,24 @@ func (c *Config) validate() error {
 	if c.Signaler == nil {
 		return fmt.Errorf("%w: Signaler is nil", ErrConfig)
 	}
-	if v := c.Video; v != nil {
+	if len(c.MoreVideo) > 0 && c.Video == nil {
+		return fmt.Errorf("%w: MoreVideo needs Video", ErrConfig)
+	}
+	names := map[string]bool{}
+	for _, v := range c.videoSenders() {
+		if v == nil {
+			return fmt.Errorf("%w: a MoreVideo entry is nil", ErrConfig)
+		}
 		if v.Samples == nil && (v.Source == nil || v.Encoder == nil) {
-			return fmt.Errorf("%w: Video needs Source and Encoder, or Samples", ErrConfig)
+			return fmt.Errorf("%w: video %q needs Source and Encoder, or Samples", ErrConfig, v.name())
 		}
 		if v.MinBitrate < 0 || v.MaxBitrate < 0 || (v.MaxBitrate > 0 && v.MinBitrate > v.MaxBitrate) {
-			return fmt.Errorf("%w: video bitrate range %d..%d", ErrConfig, v.MinBitrate, v.MaxBitrate)
+			return fmt.Errorf("%w: video %q bitrate range %d..%d", ErrConfig, v.name(), v.MinBitrate, v.MaxBitrate)
 		}
+		if names[v.name()] {
+			return fmt.Errorf("%w: two video tracks named %q", ErrConfig, v.name())
+		}
+		names[v.name()] = true
 	}
 	seen := map[Channel]bool{}
 	if c.DataChannels {
@@ -202,6 +235,14 @@ func (c *Config) validate() error {
 		}
 	}
 	return nil
+}
+
+// videoSenders lists Video, then MoreVideo.
+func (c *Config) videoSenders() []*VideoSender {
+	if c.Video == nil {
+		return nil
+	}
+	return append([]*VideoSender{c.Video}, c.MoreVideo...)
 }
 
 func checkSink(s playback.Sink, decoding bool, name string, raw func(playback.Sink) bool) error {

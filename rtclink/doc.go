@@ -36,6 +36,16 @@
 //		ReceiveVideo: &rtclink.VideoReceiver{NewDecoder: vp8.Factory(vp8.DecoderConfig{}), Sink: window},
 //	})
 //
+// A robot with several cameras sends each on its own track, named so a
+// viewer can tell them apart (the viewer page shows the names on its
+// tiles; a Go viewer picks one with VideoReceiver.Track):
+//
+//	front.Name, wrist.Name = "front", "wrist"
+//	rtclink.Config{Video: front, MoreVideo: []*rtclink.VideoSender{wrist}, ...}
+//
+// Congestion control's estimate is shared among them in proportion to
+// their MaxBitrate, and Stats().VideoOut.Tracks has each one's figures.
+//
 // The offerer offers to the first peer of its room, and again to a peer
 // that joins later, so the order in which robot and viewer start does
 // not matter. Through a server that does not announce peers (the

@@ -2,6 +2,7 @@ package rtclink
 
 import (
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/avlink/avlink/capture"
@@ -27,13 +28,20 @@ type link struct {
 	graceTimer  *time.Timer
 	stopBitrate func()
 	codecs      []capture.Codec // the send codecs its API registered
+	videoTaken  atomic.Bool     // a remote video track went to ReceiveVideo
 }
 
-// followEstimate lets the session's video encoder follow l's congestion
+// followEstimate lets the session's video encoders follow l's congestion
 // estimate, once l and an encoded video track both exist.
 func (s *PeerSession) followEstimate(l *link) {
-	if l.est != nil && l.stopBitrate == nil && s.video != nil && s.video.enc != nil && s.video.cfg.Samples == nil {
-		l.stopBitrate = s.video.followEstimate(l.est)
+	if l.est == nil || l.stopBitrate != nil {
+		return
+	}
+	for _, v := range s.videos {
+		if v.enc != nil && v.cfg.Samples == nil {
+			l.stopBitrate = s.followEstimateOf(l.est)
+			return
+		}
 	}
 }
 
@@ -81,7 +89,7 @@ func (s *PeerSession) newLink(peer string) (*link, error) {
 		})
 	})
 	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
-		s.startReceiver(pc, t, r)
+		s.startReceiver(l, t, r)
 	})
 	pc.OnDataChannel(func(dc *webrtc.DataChannel) { s.attachDataChannel(pc, dc) })
 
@@ -108,7 +116,11 @@ func (s *PeerSession) newLink(peer string) (*link, error) {
 func (s *PeerSession) addTracks(l *link) error {
 	l.tracksAdded = true
 	sendKinds := map[webrtc.RTPCodecType]bool{}
-	for _, tr := range []*sendTrack{s.videoTrack(), s.audioTrack()} {
+	var tracks []*sendTrack
+	for _, v := range s.videos {
+		tracks = append(tracks, v.tr)
+	}
+	for _, tr := range append(tracks, s.audioTrack()) {
 		if tr == nil {
 			continue
 		}

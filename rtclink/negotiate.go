@@ -295,9 +295,9 @@ func (s *PeerSession) onState(l *link, st webrtc.PeerConnectionState) {
 	case webrtc.PeerConnectionStateConnected:
 		s.stats.connects.Add(1)
 		s.setSending(true)
-		if s.video != nil {
-			// Whatever was written before DTLS came up is gone.
-			s.video.connected()
+		// Whatever was written before DTLS came up is gone.
+		for _, v := range s.videos {
+			v.connected()
 		}
 	case webrtc.PeerConnectionStateDisconnected:
 		l.graceTimer = s.afterFunc(s.cfg.grace(), func() {
@@ -345,8 +345,8 @@ func (s *PeerSession) restartICE(l *link) {
 }
 
 func (s *PeerSession) setSending(on bool) {
-	if s.video != nil {
-		s.video.sending.Store(on)
+	for _, v := range s.videos {
+		v.sending.Store(on)
 	}
 	if s.audio != nil {
 		s.audio.sending.Store(on)

@@ -25,9 +25,21 @@ const maxPLIInterval = 2 * time.Second
 // retransmission before the frame is given up on.
 const reorderWait = 150 * time.Millisecond
 
-func (s *PeerSession) startReceiver(pc *webrtc.PeerConnection, t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+func (s *PeerSession) startReceiver(l *link, t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+	pc := l.pc
 	codec := codecOf(t.Codec())
-	s.log.Info("rtclink: receiving track", "kind", t.Kind().String(), "codec", codec.MimeType, "ssrc", uint32(t.SSRC()))
+	takeVideo := false
+	if rv := s.cfg.ReceiveVideo; rv != nil && t.Kind() == webrtc.RTPCodecTypeVideo {
+		if rv.Track == "" {
+			takeVideo = l.videoTaken.CompareAndSwap(false, true)
+		} else {
+			takeVideo = t.ID() == rv.Track
+		}
+	}
+	s.log.Info("rtclink: receiving track", "kind", t.Kind().String(), "name", t.ID(), "codec", codec.MimeType, "ssrc", uint32(t.SSRC()))
+	if t.Kind() == webrtc.RTPCodecTypeVideo && s.cfg.ReceiveVideo != nil && !takeVideo {
+		s.log.Info("rtclink: video track not taken: ReceiveVideo takes one", "name", t.ID(), "taking", s.cfg.ReceiveVideo.Track)
+	}
 	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
@@ -40,7 +52,7 @@ func (s *PeerSession) startReceiver(pc *webrtc.PeerConnection, t *webrtc.TrackRe
 	go func() {
 		defer s.wg.Done()
 		switch {
-		case t.Kind() == webrtc.RTPCodecTypeVideo && s.cfg.ReceiveVideo != nil:
+		case takeVideo:
 			s.receiveVideo(pc, t, codec)
 		case t.Kind() == webrtc.RTPCodecTypeAudio && s.cfg.ReceiveAudio != nil:
 			s.receiveAudio(t, codec)

@@ -92,11 +92,14 @@ func (t *sendTrack) write(data []byte, at time.Time) error {
 	return nil
 }
 
-func (s *PeerSession) videoTrack() *sendTrack {
-	if s.video == nil {
-		return nil
+// videoFor returns the video send of tr, or nil.
+func (s *PeerSession) videoFor(tr *sendTrack) *videoSend {
+	for _, v := range s.videos {
+		if v.tr == tr {
+			return v
+		}
 	}
-	return s.video.tr
+	return nil
 }
 
 func (s *PeerSession) audioTrack() *sendTrack {
@@ -107,12 +110,12 @@ func (s *PeerSession) audioTrack() *sendTrack {
 }
 
 func (s *PeerSession) makeSenders() error {
-	if v := s.cfg.Video; v != nil {
+	for _, v := range s.cfg.videoSenders() {
 		vs, err := s.newVideoSend(v)
 		if err != nil {
 			return err
 		}
-		s.video = vs
+		s.videos = append(s.videos, vs)
 	}
 	if a := s.cfg.Audio; a != nil {
 		as, err := s.newAudioSend(a)
@@ -125,7 +128,7 @@ func (s *PeerSession) makeSenders() error {
 }
 
 func (s *PeerSession) newVideoSend(v *VideoSender) (*videoSend, error) {
-	tr, err := newSendTrack(v.codec(), webrtc.RTPCodecTypeVideo, "video")
+	tr, err := newSendTrack(v.codec(), webrtc.RTPCodecTypeVideo, v.name())
 	if err != nil {
 		return nil, err
 	}
@@ -162,8 +165,8 @@ func (s *PeerSession) newAudioSend(a *AudioSender) (*audioSend, error) {
 }
 
 func (s *PeerSession) startSenders() {
-	if s.video != nil {
-		s.video.start()
+	for _, v := range s.videos {
+		v.start()
 	}
 	if s.audio != nil {
 		s.audio.start()
@@ -363,25 +366,47 @@ func (v *videoSend) encode(f *capture.VideoFrame, lastErr *time.Time) {
 	}
 }
 
-// followEstimate feeds the GCC estimate to the encoder, clamped to the
-// configured range; rises are smoothed, falls are taken at once.
-func (v *videoSend) followEstimate(est cc.BandwidthEstimator) (stop func()) {
-	lo, hi, _ := v.cfg.bitrates()
+// followEstimate feeds the GCC estimate to the encoders, shared among
+// the video tracks in proportion to their MaxBitrate, each share clamped
+// to its track's range; rises are smoothed, falls are taken at once.
+func (s *PeerSession) followEstimateOf(est cc.BandwidthEstimator) (stop func()) {
 	var stopped atomic.Bool
 	est.OnTargetBitrateChange(func(bps int) {
 		if stopped.Load() {
 			return
 		}
-		cur := int(v.target.Load())
-		next := bps
-		if bps > cur {
-			next = cur + (bps-cur)/2
+		s.mediaMu.Lock()
+		var encoded []*videoSend
+		total := 0
+		for _, v := range s.videos {
+			if v.enc != nil && v.cfg.Samples == nil {
+				encoded = append(encoded, v)
+				_, hi, _ := v.cfg.bitrates()
+				total += hi
+			}
 		}
-		next = min(max(next, lo), hi)
-		v.target.Store(int64(next))
-		v.s.stats.videoOut.targetBitrate.Store(int64(next))
+		s.mediaMu.Unlock()
+		sum := 0
+		for _, v := range encoded {
+			_, hi, _ := v.cfg.bitrates()
+			sum += v.follow(int(int64(bps) * int64(hi) / int64(total)))
+		}
+		s.stats.videoOut.targetBitrate.Store(int64(sum))
 	})
 	return func() { stopped.Store(true) }
+}
+
+// follow moves v's target towards bps and returns the new target.
+func (v *videoSend) follow(bps int) int {
+	lo, hi, _ := v.cfg.bitrates()
+	cur := int(v.target.Load())
+	next := bps
+	if bps > cur {
+		next = cur + (bps-cur)/2
+	}
+	next = min(max(next, lo), hi)
+	v.target.Store(int64(next))
+	return next
 }
 
 func (v *videoSend) closeSource() error {

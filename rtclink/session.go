@@ -85,7 +85,7 @@ type PeerSession struct {
 	// video and audio are written on the loop (and in New); other
 	// goroutines read them under mediaMu.
 	mediaMu sync.Mutex
-	video   *videoSend
+	videos  []*videoSend // Config.Video first
 	audio   *audioSend
 
 	stats counters
@@ -259,11 +259,11 @@ func (s *PeerSession) shutdown() error {
 	s.notify()
 	var errs []error
 	s.mediaMu.Lock()
-	video, audio := s.video, s.audio
+	videos, audio := s.videos, s.audio
 	s.mediaMu.Unlock()
 	// Sources first, so that blocked reads return.
-	if video != nil {
-		errs = append(errs, video.closeSource())
+	for _, v := range videos {
+		errs = append(errs, v.closeSource())
 	}
 	if audio != nil {
 		errs = append(errs, audio.closeSource())
@@ -271,16 +271,16 @@ func (s *PeerSession) shutdown() error {
 	s.wg.Wait()
 	// A track added while closing is seen only now.
 	s.mediaMu.Lock()
-	if s.video != video && s.video != nil {
-		errs = append(errs, s.video.closeSource())
+	for _, v := range s.videos[len(videos):] {
+		errs = append(errs, v.closeSource())
 	}
 	if s.audio != audio && s.audio != nil {
 		errs = append(errs, s.audio.closeSource())
 	}
-	video, audio = s.video, s.audio
+	videos, audio = s.videos, s.audio
 	s.mediaMu.Unlock()
-	if video != nil {
-		errs = append(errs, video.closeEncoder())
+	for _, v := range videos {
+		errs = append(errs, v.closeEncoder())
 	}
 	if audio != nil {
 		errs = append(errs, audio.closeEncoder())

@@ -91,9 +91,14 @@ type VideoOutStats struct {
 	Bytes uint64
 	// FPS is frames sent per second.
 	FPS float64
-	// TargetBitrate is what congestion control last asked of the encoder
-	// (0 without an estimate), in bits per second.
+	// TargetBitrate is what congestion control last asked of the
+	// encoders, all tracks together (0 without an estimate), in bits per
+	// second.
 	TargetBitrate int
+	// Tracks has each video track's own figures, in the order they were
+	// added, when the session sends more than one; the other fields add
+	// them up.
+	Tracks []VideoTrackStats
 	// EncodeTime is the mean time to encode a frame.
 	EncodeTime time.Duration
 	// PLIsReceived counts the peer's picture-loss requests,
@@ -106,6 +111,19 @@ type VideoOutStats struct {
 	// those over the retransmission budget (a fifth of the target
 	// bitrate).
 	PacketsResent, ResendsStale, ResendsCapped int64
+}
+
+// VideoTrackStats describes one of several video tracks a session sends.
+type VideoTrackStats struct {
+	// Name is the track's VideoSender.Name.
+	Name string
+	// FramesSent and Bytes count encoded frames and RTP payload bytes put
+	// on the wire.
+	FramesSent int64
+	Bytes      uint64
+	// TargetBitrate is the track's share of the congestion controller's
+	// target, in bits per second.
+	TargetBitrate int
 }
 
 // VideoInStats describes the video this session receives.
@@ -150,9 +168,13 @@ func (s *PeerSession) Stats() Stats {
 	st := Stats{At: time.Now()}
 	c := &s.stats
 	s.mediaMu.Lock()
-	if s.video != nil {
-		st.VideoOut.FramesSent = s.video.tr.frames.Load()
-		st.VideoOut.Bytes = uint64(s.video.tr.bytes.Load())
+	for _, v := range s.videos {
+		t := VideoTrackStats{Name: v.cfg.name(), FramesSent: v.tr.frames.Load(), Bytes: uint64(v.tr.bytes.Load()), TargetBitrate: int(v.target.Load())}
+		st.VideoOut.FramesSent += t.FramesSent
+		st.VideoOut.Bytes += t.Bytes
+		if len(s.videos) > 1 {
+			st.VideoOut.Tracks = append(st.VideoOut.Tracks, t)
+		}
 	}
 	if s.audio != nil {
 		st.AudioOut.FramesSent = s.audio.tr.frames.Load()
