@@ -23,7 +23,37 @@
 //     commands on the robot's unreliable "teleop" data channel, repeated
 //     while held and followed by a stop when released or when the page
 //     loses focus; the robot echoes each one and the page shows the round
-//     trip (package rtclink/teleop is the robot's end);
+//     trip and how long ago the newest acknowledged command was sent
+//     (package rtclink/teleop is the robot's end, and its documentation
+//     has the protocol);
+//   - keeps the robot's clock in step: every command carries the page's
+//     clock (performance.timeOrigin + performance.now(), in ms since the
+//     Unix epoch), every "sync" of the robot is answered at once, and the
+//     page shows the robot's estimate of the offset between the clocks,
+//     its uncertainty and the round trip; with it, the capture-to-screen
+//     latency is read on the robot's clock, right even when the two
+//     clocks disagree;
+//   - shows why the robot did not obey: a "refused" command (stale, out
+//     of order, E-stop latched, clock not synced) and a "stopped" (the
+//     robot's deadman, a lost link or channel, an E-stop) are shown under
+//     the picture and counted;
+//   - has an E-stop: a big red button and the Escape key send an estop on
+//     the robot's reliable "estop" channel; while the robot reports it
+//     latched, a red banner says so, driving is off, and its Release
+//     button asks the robot to unlatch (the robot may refuse: the banner
+//     stays). A robot with no estop channel (an older rtclink robot, the
+//     original deployment's Python robot) gets a button that says the
+//     E-stop is unavailable; Escape then only stops driving;
+//   - does not let anyone drive blind: driving turns itself off, with a
+//     banner saying why, when no new picture has come for a while (query
+//     stale, default 500 ms) or when the pictures are too late on screen
+//     (query maxlatency, default 1000 ms, read from the stamp when there
+//     is one); a held key then gets its stop and further presses are
+//     ignored until the video is fresh again, when driving comes back by
+//     itself;
+//   - draws small graphs of the last 60 s, one value a second:
+//     capture-to-screen latency, command round trip, bitrate and frame
+//     rate;
 //   - shows the connection state, codec, size, frame rate, bitrate,
 //     round-trip time, whether the path is direct or relayed (the
 //     selected candidate pair's types), and, when the robot sends the
@@ -39,8 +69,14 @@
 // The page's query: room (default realsense), token (the signaling
 // server's token, when it has one), relay=1 (relayed candidates only),
 // mic=raw (the microphone without echo cancellation, noise suppression or
-// gain control). window.avlinkViewer.state() returns what it shows, for
-// scripts and tests.
+// gain control), stale=MS and maxlatency=MS (the lockout's limits in
+// milliseconds; 0 turns a check off). window.avlinkViewer.state() returns
+// what it shows, for scripts and tests: the teleop figures (sent, echoes,
+// rttMs, ackAgeMs, syncs, refused, stopped and the last of each), clock
+// (the robot's estimate, null until it sends one), estop (available,
+// latched, pending), lockout (locked, reason "stale" or "latency", text,
+// since), drive (why driving is off, "" when it is on) and graphs (the
+// last 60 values of each graph).
 //
 // ICE servers come from the server, configured in one place: "/ice-servers"
 // answers the JSON an RTCPeerConnection takes, {"iceServers":[...]}. With

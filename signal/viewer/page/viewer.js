@@ -3,8 +3,10 @@
 // original deployment's Python aiortc robot), trickles its candidates,
 // plays the robot's video and audio from one MediaStream, sends the
 // microphone back when asked, and drives the robot over its "teleop" data
-// channel. It recovers by itself when the robot, the signaling server or
-// the network goes away for a while.
+// channel (answering the robot's clock sync there) with an E-stop on its
+// "estop" channel. Driving turns itself off while the video is frozen or
+// late. It recovers by itself when the robot, the signaling server or the
+// network goes away for a while.
 //
 // window.avlinkViewer.state() returns a copy of what the page shows, for
 // scripts and tests.
@@ -16,6 +18,20 @@
   const token = params.get('token') || '';
   const relayOnly = params.get('relay') === '1';
   const rawMic = params.get('mic') === 'raw';
+
+  // msParam reads a duration in milliseconds from the URL: def when it is
+  // missing or not a number >= 0; 0 turns its check off.
+  function msParam(name, def) {
+    const v = params.get(name);
+    const n = v === null || v === '' ? NaN : Number(v);
+    return Number.isFinite(n) && n >= 0 ? n : def;
+  }
+  const staleMs = msParam('stale', 500); // no new picture for this long: no driving
+  const maxLatencyMs = msParam('maxlatency', 1000); // capture to screen over this: no driving
+
+  // pageNow is the page's clock of the teleop protocol: milliseconds since
+  // the Unix epoch, monotonic within the page.
+  const pageNow = () => performance.timeOrigin + performance.now();
 
   const $ = (id) => document.getElementById(id);
   const video = $('video');
@@ -46,7 +62,26 @@
     stampsRead: 0, latencyMs: null,
     mic: 'off', // off, asking, on, failed
     micSent: false,
-    teleop: { open: false, sent: 0, echoes: 0, rttMs: null, last: null },
+    teleop: {
+      open: false, sent: 0, echoes: 0, rttMs: null, last: null,
+      ackAgeMs: null, // page clock now - t of the newest echo
+      syncs: 0, // sync-replies sent
+      refused: 0, lastRefused: null, // {seq, why}
+      stopped: 0, lastStopped: null, // {why}
+      alert: '', // the refusal or stop shown under the picture
+    },
+    clock: null, // the robot's estimate {offset, rtt, err}: offset = page clock - robot clock
+    estop: { available: false, latched: false, pending: '', sent: 0, acks: 0 },
+    lockout: {
+      locked: false, reason: '', text: '', // reason: 'stale' or 'latency'
+      count: 0, // times it locked while the teleop channel was open
+      since: null, // page clock when it locked
+      lastFrame: null, // page clock of the last new picture
+    },
+    drive: '', // why driving is off: '', 'estop', 'stale' or 'latency'
+    limits: { staleMs: staleMs, maxLatencyMs: maxLatencyMs },
+    graphs: { latency: [], rtt: [], bitrate: [], fps: [] }, // one value a second, the last 60
+    graphDraws: 0,
     message: '', messageKind: '',
     events: [],
   };
@@ -261,6 +296,8 @@
     state.audioPackets = 0;
     state.latencyMs = null;
     latencies.length = 0;
+    lastFrameAt = 0;
+    recentLatencies.length = 0;
     statsPrev = null;
     const turns = cfg.iceServers.filter((s) => [].concat(s.urls).some((u) => /^turns?:/.test(u))).length;
     note('new call with ' + (robot || 'the room') + ' (' + cfg.iceServers.length + ' ICE server(s), ' + turns + ' TURN' + (relayOnly ? ', relay only' : '') + ')');
@@ -344,6 +381,7 @@
       if (call !== c) return;
       note('data channel "' + e.channel.label + '"');
       if (e.channel.label === 'teleop') attachTeleop(e.channel);
+      if (e.channel.label === 'estop') attachEstop(e.channel);
     };
     pc.onnegotiationneeded = async () => {
       // Something this side added (the microphone) or an ICE restart of
@@ -387,6 +425,7 @@
       c.pc.close();
     } catch (e) { /* already closed */ }
     detachTeleop();
+    detachEstop();
     state.connection = 'none';
   }
 
@@ -539,15 +578,43 @@
   });
 
   // ---- Teleop: commands on the robot's unreliable "teleop" channel,
-  // repeated while held, a stop when released; the robot echoes each.
+  // repeated while held, a stop when released; the robot echoes each one
+  // it executes, says why it refused one, and syncs its clock with ours.
 
-  const teleop = { dc: null, seq: 0, held: new Set(), timer: null, lastSend: 0, stops: 0 };
+  const teleop = {
+    dc: null, seq: 0, held: new Set(), timer: null, lastSend: 0, stops: 0,
+    lastAckT: null, rttSum: 0, rttN: 0, alertUntil: 0, lastRefusedNote: 0,
+  };
   const keys = {
     ArrowUp: 'fwd', KeyW: 'fwd', ArrowDown: 'back', KeyS: 'back',
     ArrowLeft: 'left', KeyA: 'left', ArrowRight: 'right', KeyD: 'right',
   };
   const REPEAT_MS = 100; // while held: 10 commands a second
   const MIN_GAP_MS = 50; // never more than 20 a second
+  const refusedWords = {
+    stale: 'it was too old when it arrived (slow link or clocks not synced)',
+    order: 'it arrived after a newer one',
+    estop: 'the E-stop is latched',
+    unsynced: 'the robot has not synced its clock with this page yet',
+    observer: 'another viewer holds control',
+  };
+  const stoppedWords = {
+    deadman: 'no valid command came in time',
+    link: 'the connection was lost',
+    channel: 'the teleop channel closed',
+    estop: 'E-stop',
+  };
+
+  // parseMessage reads a channel message, text or bytes (rtclink sends
+  // bytes); null when it is not a JSON object.
+  function parseMessage(data) {
+    try {
+      const m = JSON.parse(typeof data === 'string' ? data : new TextDecoder().decode(data));
+      return m && typeof m === 'object' ? m : null;
+    } catch (err) {
+      return null;
+    }
+  }
 
   function attachTeleop(dc) {
     detachTeleop();
@@ -565,19 +632,56 @@
     };
     dc.binaryType = 'arraybuffer';
     dc.onmessage = (e) => {
-      // The robot may send text or bytes (rtclink sends bytes).
-      let m;
-      try {
-        m = JSON.parse(typeof e.data === 'string' ? e.data : new TextDecoder().decode(e.data));
-      } catch (err) {
-        return;
+      const at = pageNow();
+      const m = parseMessage(e.data);
+      if (!m) return;
+      switch (m.type) {
+        case 'sync':
+          // Answer at once: the time spent here counts in the robot's
+          // estimate of the round trip.
+          if (dc.readyState !== 'open') return;
+          try {
+            dc.send(JSON.stringify({ type: 'sync-reply', id: m.id, t0: m.t0, t1: at, t2: pageNow() }));
+            state.teleop.syncs++;
+          } catch (err) { /* the channel is closing */ }
+          return;
+        case 'echo':
+          if (typeof m.t !== 'number') return;
+          state.teleop.echoes++;
+          state.teleop.rttMs = at - m.t;
+          teleop.rttSum += at - m.t;
+          teleop.rttN++;
+          if (teleop.lastAckT === null || m.t > teleop.lastAckT) teleop.lastAckT = m.t;
+          state.teleop.ackAgeMs = at - teleop.lastAckT;
+          break;
+        case 'refused': {
+          const why = String(m.why);
+          state.teleop.refused++;
+          state.teleop.lastRefused = { seq: m.seq, why: why };
+          showAlert('The robot refused command #' + m.seq + ' (' + why + '): ' + (refusedWords[why] || 'no reason given') + '.');
+          if (performance.now() - teleop.lastRefusedNote > 2000) {
+            teleop.lastRefusedNote = performance.now();
+            note('robot refused #' + m.seq + ': ' + why);
+          }
+          break;
+        }
+        case 'stopped': {
+          const why = String(m.why);
+          state.teleop.stopped++;
+          state.teleop.lastStopped = { why: why };
+          showAlert('The robot stopped by itself (' + why + '): ' + (stoppedWords[why] || 'no reason given') + '.', 'warn');
+          note('robot stopped by itself: ' + why);
+          break;
+        }
+        case 'clock':
+          if (![m.offset, m.rtt, m.err].every(Number.isFinite)) return;
+          if (!state.clock) note('clock synced with the robot: ' + m.offset.toFixed(1) + ' ± ' + m.err.toFixed(1) + ' ms');
+          state.clock = { offset: m.offset, rtt: m.rtt, err: m.err };
+          break;
+        default:
+          return;
       }
-      if (m.type === 'echo' && typeof m.t === 'number') {
-        state.teleop.echoes++;
-        const rtt = performance.now() - m.t;
-        state.teleop.rttMs = rtt;
-        renderTeleop();
-      }
+      renderTeleop();
     };
     if (dc.readyState === 'open') {
       state.teleop.open = true;
@@ -590,13 +694,23 @@
       teleop.dc.onmessage = teleop.dc.onopen = teleop.dc.onclose = null;
     }
     teleop.dc = null;
+    teleop.lastAckT = null;
     state.teleop.open = false;
+    state.teleop.ackAgeMs = null;
+    state.clock = null;
+  }
+
+  function showAlert(text, kind) {
+    state.teleop.alert = text;
+    $('teleop-alert').dataset.kind = kind || 'info';
+    teleop.alertUntil = performance.now() + 6000;
   }
 
   function sendCommand(cmd) {
+    if (cmd.type === 'drive' && state.drive) return; // never, whatever called
     teleop.lastSend = performance.now();
     cmd.seq = ++teleop.seq;
-    cmd.t = Math.round(performance.now() * 1000) / 1000;
+    cmd.t = pageNow();
     state.teleop.last = cmd;
     const dc = teleop.dc;
     if (dc && dc.readyState === 'open') {
@@ -656,7 +770,19 @@
     steer();
   }
 
+  // hold starts driving in dir, unless driving is off.
+  function hold(dir) {
+    if (state.drive) return;
+    teleop.held.add(dir);
+    steer();
+  }
+
   window.addEventListener('keydown', (e) => {
+    if (e.code === 'Escape') {
+      e.preventDefault();
+      if (!e.repeat) pressEstop();
+      return;
+    }
     if (e.target instanceof HTMLInputElement && e.target.type !== 'range') return;
     if (e.code === 'Space') {
       e.preventDefault();
@@ -666,9 +792,10 @@
     const dir = keys[e.code];
     if (!dir) return;
     e.preventDefault();
+    // A key still down from before driving went off stays ignored: its
+    // repeats never start driving again, only a new press does.
     if (e.repeat || teleop.held.has(dir)) return;
-    teleop.held.add(dir);
-    steer();
+    hold(dir);
   });
   window.addEventListener('keyup', (e) => {
     const dir = keys[e.code];
@@ -690,9 +817,9 @@
         stopNow();
         return;
       }
+      if (state.drive) return;
       b.setPointerCapture(e.pointerId);
-      teleop.held.add(dir);
-      steer();
+      hold(dir);
     });
     const up = () => {
       if (teleop.held.delete(dir)) steer();
@@ -704,6 +831,163 @@
   $('speed').addEventListener('input', () => {
     $('speed-value').textContent = (+$('speed').value).toFixed(1);
   });
+
+  // ---- E-stop: the robot's reliable, ordered "estop" channel. The robot
+  // latches at once and answers with its state; only a release it accepts
+  // unlatches it. A robot without the channel has no E-stop here.
+
+  const estop = { dc: null, pendingSeq: 0 };
+
+  function attachEstop(dc) {
+    detachEstop();
+    estop.dc = dc;
+    const opened = () => {
+      if (estop.dc !== dc || state.estop.available) return;
+      state.estop.available = true;
+      note('E-stop channel open');
+      render();
+    };
+    dc.onopen = opened;
+    dc.onclose = () => {
+      if (estop.dc === dc) {
+        state.estop.available = false;
+        state.estop.pending = '';
+        render();
+      }
+    };
+    dc.binaryType = 'arraybuffer';
+    dc.onmessage = (e) => {
+      const m = parseMessage(e.data);
+      if (!m || m.type !== 'estop-state' || typeof m.latched !== 'boolean') return;
+      const s = state.estop;
+      s.acks++;
+      if (m.latched !== s.latched) note(m.latched ? 'E-stop latched' : 'E-stop released');
+      if (s.pending && m.seq >= estop.pendingSeq) {
+        if (s.pending === 'release' && m.latched) {
+          showAlert('The robot kept the E-stop latched: a release counts only once its clock is synced with this page and the release is fresh. Try again.', 'warn');
+        }
+        s.pending = '';
+      }
+      s.latched = m.latched;
+      safety();
+    };
+    if (dc.readyState === 'open') opened();
+  }
+
+  function detachEstop() {
+    if (estop.dc) {
+      estop.dc.onmessage = estop.dc.onopen = estop.dc.onclose = null;
+    }
+    estop.dc = null;
+    state.estop.available = false;
+    state.estop.latched = false;
+    state.estop.pending = '';
+  }
+
+  // sendEstop sends an estop or a release; false when there is no channel.
+  function sendEstop(type) {
+    const dc = estop.dc;
+    if (!dc || dc.readyState !== 'open') return false;
+    const seq = ++teleop.seq; // one counter for all the page's commands
+    try {
+      dc.send(JSON.stringify({ type: type, seq: seq, t: pageNow() }));
+    } catch (e) {
+      note('E-stop channel send failed: ' + e.message);
+      return false;
+    }
+    state.estop.sent++;
+    state.estop.pending = type;
+    estop.pendingSeq = seq;
+    note(type === 'estop' ? 'E-stop sent' : 'release sent');
+    return true;
+  }
+
+  function pressEstop() {
+    if (sendEstop('estop')) {
+      release();
+    } else {
+      note('no E-stop on this robot: stopping instead');
+      stopNow();
+    }
+    safety();
+  }
+
+  $('estop').addEventListener('click', pressEstop);
+  $('estop-release').addEventListener('click', () => {
+    if (state.estop.latched && !state.estop.pending) sendEstop('release');
+    render();
+  });
+
+  // ---- Stale-video lockout: no driving blind. Driving turns itself off
+  // when no new picture came for staleMs, or when the pictures are more
+  // than maxLatencyMs old on screen, and on again when they are fresh.
+
+  let lastFrameAt = 0; // performance.now() of the last new picture
+  let framesSeen = 0; // where requestVideoFrameCallback is missing
+  const recentLatencies = []; // the last few stamps' latencies
+
+  let lastCheck = 0;
+  let skipped = false;
+
+  function checkVideo() {
+    const now = performance.now();
+    // This page itself was held up: the pictures that came meanwhile may
+    // not be counted yet. Judge at the next check, but never skip two.
+    const busy = lastCheck && now - lastCheck > 250 && !skipped;
+    lastCheck = now;
+    skipped = busy;
+    if (busy) return;
+    if (!video.requestVideoFrameCallback && video.getVideoPlaybackQuality) {
+      const n = video.getVideoPlaybackQuality().totalVideoFrames;
+      if (n !== framesSeen) {
+        framesSeen = n;
+        lastFrameAt = now;
+      }
+    }
+    const lo = state.lockout;
+    const sorted = recentLatencies.slice().sort((a, b) => a - b);
+    const latency = sorted.length ? sorted[sorted.length >> 1] : null;
+    let reason = '';
+    let text = '';
+    if (staleMs > 0 && (!lastFrameAt || now - lastFrameAt > staleMs)) {
+      reason = 'stale';
+      text = lastFrameAt ? 'the video has not moved for ' + ((now - lastFrameAt) / 1000).toFixed(1) + ' s' : 'no video yet';
+    } else if (maxLatencyMs > 0 && latency !== null && latency > maxLatencyMs) {
+      reason = 'latency';
+      text = 'the video is ' + Math.round(latency) + ' ms late (the limit is ' + maxLatencyMs + ' ms)' +
+        (state.clock ? '' : ' by this computer\'s clock, which may not agree with the robot\'s');
+    }
+    lo.lastFrame = lastFrameAt ? performance.timeOrigin + lastFrameAt : null;
+    lo.text = text;
+    if (!!reason === lo.locked && reason === lo.reason) return;
+    const was = lo.locked;
+    lo.locked = !!reason;
+    lo.reason = reason;
+    if (lo.locked && !was) {
+      lo.since = pageNow();
+      if (state.teleop.open) {
+        lo.count++;
+        note('driving off: ' + text);
+      }
+    } else if (!lo.locked && state.teleop.open) {
+      note('driving on again: the video is fresh');
+    }
+  }
+
+  // safety works out whether driving is allowed, stops driving when it is
+  // not, and shows it.
+  function safety() {
+    checkVideo();
+    const s = state.estop;
+    state.drive = s.latched || s.pending === 'estop' ? 'estop' : state.lockout.reason;
+    if (state.drive && teleop.held.size > 0) {
+      note('stopping: driving is off (' + state.drive + ')');
+      release();
+    }
+    if (teleop.lastAckT !== null) state.teleop.ackAgeMs = pageNow() - teleop.lastAckT;
+    if (state.teleop.alert && performance.now() > teleop.alertUntil) state.teleop.alert = '';
+    renderTeleop();
+  }
 
   // ---- What the page shows: stats once a second, stamps on every frame.
 
@@ -775,6 +1059,7 @@
     const onFrame = (now, meta) => {
       video.requestVideoFrameCallback(onFrame);
       frameNo++;
+      lastFrameAt = performance.now();
       // A picture with no stamp (a camera): look again once a second.
       if (misses > 30 && frameNo % 30 !== 0) return;
       const w = meta.width || video.videoWidth;
@@ -787,19 +1072,110 @@
       const st = avlinkStamp.readStamp(bandCtx.getImageData(0, 0, w, bh), h);
       if (!st) {
         misses++;
+        if (misses > 3) recentLatencies.length = 0;
         if (misses > 90) state.latencyMs = null;
         return;
       }
       misses = 0;
       state.stampsRead++;
-      // Wall-clock time at which this picture is shown.
-      const shown = Date.now() + ((meta.expectedDisplayTime || now) - performance.now());
+      // The time at which this picture is shown: on the robot's clock
+      // when the robot has told us the offset of ours, else on this
+      // computer's wall clock.
+      const at = meta.expectedDisplayTime || now;
+      const shown = state.clock ? performance.timeOrigin + at - state.clock.offset
+        : Date.now() + (at - performance.now());
       latencies.push(shown - st.timeMs);
       if (latencies.length > 30) latencies.shift();
+      recentLatencies.push(shown - st.timeMs);
+      if (recentLatencies.length > 5) recentLatencies.shift();
       const sorted = latencies.slice().sort((a, b) => a - b);
       state.latencyMs = sorted[sorted.length >> 1];
     };
     video.requestVideoFrameCallback(onFrame);
+  }
+
+  // ---- Graphs of the last 60 s, one value a second, drawn on small
+  // canvases.
+
+  const GRAPH_POINTS = 60;
+  const graphs = [
+    { key: 'latency', label: 'latency', color: '#3b9eff', fmt: (v) => Math.round(v) + ' ms' },
+    { key: 'rtt', label: 'command round trip', color: '#2fbf71', fmt: (v) => fmtMs(v) },
+    { key: 'bitrate', label: 'bitrate', color: '#e5a50a', fmt: (v) => fmtRate(v) },
+    { key: 'fps', label: 'frame rate', color: '#c58af9', fmt: (v) => Math.round(v) + ' fps' },
+  ];
+
+  function sampleGraphs() {
+    const live = isConnected();
+    const rtt = teleop.rttN ? teleop.rttSum / teleop.rttN : null;
+    teleop.rttSum = teleop.rttN = 0;
+    const values = {
+      latency: live ? state.latencyMs : null,
+      rtt: live ? rtt : null,
+      bitrate: live ? state.bitrate : null,
+      fps: live ? state.fps : null,
+    };
+    for (const g of graphs) {
+      const series = state.graphs[g.key];
+      series.push(values[g.key]);
+      if (series.length > GRAPH_POINTS) series.shift();
+    }
+    drawGraphs();
+  }
+
+  function drawGraphs() {
+    const dpr = window.devicePixelRatio || 1;
+    for (const g of graphs) {
+      const cv = $('g-' + g.key);
+      const w = cv.clientWidth;
+      const h = cv.clientHeight;
+      if (!w || !h) continue;
+      if (cv.width !== Math.round(w * dpr) || cv.height !== Math.round(h * dpr)) {
+        cv.width = Math.round(w * dpr);
+        cv.height = Math.round(h * dpr);
+      }
+      const ctx = cv.getContext('2d');
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.clearRect(0, 0, w, h);
+      const series = state.graphs[g.key];
+      const known = series.filter((v) => v !== null);
+      const top = Math.max(...known, 1e-9) * 1.15;
+      const x = (i) => w - 1 - (series.length - 1 - i) * (w - 2) / (GRAPH_POINTS - 1);
+      const y = (v) => h - 2 - (v / top) * (h - 16);
+      ctx.strokeStyle = g.color;
+      ctx.fillStyle = g.color;
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      let pen = false;
+      series.forEach((v, i) => {
+        if (v === null) {
+          pen = false;
+          return;
+        }
+        if (pen) ctx.lineTo(x(i), y(v));
+        else ctx.moveTo(x(i), y(v));
+        pen = true;
+      });
+      ctx.stroke();
+      // A value with no neighbour draws no line: a dot instead.
+      const gap = (i) => series[i] === null || series[i] === undefined;
+      series.forEach((v, i) => {
+        if (v !== null && gap(i - 1) && gap(i + 1)) {
+          ctx.fillRect(x(i) - 1.5, y(v) - 1.5, 3, 3);
+        }
+      });
+      const last = series.length ? series[series.length - 1] : null;
+      ctx.font = '11px system-ui, sans-serif';
+      ctx.fillStyle = '#8b98a5';
+      ctx.textBaseline = 'top';
+      ctx.fillText(g.label + ' ' + (last !== null ? g.fmt(last) : '–'), 4, 2);
+      if (known.length) {
+        ctx.textAlign = 'right';
+        ctx.fillText('max ' + g.fmt(Math.max(...known)), w - 4, 2);
+        ctx.textAlign = 'left';
+      }
+    }
+    state.graphDraws++;
   }
 
   // ---- Rendering.
@@ -836,9 +1212,12 @@
     return ['waiting', 'wait', 'Waiting for the robot to join room "' + room + '"…'];
   }
 
+  const driveWords = { estop: 'E-stop', stale: 'video frozen', latency: 'video late' };
+
   function renderTeleop() {
     const t = state.teleop;
-    setText('teleop-status', t.open ? 'teleop: ready' : 'teleop: no channel yet');
+    setText('teleop-status', !t.open ? 'teleop: no channel yet'
+      : state.drive ? 'teleop: driving off (' + driveWords[state.drive] + ')' : 'teleop: ready');
     const last = t.last;
     let cmd = '–';
     if (last) {
@@ -847,6 +1226,37 @@
     }
     setText('s-command', cmd);
     setText('s-teleop-rtt', t.rttMs === null ? '–' : fmtMs(t.rttMs) + ' (' + t.echoes + ' echoed)');
+    setText('s-ack-age', t.ackAgeMs === null ? '–' : fmtMs(t.ackAgeMs) + ' ago');
+    const c = state.clock;
+    setText('s-clock', c ? (c.offset >= 0 ? '+' : '') + c.offset.toFixed(1) + ' ± ' + fmtMs(c.err) + ' (rtt ' + fmtMs(c.rtt) + ')'
+      : t.open ? 'not synced' : '–');
+    setText('s-refused', t.refused ? t.refused + ' (last: ' + t.lastRefused.why + ')' : t.open ? '0' : '–');
+    setText('s-stopped', t.stopped ? t.stopped + ' (last: ' + t.lastStopped.why + ')' : t.open ? '0' : '–');
+
+    const e = state.estop;
+    setText('s-estop', !e.available ? (e.latched ? 'latched (no channel)' : 'unavailable')
+      : e.pending === 'estop' ? 'sent…' : e.latched ? 'LATCHED' : 'released');
+    const btn = $('estop');
+    btn.disabled = !e.available;
+    setText('estop', e.available ? 'E-STOP' : 'E-stop unavailable');
+    btn.title = e.available ? 'Stop the robot and keep it stopped until released (Escape)'
+      : 'This robot has no E-stop channel: Escape and the ■ button only stop driving';
+    $('estop-banner').hidden = !(e.latched || e.pending === 'estop');
+    setText('estop-text', e.latched ? 'E-STOP latched' : 'E-STOP sent, waiting for the robot…');
+    const rel = $('estop-release');
+    rel.disabled = !e.available || !e.latched || !!e.pending;
+    setText('estop-release', e.pending === 'release' ? 'Releasing…' : 'Release');
+
+    const lo = state.lockout;
+    const locked = t.open && lo.locked;
+    $('lockout').hidden = !locked;
+    if (locked) setText('lockout', 'Driving off: ' + lo.text + '.');
+    $('teleop-alert').hidden = !t.alert;
+    setText('teleop-alert', t.alert);
+    setText('s-drive', !t.open ? '–' : state.drive ? 'off: ' + driveWords[state.drive] : 'on');
+    document.querySelectorAll('#pad button[data-dir]').forEach((b) => {
+      b.disabled = !!state.drive && b.dataset.dir !== 'stop';
+    });
   }
 
   function render() {
@@ -893,4 +1303,6 @@
   render();
   connectSignaling();
   setInterval(pollStats, 1000);
+  setInterval(sampleGraphs, 1000);
+  setInterval(safety, 100); // the lockout reacts within a tenth of a second
 })();
