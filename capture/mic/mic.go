@@ -50,8 +50,17 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// errs are the package's errors for audiodev's.
+var errs = audiodev.Errors{Prefix: "mic", NoDevice: ErrNoDevice, Config: ErrConfig}
+
+// stream is what the device is opened with.
+func (c Config) stream() audiodev.StreamConfig {
+	return audiodev.StreamConfig{Dir: audiodev.Input, Device: c.Device, Rate: c.Rate,
+		Channels: c.Channels, BlockSize: c.BlockSize, Latency: c.Latency}
+}
+
 func (c Config) withDefaults() (Config, error) {
-	if c.Rate < 0 || c.Channels < 0 || c.BlockSize < 0 || c.Latency < 0 || c.Queue < 0 {
+	if !c.stream().Valid() || c.Queue < 0 {
 		return c, fmt.Errorf("%w: rate %d, %d channels, blocks of %d, latency %v, queue %v",
 			ErrConfig, c.Rate, c.Channels, c.BlockSize, c.Latency, c.Queue)
 	}
@@ -85,24 +94,15 @@ type Device struct {
 	Default bool
 }
 
-func device(d audiodev.Device) Device {
-	return Device{Index: d.Index, Name: d.Name, HostAPI: d.HostAPI, Channels: d.InputChannels,
-		DefaultRate: int(d.DefaultRate), Latency: d.InputLatency, Default: d.DefaultInput}
-}
-
 // Devices lists the input devices. An empty list and a nil error mean the
 // machine has none. It initialises PortAudio for the call only, so the
 // list is fresh unless a device is open.
 func Devices() ([]Device, error) {
-	all, err := audiodev.List()
+	devs, err := audiodev.ListAs[Device](audiodev.Input)
 	if err != nil {
-		return nil, fmt.Errorf("mic: %w", err)
+		return nil, errs.Wrap(err)
 	}
-	var out []Device
-	for _, d := range audiodev.Filter(all, audiodev.Input) {
-		out = append(out, device(d))
-	}
-	return out, nil
+	return devs, nil
 }
 
 // Stats counts what a [Source] captured and lost.
@@ -164,30 +164,17 @@ func Open(cfg Config) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := audiodev.Acquire()
+	s := &Source{log: cfg.Logger, done: make(chan struct{})}
+	h, st, err := audiodev.OpenStream(cfg.stream(), s.callback)
 	if err != nil {
-		return nil, fmt.Errorf("mic: %w", err)
+		return nil, errs.Wrap(err)
 	}
-	s := &Source{log: cfg.Logger, h: h, done: make(chan struct{})}
-	st, err := h.Open(audiodev.StreamConfig{Dir: audiodev.Input, Device: cfg.Device, Rate: cfg.Rate,
-		Channels: cfg.Channels, BlockSize: cfg.BlockSize, Latency: cfg.Latency}, s.callback)
-	if err != nil {
-		_ = h.Release()
-		var nd *audiodev.NoDeviceError
-		switch {
-		case errors.As(err, &nd):
-			return nil, fmt.Errorf("%w: %s", ErrNoDevice, nd.Detail)
-		case errors.Is(err, audiodev.ErrFormat):
-			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
-		}
-		return nil, fmt.Errorf("mic: %w", err)
-	}
-	s.stream, s.dev, s.latency = st, device(st.Device), st.Latency
+	s.h, s.stream, s.dev, s.latency = h, st, Device(st.Device.Endpoint(audiodev.Input)), st.Latency
 	s.rate, s.ch = st.Rate, st.Channels
 	s.block = time.Duration(st.BlockSize) * time.Second / time.Duration(st.Rate)
 	s.q = make(chan *capture.AudioFrame, max(2, int((cfg.Queue+s.block-1)/s.block)))
 	if err := st.Start(); err != nil {
-		return nil, errors.Join(fmt.Errorf("mic: %w", err), st.Close(), h.Release())
+		return nil, errors.Join(errs.Wrap(err), st.Close(), h.Release())
 	}
 	s.log.Info("mic: capturing", "device", s.dev.Name, "index", s.dev.Index, "host_api", s.dev.HostAPI,
 		"rate", s.rate, "channels", s.ch, "block", st.BlockSize, "device_latency", st.Latency)
@@ -280,9 +267,7 @@ func (s *Source) report() {
 	s.lastLog, s.logged = time.Now(), st
 }
 
-func (s *Source) ms(frames int64) time.Duration {
-	return time.Duration(frames) * time.Second / time.Duration(s.rate)
-}
+func (s *Source) ms(frames int64) time.Duration { return s.stream.Duration(frames) }
 
 // Stats returns the counts so far.
 func (s *Source) Stats() Stats {

@@ -23,7 +23,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"text/tabwriter"
 	"time"
 
 	"github.com/avlink/avlink/examples/internal/cli"
@@ -43,27 +42,27 @@ func main() {
 func run() error {
 	common := cli.Flags()
 	cli.SetDefault("room", "audio")
+	dev := cli.AudioDeviceFlags(cli.AudioUsage{
+		Dir:           "output",
+		DefaultDevice: "the system's default",
+		Rate:          "device rate in Hz (0: 48000 where the device takes it; the original receiver used 44100)",
+		Channels:      "device channels",
+		Block:         "samples per channel the device takes at a time (0: 5 ms; the original receiver used 120)",
+		LevelEvery:    "how often to log the received level",
+	})
 	var (
-		list     = flag.Bool("list", false, "list the output devices and exit")
-		device   = flag.String("device", "", "output device: its index or part of its name (default: the system's default)")
-		rate     = flag.Int("rate", 0, "device rate in Hz (0: 48000 where the device takes it; the original receiver used 44100)")
-		channels = flag.Int("channels", 1, "device channels")
-		block    = flag.Int("block", 0, "samples per channel the device takes at a time (0: 5 ms; the original receiver used 120)")
-		latency  = flag.Duration("latency", 0, "output latency asked of the device (0: its default low latency)")
-		target   = flag.Duration("target", 0, "audio gathered before playing, the margin against late packets (0: 40ms)")
-		maxBuf   = flag.Duration("max-buffer", 0, "most audio held before the oldest is dropped (0: target + 60ms)")
-		loopback = flag.Bool("loopback", false, "gather 127.0.0.1 candidates too, for a peer on this host when it has no other interface")
-		every    = flag.Duration("level-every", 5*time.Second, "how often to log the received level")
+		target = flag.Duration("target", 0, "audio gathered before playing, the margin against late packets (0: 40ms)")
+		maxBuf = flag.Duration("max-buffer", 0, "most audio held before the oldest is dropped (0: target + 60ms)")
 	)
 	flag.Parse()
 	log := common.Logger()
 
-	if *list {
+	if *dev.List {
 		return listDevices(os.Stdout)
 	}
 	var sink playback.AudioSink = playback.Discard{}
-	spk, err := speaker.Open(speaker.Config{Device: *device, Rate: *rate, Channels: *channels, BlockSize: *block,
-		Latency: *latency, Target: *target, MaxBuffer: *maxBuf, Logger: log})
+	spk, err := speaker.Open(speaker.Config{Device: *dev.Device, Rate: *dev.Rate, Channels: *dev.Channels, BlockSize: *dev.Block,
+		Latency: *dev.Latency, Target: *target, MaxBuffer: *maxBuf, Logger: log})
 	switch {
 	case errors.Is(err, speaker.ErrNoDevice):
 		log.Warn("audio-receiver: no speaker, so only reporting what arrives", "err", err)
@@ -79,7 +78,7 @@ func run() error {
 
 	meter := &cli.Meter{}
 	cfg := common.Config()
-	cfg.IncludeLoopback = *loopback
+	cfg.IncludeLoopback = *dev.Loopback
 	cfg.ReceiveAudio = &rtclink.AudioReceiver{NewDecoder: pbopus.Factory(pbopus.DecoderConfig{}), Sink: cli.MeteredSink{Sink: sink, Meter: meter}}
 	cfg.OnState = cli.LogStates(log, "receiving audio")
 	cfg.OnData = func(ch rtclink.Channel, data []byte) {
@@ -88,7 +87,7 @@ func run() error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go cli.ReportLevel(ctx, log, meter, *every, "audio-receiver: received", speakerState(spk))
+	go cli.ReportLevel(ctx, log, meter, *dev.LevelEvery, "audio-receiver: received", speakerState(spk))
 	log.Info("audio-receiver: connecting to the signaling server", "url", flag.Lookup("signal").Value.String(), "room", flag.Lookup("room").Value.String())
 	return common.Run(cfg)
 }
@@ -113,18 +112,5 @@ func listDevices(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(devs) == 0 {
-		fmt.Fprintln(w, "no output devices (PortAudio finds none)")
-		return nil
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "index\tname\tchannels\tdefault rate\thost API\t")
-	for _, d := range devs {
-		def := ""
-		if d.Default {
-			def = "default"
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d Hz\t%s\t%s\n", d.Index, d.Name, d.Channels, d.DefaultRate, d.HostAPI, def)
-	}
-	return tw.Flush()
+	return cli.ListAudioDevices(w, "output", devs)
 }

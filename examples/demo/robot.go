@@ -6,17 +6,17 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/avlink/avlink/capture"
 	"github.com/avlink/avlink/capture/mic"
-	capopus "github.com/avlink/avlink/capture/opus"
 	"github.com/avlink/avlink/capture/synth"
 	"github.com/avlink/avlink/capture/v4l2"
 	"github.com/avlink/avlink/capture/vp8"
-	pbopus "github.com/avlink/avlink/playback/opus"
+	"github.com/avlink/avlink/examples/internal/avdev"
+	"github.com/avlink/avlink/examples/internal/cli"
+	"github.com/avlink/avlink/playback"
 	"github.com/avlink/avlink/playback/speaker"
 	"github.com/avlink/avlink/rtclink"
 	"github.com/avlink/avlink/rtclink/teleop"
@@ -114,19 +114,7 @@ func (r *robot) video() (*rtclink.VideoSender, error) {
 			}
 		}
 	default:
-		path := spec
-		if !strings.HasPrefix(path, "/") {
-			name := spec
-			if strings.EqualFold(name, "realsense") {
-				name = "RealSense"
-			}
-			d, err := v4l2.Find(name)
-			if err != nil {
-				return nil, fmt.Errorf("-camera %s: %w (-camera testpattern runs without one)", spec, err)
-			}
-			path = d.Path
-		}
-		cam, err := v4l2.Open(path, v4l2.Config{Logger: r.log})
+		cam, _, err := avdev.OpenCamera(spec, v4l2.Config{Logger: r.log})
 		if err != nil {
 			return nil, fmt.Errorf("-camera %s: %w (-camera testpattern runs without one)", spec, err)
 		}
@@ -175,20 +163,19 @@ func (r *robot) audio() *rtclink.AudioSender {
 		}
 		src = t
 	}
-	enc, err := capopus.NewEncoder(capopus.EncoderConfig{FEC: true, Complexity: 5})
+	a, err := avdev.OpusSender(src, r.log)
 	if err != nil {
 		r.log.Warn("robot: no audio", "err", err)
 		_ = src.Close()
 		return nil
 	}
-	return &rtclink.AudioSender{Source: src, Encoder: enc}
+	return a
 }
 
 // hear plays the page's talk-back on the speaker, or logs its level.
 func (r *robot) hear() *rtclink.AudioReceiver {
-	dec := pbopus.Factory(pbopus.DecoderConfig{})
 	if r.opts.speaker == "none" {
-		return &rtclink.AudioReceiver{NewDecoder: dec, Sink: r.level}
+		return avdev.OpusReceiver(r.level.sink())
 	}
 	dev := r.opts.speaker
 	if dev == "auto" {
@@ -197,20 +184,20 @@ func (r *robot) hear() *rtclink.AudioReceiver {
 	sp, err := speaker.Open(speaker.Config{Device: dev, Logger: r.log})
 	if err != nil {
 		r.log.Info("robot: no speaker, logging the level of what it hears instead", "err", err)
-		return &rtclink.AudioReceiver{NewDecoder: dec, Sink: r.level}
+		return avdev.OpusReceiver(r.level.sink())
 	}
 	r.log.Info("robot: speaker", "device", sp.Device().Name)
-	return &rtclink.AudioReceiver{NewDecoder: dec, Sink: sp}
+	return avdev.OpusReceiver(sp)
 }
 
 // levelLog is an AudioSink that logs the level and the pitch of what it
-// hears every 5 s, and keeps the last second for Tone.
+// hears every 5 s, and keeps the last second for Tone. Its sink measures
+// the level with a [cli.Meter] on the way in.
 type levelLog struct {
-	log *slog.Logger
+	log   *slog.Logger
+	meter cli.Meter
 
 	mu    sync.Mutex
-	sum   float64
-	n     int
 	since time.Time
 	rate  int
 	last  []int16 // the last second, mono, oldest first from next
@@ -222,22 +209,26 @@ func newLevelLog(log *slog.Logger) *levelLog {
 	return &levelLog{log: log, since: time.Now()}
 }
 
+// sink is l behind its meter: what the session writes to.
+func (l *levelLog) sink() playback.AudioSink { return cli.MeteredSink{Sink: l, Meter: &l.meter} }
+
+// WriteAudio keeps f for Tone and, 5 s after the last time, logs the
+// level the meter measured since then with the pitch of the last second.
 func (l *levelLog) WriteAudio(f *capture.AudioFrame) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, s := range f.Samples {
-		x := float64(s) / 32768
-		l.sum += x * x
-	}
-	l.n += len(f.Samples)
 	l.keep(f)
-	if time.Since(l.since) < 5*time.Second || l.n == 0 {
+	if time.Since(l.since) < 5*time.Second {
 		return nil
 	}
-	db := 10 * math.Log10(l.sum/float64(l.n)+1e-12)
+	db, _, n := l.meter.Take()
+	if n == 0 {
+		return nil
+	}
 	hz, _ := synth.MeasureTone(l.lastSecond(), l.rate)
-	l.log.Info("robot: hearing the page", "level_dBFS", math.Round(db*10)/10, "pitch_Hz", math.Round(hz))
-	l.sum, l.n, l.since = 0, 0, time.Now()
+	// Digital silence logs as −120 dBFS, not −Inf.
+	l.log.Info("robot: hearing the page", "level_dBFS", math.Round(max(db, -120)*10)/10, "pitch_Hz", math.Round(hz))
+	l.since = time.Now()
 	return nil
 }
 

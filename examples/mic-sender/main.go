@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"text/tabwriter"
 	"time"
 
 	"github.com/avlink/avlink/capture/mic"
@@ -41,31 +40,29 @@ func main() {
 func run() error {
 	common := cli.Flags()
 	cli.SetDefault("room", "audio")
-	var (
-		list     = flag.Bool("list", false, "list the input devices and exit")
-		device   = flag.String("device", "", "input device: its index or part of its name (default: ask in a terminal, else the system's default)")
-		rate     = flag.Int("rate", 0, "capture rate in Hz (0: 48000 where the device takes it; the original sender used 44100)")
-		channels = flag.Int("channels", 1, "channels to capture")
-		block    = flag.Int("block", 0, "samples per channel per block (0: 10 ms; the original sender used 120)")
-		latency  = flag.Duration("latency", 0, "input latency asked of the device (0: its default low latency)")
-		bitrate  = flag.Int("bitrate", 0, "Opus bitrate in bit/s (0: libopus chooses)")
-		loopback = flag.Bool("loopback", false, "gather 127.0.0.1 candidates too, for a peer on this host when it has no other interface")
-		every    = flag.Duration("level-every", 5*time.Second, "how often to log the microphone's level")
-	)
+	dev := cli.AudioDeviceFlags(cli.AudioUsage{
+		Dir:           "input",
+		DefaultDevice: "ask in a terminal, else the system's default",
+		Rate:          "capture rate in Hz (0: 48000 where the device takes it; the original sender used 44100)",
+		Channels:      "channels to capture",
+		Block:         "samples per channel per block (0: 10 ms; the original sender used 120)",
+		LevelEvery:    "how often to log the microphone's level",
+	})
+	bitrate := flag.Int("bitrate", 0, "Opus bitrate in bit/s (0: libopus chooses)")
 	flag.Parse()
 	log := common.Logger()
 
-	if *list {
+	if *dev.List {
 		return listDevices(os.Stdout)
 	}
-	spec := *device
+	spec := *dev.Device
 	if spec == "" && cli.Interactive(os.Stdin) {
 		var err error
 		if spec, err = ask(os.Stdin, os.Stderr); err != nil {
 			return err
 		}
 	}
-	src, err := mic.Open(mic.Config{Device: spec, Rate: *rate, Channels: *channels, BlockSize: *block, Latency: *latency, Logger: log})
+	src, err := mic.Open(mic.Config{Device: spec, Rate: *dev.Rate, Channels: *dev.Channels, BlockSize: *dev.Block, Latency: *dev.Latency, Logger: log})
 	if errors.Is(err, mic.ErrNoDevice) {
 		return fmt.Errorf("no microphone to send: %w (-list shows the devices)", err)
 	}
@@ -84,7 +81,7 @@ func run() error {
 
 	meter := &cli.Meter{}
 	cfg := common.Config()
-	cfg.IncludeLoopback = *loopback
+	cfg.IncludeLoopback = *dev.Loopback
 	cfg.Role = rtclink.Offerer
 	cfg.Audio = &rtclink.AudioSender{Source: cli.MeteredSource{Source: src, Meter: meter}, Encoder: enc}
 	cfg.OnState = cli.LogStates(log, "sending the microphone")
@@ -94,7 +91,7 @@ func run() error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go cli.ReportLevel(ctx, log, meter, *every, "mic-sender: microphone", func() []any {
+	go cli.ReportLevel(ctx, log, meter, *dev.LevelEvery, "mic-sender: microphone", func() []any {
 		st := src.Stats()
 		return []any{"device", src.Device().Name, "device_overruns", st.DeviceOverruns,
 			"dropped", time.Duration(st.Dropped) * time.Second / time.Duration(src.Rate())}
@@ -109,20 +106,7 @@ func listDevices(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(devs) == 0 {
-		fmt.Fprintln(w, "no input devices (PortAudio finds none)")
-		return nil
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "index\tname\tchannels\tdefault rate\thost API\t")
-	for _, d := range devs {
-		def := ""
-		if d.Default {
-			def = "default"
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d Hz\t%s\t%s\n", d.Index, d.Name, d.Channels, d.DefaultRate, d.HostAPI, def)
-	}
-	return tw.Flush()
+	return cli.ListAudioDevices(w, "input", devs)
 }
 
 // ask lists the input devices and asks for one, as the original

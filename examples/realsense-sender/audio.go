@@ -6,8 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/avlink/avlink/capture/mic"
-	capopus "github.com/avlink/avlink/capture/opus"
-	pbopus "github.com/avlink/avlink/playback/opus"
+	"github.com/avlink/avlink/examples/internal/avdev"
 	"github.com/avlink/avlink/playback/speaker"
 	"github.com/avlink/avlink/rtclink"
 	"github.com/avlink/avlink/rtclink/teleop"
@@ -23,14 +22,6 @@ func audioFlags() *audioOptions {
 	return o
 }
 
-// deviceName turns a flag's value into a device name ("" for the default).
-func deviceName(v string) string {
-	if v == "default" {
-		return ""
-	}
-	return v
-}
-
 // audioSender opens the microphone, captured as the original deployment's
 // Python robot captured it (44.1 kHz mono in 120-sample blocks; the
 // session resamples), with an Opus encoder. Without a microphone it says
@@ -39,7 +30,7 @@ func (o *audioOptions) audioSender(devs *devices, log *slog.Logger) (*rtclink.Au
 	if o.mic == "none" {
 		return nil, nil
 	}
-	src, err := mic.Open(mic.Config{Device: deviceName(o.mic), Rate: 44100, Channels: 1, BlockSize: 120, Logger: log})
+	src, err := mic.Open(mic.Config{Device: o.mic, Rate: 44100, Channels: 1, BlockSize: 120, Logger: log})
 	if errors.Is(err, mic.ErrNoDevice) {
 		log.Warn("microphone: none here, sending no audio", "err", err)
 		return nil, nil
@@ -49,13 +40,7 @@ func (o *audioOptions) audioSender(devs *devices, log *slog.Logger) (*rtclink.Au
 	}
 	devs.add("microphone", src)
 	log.Info("microphone: capturing", "device", src.Device().Name, "rate", src.Rate())
-	// FEC rebuilds a lost packet from the next one; complexity 5 keeps
-	// its cost low on a robot's computer.
-	enc, err := capopus.NewEncoder(capopus.EncoderConfig{FEC: true, Complexity: 5, Logger: log})
-	if err != nil {
-		return nil, err
-	}
-	return &rtclink.AudioSender{Source: src, Encoder: enc}, nil
+	return avdev.OpusSender(src, log)
 }
 
 // audioReceiver plays what the viewer says on the speaker. Without a
@@ -64,7 +49,7 @@ func (o *audioOptions) audioReceiver(devs *devices, log *slog.Logger) (*rtclink.
 	if o.speaker == "none" {
 		return nil, nil
 	}
-	sink, err := speaker.Open(speaker.Config{Device: deviceName(o.speaker), Logger: log})
+	sink, err := speaker.Open(speaker.Config{Device: o.speaker, Logger: log})
 	if errors.Is(err, speaker.ErrNoDevice) {
 		log.Warn("speaker: none here, not playing what the viewer says", "err", err)
 		return nil, nil
@@ -74,7 +59,7 @@ func (o *audioOptions) audioReceiver(devs *devices, log *slog.Logger) (*rtclink.
 	}
 	log.Info("speaker: ready", "device", sink.Device().Name)
 	// The session closes its sink; devs only reports it.
-	return &rtclink.AudioReceiver{NewDecoder: pbopus.Factory(pbopus.DecoderConfig{}), Sink: sink}, nil
+	return avdev.OpusReceiver(sink), nil
 }
 
 // teleopRobot logs the viewer page's drive commands and echoes them. A

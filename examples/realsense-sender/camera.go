@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 
 	"github.com/avlink/avlink/capture"
 	"github.com/avlink/avlink/capture/synth"
 	"github.com/avlink/avlink/capture/v4l2"
 	"github.com/avlink/avlink/capture/vp8"
+	"github.com/avlink/avlink/examples/internal/avdev"
 	"github.com/avlink/avlink/rtclink"
 )
 
@@ -86,20 +86,12 @@ func (o *cameraOptions) open(log *slog.Logger) (capture.VideoSource, error) {
 		}
 		cfg.Formats = []v4l2.FourCC{f}
 	}
+	cam, found, err := avdev.OpenCamera(o.spec, cfg)
 	path := o.spec
-	if !strings.HasPrefix(path, "/") {
-		name := o.spec
-		if strings.EqualFold(name, "realsense") {
-			name = "RealSense"
-		}
-		d, err := v4l2.Find(name)
-		if err != nil {
-			return nil, noCamera(err)
-		}
-		log.Info("camera: found", "name", name, "node", d.Path, "card", d.Card)
-		path = d.Path
+	if found != nil {
+		log.Info("camera: found", "name", avdev.CardName(o.spec), "node", found.Path, "card", found.Card)
+		path = found.Path
 	}
-	cam, err := v4l2.Open(path, cfg)
 	if err != nil {
 		return nil, noCamera(err)
 	}

@@ -270,6 +270,28 @@ type StreamConfig struct {
 	Latency      time.Duration
 }
 
+// Valid reports whether none of cfg's numbers is negative.
+func (cfg StreamConfig) Valid() bool {
+	return cfg.Rate >= 0 && cfg.Channels >= 0 && cfg.BlockSize >= 0 && cfg.DefaultBlock >= 0 && cfg.Latency >= 0
+}
+
+// OpenStream acquires PortAudio and opens a stream with cfg on it, as
+// [Acquire] and [Handle.Open] do; when the stream does not open it
+// releases the handle again. Release the handle after closing the
+// stream.
+func OpenStream(cfg StreamConfig, callback any) (*Handle, *Stream, error) {
+	h, err := Acquire()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := h.Open(cfg, callback)
+	if err != nil {
+		_ = h.Release()
+		return nil, nil, err
+	}
+	return h, st, nil
+}
+
 // Stream is an open PortAudio stream.
 type Stream struct {
 	s      *portaudio.Stream
@@ -376,6 +398,12 @@ func (h *Handle) Open(cfg StreamConfig, callback any) (*Stream, error) {
 		}
 	}
 	return st, nil
+}
+
+// Duration is how long frames samples per channel last at the stream's
+// rate.
+func (s *Stream) Duration(frames int64) time.Duration {
+	return time.Duration(frames) * time.Second / time.Duration(s.Rate)
 }
 
 // Start starts the stream: the callback runs from now on.

@@ -2,7 +2,10 @@
 // playback/speaker: a reference-counted Initialize and Terminate, the
 // device list, device lookup by index or name, the choice of sample rate
 // and channel count, and stream opening, all serialised behind one lock
-// because PortAudio's own calls are not safe for concurrent use.
+// because PortAudio's own calls are not safe for concurrent use. It also
+// holds what the two packages would otherwise each repeat: the device as
+// one direction sees it ([Endpoint], [ListAs]), the check of a stream's
+// numbers, and the turning of its errors into theirs ([Errors]).
 //
 // Nothing here runs at import: PortAudio is initialised by the first
 // [Acquire] and terminated when the last [Handle] is released, so a

@@ -1,17 +1,15 @@
 package interop
 
 import (
-	"bufio"
 	"context"
+	"errors"
 	"fmt"
-	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/avlink/avlink/internal/signalbench"
 	"github.com/avlink/avlink/rtclink"
 	"github.com/stretchr/testify/require"
 )
@@ -26,48 +24,15 @@ func originalServer(t *testing.T) string {
 			t.Skipf("needs %s for the original deployment's Node.js signaling server", tool)
 		}
 	}
-	dir := t.TempDir()
-	for _, f := range []string{"server.js", "package.json"} {
-		b, err := os.ReadFile(filepath.Join("..", "signalbench", "node", f))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, f), b, 0o644))
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	install := exec.CommandContext(ctx, "npm", "install", "--no-audit", "--no-fund", "--loglevel=error")
-	install.Dir = dir
-	if out, err := install.CombinedOutput(); err != nil {
-		t.Skipf("npm install ws failed (no registry?): %v: %s", err, out)
+	p, err := signalbench.StartProcess(ctx, "", signalbench.KindNode)
+	if errors.Is(err, signalbench.ErrServerStart) && strings.Contains(err.Error(), "npm install") {
+		t.Skipf("npm install ws failed (no registry?): %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command("node", "server.js")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), fmt.Sprintf("PORT=%d", port))
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "signaling server on") {
-				close(ready)
-			}
-			if verbose() {
-				t.Log("node:", sc.Text())
-			}
-		}
-	}()
-	select {
-	case <-ready:
-	case <-time.After(20 * time.Second):
-		t.Fatal("the Node server did not start")
-	}
-	return fmt.Sprintf("ws://127.0.0.1:%d", port)
+	require.NoError(t, err, "the Node server did not start")
+	t.Cleanup(p.Close)
+	return p.URL()
 }
 
 // Our sessions work through the original deployment's Node.js signaling

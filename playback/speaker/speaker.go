@@ -56,8 +56,17 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// errs are the package's errors for audiodev's.
+var errs = audiodev.Errors{Prefix: "speaker", NoDevice: ErrNoDevice, Config: ErrConfig}
+
+// stream is what the device is opened with.
+func (c Config) stream() audiodev.StreamConfig {
+	return audiodev.StreamConfig{Dir: audiodev.Output, Device: c.Device, Rate: c.Rate,
+		Channels: c.Channels, BlockSize: c.BlockSize, DefaultBlock: 5 * time.Millisecond, Latency: c.Latency}
+}
+
 func (c Config) withDefaults() (Config, error) {
-	if c.Rate < 0 || c.Channels < 0 || c.BlockSize < 0 || c.Latency < 0 || c.Target < 0 || c.MaxBuffer < 0 {
+	if !c.stream().Valid() || c.Target < 0 || c.MaxBuffer < 0 {
 		return c, fmt.Errorf("%w: rate %d, %d channels, blocks of %d, latency %v, target %v, max buffer %v",
 			ErrConfig, c.Rate, c.Channels, c.BlockSize, c.Latency, c.Target, c.MaxBuffer)
 	}
@@ -97,24 +106,15 @@ type Device struct {
 	Default bool
 }
 
-func device(d audiodev.Device) Device {
-	return Device{Index: d.Index, Name: d.Name, HostAPI: d.HostAPI, Channels: d.OutputChannels,
-		DefaultRate: int(d.DefaultRate), Latency: d.OutputLatency, Default: d.DefaultOutput}
-}
-
 // Devices lists the output devices. An empty list and a nil error mean
 // the machine has none. It initialises PortAudio for the call only, so the
 // list is fresh unless a device is open.
 func Devices() ([]Device, error) {
-	all, err := audiodev.List()
+	devs, err := audiodev.ListAs[Device](audiodev.Output)
 	if err != nil {
-		return nil, fmt.Errorf("speaker: %w", err)
+		return nil, errs.Wrap(err)
 	}
-	var out []Device
-	for _, d := range audiodev.Filter(all, audiodev.Output) {
-		out = append(out, device(d))
-	}
-	return out, nil
+	return devs, nil
 }
 
 // Stats counts what a [Sink] played and what went wrong.
@@ -193,32 +193,19 @@ func Open(cfg Config) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := audiodev.Acquire()
+	s := &Sink{log: cfg.Logger}
+	h, st, err := audiodev.OpenStream(cfg.stream(), s.callback)
 	if err != nil {
-		return nil, fmt.Errorf("speaker: %w", err)
+		return nil, errs.Wrap(err)
 	}
-	s := &Sink{log: cfg.Logger, h: h}
-	st, err := h.Open(audiodev.StreamConfig{Dir: audiodev.Output, Device: cfg.Device, Rate: cfg.Rate,
-		Channels: cfg.Channels, BlockSize: cfg.BlockSize, DefaultBlock: 5 * time.Millisecond, Latency: cfg.Latency}, s.callback)
-	if err != nil {
-		_ = h.Release()
-		var nd *audiodev.NoDeviceError
-		switch {
-		case errors.As(err, &nd):
-			return nil, fmt.Errorf("%w: %s", ErrNoDevice, nd.Detail)
-		case errors.Is(err, audiodev.ErrFormat):
-			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
-		}
-		return nil, fmt.Errorf("speaker: %w", err)
-	}
-	s.stream, s.dev, s.latency = st, device(st.Device), st.Latency
+	s.h, s.stream, s.dev, s.latency = h, st, Device(st.Device.Endpoint(audiodev.Output)), st.Latency
 	s.rate, s.ch = st.Rate, st.Channels
 	samples := func(d time.Duration) int { return int(int64(d)*int64(s.rate)/int64(time.Second)) * s.ch }
 	s.target = max(samples(cfg.Target), st.BlockSize*s.ch)
 	s.maxBuf = max(samples(cfg.MaxBuffer), s.target+st.BlockSize*s.ch)
 	s.ring = make([]int16, s.maxBuf+samples(maxPacket))
 	if err := st.Start(); err != nil {
-		return nil, errors.Join(fmt.Errorf("speaker: %w", err), st.Close(), h.Release())
+		return nil, errors.Join(errs.Wrap(err), st.Close(), h.Release())
 	}
 	s.log.Info("speaker: playing", "device", s.dev.Name, "index", s.dev.Index, "host_api", s.dev.HostAPI,
 		"rate", s.rate, "channels", s.ch, "block", st.BlockSize, "device_latency", st.Latency,
@@ -374,9 +361,7 @@ func (s *Sink) duration(samples int) time.Duration {
 	return time.Duration(samples/s.ch) * time.Second / time.Duration(s.rate)
 }
 
-func (s *Sink) frames(n int64) time.Duration {
-	return time.Duration(n) * time.Second / time.Duration(s.rate)
-}
+func (s *Sink) frames(n int64) time.Duration { return s.stream.Duration(n) }
 
 // Buffered returns how much audio the jitter buffer holds now, not
 // counting what the device has already taken.

@@ -1,13 +1,9 @@
 package wsclient
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"net"
-	"os"
+	"errors"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/avlink/avlink/internal/signalbench"
 	"github.com/avlink/avlink/signal"
 )
 
@@ -33,50 +30,15 @@ func nodeServer(t *testing.T) string {
 			t.Skipf("SKIPPED: the original Node.js server needs %s, which is not on PATH: %v", tool, err)
 		}
 	}
-	dir := t.TempDir()
-	for _, f := range []string{"server.js", "package.json"} {
-		b, err := os.ReadFile(filepath.Join("..", "..", "internal", "signalbench", "node", f))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, f), b, 0o644))
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	install := exec.CommandContext(ctx, "npm", "install", "--no-audit", "--no-fund", "--loglevel=error")
-	install.Dir = dir
-	if out, err := install.CombinedOutput(); err != nil {
-		t.Skipf("SKIPPED: npm install ws for the original Node.js server failed (no registry?): %v: %s", err, out)
+	p, err := signalbench.StartProcess(ctx, "", signalbench.KindNode)
+	if errors.Is(err, signalbench.ErrServerStart) && strings.Contains(err.Error(), "npm install") {
+		t.Skipf("SKIPPED: npm install ws for the original Node.js server failed (no registry?): %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command("node", "server.js")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), fmt.Sprintf("PORT=%d", port))
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	ready, scanned := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(scanned)
-		sc := bufio.NewScanner(out)
-		started := false
-		for sc.Scan() {
-			if !started && strings.Contains(sc.Text(), "signaling server on") {
-				started = true
-				close(ready)
-			}
-		}
-	}()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-scanned; _ = cmd.Wait() })
-	select {
-	case <-ready:
-	case <-scanned:
-		t.Fatal("the Node.js server exited before it listened")
-	case <-time.After(20 * time.Second):
-		t.Fatal("the Node.js server did not start")
-	}
-	return fmt.Sprintf("ws://127.0.0.1:%d", port)
+	require.NoError(t, err, "the Node.js server did not start")
+	t.Cleanup(p.Close)
+	return p.URL()
 }
 
 // The original Node.js server sends no features header: the client says
