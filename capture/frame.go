@@ -8,8 +8,9 @@ import (
 // PixelFormat names the memory layout of a raw video frame.
 type PixelFormat int
 
-// Pixel formats robots commonly produce. Every format converts to
-// [FormatI420], which is what the video encoders take.
+// Pixel formats robots commonly produce. Every colour format converts to
+// [FormatI420], which is what the video encoders take; depth
+// ([FormatZ16]) is colourised by package capture/depth instead.
 const (
 	// FormatI420 is planar YUV 4:2:0: a full-size Y plane, then U and V
 	// planes of (W+1)/2 × (H+1)/2 bytes each.
@@ -25,6 +26,14 @@ const (
 	FormatBGR24
 	// FormatRGBA is packed 8-bit R, G, B, A.
 	FormatRGBA
+	// FormatZ16 is depth, not colour: one little-endian uint16 per pixel
+	// giving the distance along the camera's axis in depth units, as a
+	// RealSense depth stream (V4L2 "Z16 ", the SDK's z16) delivers it.
+	// With the RealSense default depth unit of 0.001 m a value is
+	// millimetres; 0 means no depth was measured there. [ToI420] does not
+	// convert it: package capture/depth colourises it into I420 so that a
+	// person can watch depth as ordinary video.
+	FormatZ16
 )
 
 // String returns the conventional name of the format.
@@ -42,6 +51,8 @@ func (f PixelFormat) String() string {
 		return "BGR24"
 	case FormatRGBA:
 		return "RGBA"
+	case FormatZ16:
+		return "Z16"
 	}
 	return fmt.Sprintf("PixelFormat(%d)", int(f))
 }
@@ -62,6 +73,8 @@ func (f PixelFormat) FrameSize(width, height int) int {
 		return 3 * width * height
 	case FormatRGBA:
 		return 4 * width * height
+	case FormatZ16:
+		return 2 * width * height
 	}
 	return 0
 }

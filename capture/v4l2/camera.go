@@ -21,7 +21,8 @@ import (
 // keeps only the newest, handing the older one straight back, so the
 // driver never runs out of buffers and a slow reader gets the latest
 // picture rather than a queue of stale ones: latency never grows.
-// ReadVideo converts that newest frame to I420.
+// ReadVideo converts that newest frame to I420, or for a depth node opened
+// with Config.Formats {Z16} copies it out as capture.FormatZ16.
 type Camera struct {
 	cfg  Config
 	log  *slog.Logger
@@ -31,7 +32,7 @@ type Camera struct {
 
 	// Set at open, read-only after.
 	bufs    [][]byte
-	raw     bool // uncompressed: pixfmt applies; otherwise JPEG
+	raw     bool // uncompressed: pixfmt applies (FormatZ16 for depth); otherwise JPEG
 	pixfmt  capture.PixelFormat
 	stride  int // bytes per row of the Y (or only) plane, as the driver lays it out
 	minUsed int // fewest bytes an uncompressed frame can take
@@ -369,8 +370,9 @@ func (c *Camera) damaged(why, detail string) {
 	c.lastWarn, c.warnCount = now, 0
 }
 
-// ReadVideo returns the newest frame as I420, waiting for one if none has
-// arrived since the last call. It returns io.EOF after Close, and an
+// ReadVideo returns the newest frame as I420 (as capture.FormatZ16 when
+// the Camera streams Z16 depth), waiting for one if none has arrived
+// since the last call. It returns io.EOF after Close, and an
 // error wrapping ErrUnplugged or ErrStalled once the camera has failed.
 // The caller owns the frame; handing it back with RecycleVideo when done
 // spares the next frame an allocation.

@@ -26,6 +26,11 @@ type Config struct {
 	// means NV12, YUYV, BGR24, RGB24, MJPEG: the cheapest to convert
 	// first. The size and rate matter more than this order: the default
 	// takes MJPEG at 640x480@30 over YUYV that reaches only 15 fps there.
+	//
+	// {Z16} opens a depth node (a RealSense's first node) instead: the
+	// Camera then delivers capture.FormatZ16 frames, not I420, for
+	// package capture/depth to colourise. Z16 cannot be listed with
+	// colour formats, so that a Camera's frames have one kind.
 	Formats []FourCC
 	// Buffers is how many frame buffers to share with the driver. Zero
 	// means 4: the driver fills some while one waits for the reader.
@@ -55,10 +60,17 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Buffers == 1 {
 		return c, fmt.Errorf("%w: Buffers 1: streaming needs at least 2", ErrConfig)
 	}
+	depth := 0
 	for _, f := range c.Formats {
-		if !f.Convertible() {
-			return c, fmt.Errorf("%w: format %v cannot be converted to I420 (YUYV, MJPEG, NV12, RGB24 and BGR24 can)", ErrConfig, f)
+		switch {
+		case f.Depth():
+			depth++
+		case !f.Convertible():
+			return c, fmt.Errorf("%w: format %v cannot be converted to I420 (YUYV, MJPEG, NV12, RGB24 and BGR24 can) nor streamed as depth (Z16 can)", ErrConfig, f)
 		}
+	}
+	if depth > 0 && depth < len(c.Formats) {
+		return c, fmt.Errorf("%w: formats %v mix Z16 depth with colour; a Camera delivers one or the other, so open the depth node and the colour node as two Cameras", ErrConfig, c.Formats)
 	}
 	if c.Buffers == 0 {
 		c.Buffers = 4

@@ -12,9 +12,13 @@ import (
 	"github.com/avlink/avlink/capture"
 )
 
-// convert turns one frame as the driver left it into a new I420 frame.
-// c.mu is held: data is the driver's mapped memory.
+// convert turns one frame as the driver left it into a new I420 frame,
+// or a Z16 copy for depth. c.mu is held: data is the driver's mapped
+// memory.
 func (c *Camera) convert(data []byte, t time.Time) (*capture.VideoFrame, error) {
+	if c.pixfmt == capture.FormatZ16 && c.raw {
+		return c.copyDepth(data, t), nil
+	}
 	dst := &capture.VideoFrame{Data: c.buffer()}
 	if !c.raw {
 		if err := decodeMJPEG(dst, data, c.mode.Width, c.mode.Height, &c.scratch); err != nil {
@@ -29,6 +33,28 @@ func (c *Camera) convert(data []byte, t time.Time) (*capture.VideoFrame, error) 
 		return nil, err
 	}
 	return dst, nil
+}
+
+// copyDepth copies a Z16 frame out of the driver's memory into a new
+// frame, without row padding. Z16 is little-endian in V4L2 and in
+// capture.FormatZ16 alike, so the bytes need no swapping on any host.
+func (c *Camera) copyDepth(data []byte, t time.Time) *capture.VideoFrame {
+	w, h := c.mode.Width, c.mode.Height
+	row := capture.FormatZ16.FrameSize(w, 1)
+	n := row * h
+	buf := c.buffer()
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
+	if c.stride == row {
+		copy(buf, data[:n])
+	} else {
+		for y := range h {
+			copy(buf[y*row:(y+1)*row], data[y*c.stride:])
+		}
+	}
+	return &capture.VideoFrame{Format: capture.FormatZ16, Width: w, Height: h, Data: buf, Time: t}
 }
 
 // tight returns the frame without row padding: data itself when the

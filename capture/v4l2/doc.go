@@ -28,7 +28,10 @@
 // ("Intel(R) RealSense(TM) Depth Ca"): depth (Z16), infrared (GREY, Y8I)
 // and colour (YUYV), each followed by a metadata node. [Find] with
 // "RealSense" returns the colour node: the only one that offers a colour
-// format. [List] shows every node with its card name, formats, sizes and
+// format. [FindDepth] returns the depth node; opened with Config.Formats
+// {[Z16]} it streams depth frames (capture.FormatZ16, millimetres) for
+// package capture/depth to colourise into a video track a person can
+// watch. [List] shows every node with its card name, formats, sizes and
 // rates. The original deployment's Python aiortc robot read the same
 // colour stream (640x480 at 30 fps) through the vendor's SDK, which
 // converted it to BGR; here the camera's own YUYV goes straight to I420.

@@ -11,9 +11,10 @@ import (
 // the lowest byte, as in linux/videodev2.h.
 type FourCC uint32
 
-// The formats a [Camera] converts to I420. Cameras offer many others
-// (Z16 depth and GREY infrared on a RealSense, for instance); they are
-// listed, but not streamed.
+// The formats a [Camera] streams: the colour ones it converts to I420,
+// and Z16 depth, which it delivers as it comes. Cameras offer many others
+// (GREY and Y8I infrared on a RealSense, for instance); they are listed,
+// but not streamed.
 const (
 	// YUYV is packed 4:2:2, Y0 U Y1 V: what most UVC cameras, and a
 	// RealSense's colour node, send uncompressed.
@@ -30,6 +31,11 @@ const (
 	RGB24 FourCC = 'R' | 'G'<<8 | 'B'<<16 | '3'<<24
 	// BGR24 ("BGR3") is packed 8-bit B, G, R.
 	BGR24 FourCC = 'B' | 'G'<<8 | 'R'<<16 | '3'<<24
+	// Z16 ("Z16 ", V4L2_PIX_FMT_Z16) is depth: a little-endian uint16 per
+	// pixel, in millimetres on a RealSense D400's depth node. A Camera
+	// asked for it alone in Config.Formats delivers it untouched as
+	// capture.FormatZ16; package capture/depth colourises it for video.
+	Z16 FourCC = 'Z' | '1'<<8 | '6'<<16 | ' '<<24
 )
 
 // defaultFormats is the order of preference when Config.Formats is nil:
@@ -50,11 +56,11 @@ func (f FourCC) String() string {
 }
 
 // ParseFourCC reads a format name as a flag gives it: "yuyv", "mjpeg" or
-// "mjpg", "jpeg", "nv12", "rgb24" or "rgb3", "bgr24" or "bgr3" (any case),
-// or any other code of up to four characters as V4L2 spells it ("Z16",
-// "GREY").
+// "mjpg", "jpeg", "nv12", "rgb24" or "rgb3", "bgr24" or "bgr3", "z16"
+// (any case), or any other code of up to four characters as V4L2 spells
+// it ("GREY", "Y8I"), padded with spaces. A blank name is refused.
 func ParseFourCC(s string) (FourCC, error) {
-	switch strings.ToLower(s) {
+	switch strings.ToLower(strings.TrimRight(s, " ")) {
 	case "yuyv", "yuy2":
 		return YUYV, nil
 	case "mjpeg", "mjpg":
@@ -67,8 +73,10 @@ func ParseFourCC(s string) (FourCC, error) {
 		return RGB24, nil
 	case "bgr24", "bgr3", "bgr":
 		return BGR24, nil
+	case "z16":
+		return Z16, nil
 	}
-	if len(s) == 0 || len(s) > 4 {
+	if len(s) == 0 || len(s) > 4 || strings.TrimSpace(s) == "" {
 		return 0, fmt.Errorf("%w: format %q is not a four-character code", ErrConfig, s)
 	}
 	var f FourCC
@@ -81,12 +89,17 @@ func ParseFourCC(s string) (FourCC, error) {
 	return f, nil
 }
 
-// Convertible reports whether a [Camera] can stream this format: YUYV,
-// MJPEG, JPEG, NV12, RGB24 or BGR24.
+// Convertible reports whether a [Camera] can stream this format as
+// colour video, converted to I420: YUYV, MJPEG, JPEG, NV12, RGB24 or
+// BGR24.
 func (f FourCC) Convertible() bool {
 	_, raw := f.pixelFormat()
-	return raw || f.compressed()
+	return (raw && !f.Depth()) || f.compressed()
 }
+
+// Depth reports whether the format is depth that a [Camera] streams
+// untouched, as capture.FormatZ16: Z16 alone.
+func (f FourCC) Depth() bool { return f == Z16 }
 
 // pixelFormat maps an uncompressed format to the capture package's.
 func (f FourCC) pixelFormat() (capture.PixelFormat, bool) {
@@ -99,6 +112,8 @@ func (f FourCC) pixelFormat() (capture.PixelFormat, bool) {
 		return capture.FormatRGB24, true
 	case BGR24:
 		return capture.FormatBGR24, true
+	case Z16:
+		return capture.FormatZ16, true
 	}
 	return 0, false
 }

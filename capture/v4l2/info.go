@@ -78,9 +78,16 @@ func (d DeviceInfo) Streamable() bool {
 	return false
 }
 
+// HasDepth reports whether the node is a capture node offering Z16
+// depth, which a [Camera] streams when Config.Formats is {Z16}.
+func (d DeviceInfo) HasDepth() bool {
+	return d.Capture && slices.ContainsFunc(d.Formats, func(f FormatInfo) bool { return f.Format.Depth() })
+}
+
 // String describes the node on several lines: path, card, driver and bus,
 // then one line per format with its sizes and rates. Formats a Camera
-// cannot convert are marked "(not streamed)".
+// does not convert to colour video are marked "(not streamed)"; of those,
+// Z16 streams as depth when Config.Formats asks for it alone.
 func (d DeviceInfo) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s", d.Path)
@@ -335,6 +342,23 @@ func list(sys system) ([]DeviceInfo, error) {
 func Find(name string) (DeviceInfo, error) { return find(hostSystem(), name) }
 
 func find(sys system, name string) (DeviceInfo, error) {
+	return findBy(sys, name, DeviceInfo.Streamable, "colour camera", "no colour format")
+}
+
+// FindDepth returns the first node, in /dev/video order, whose card name
+// contains name (ignoring case) and that offers Z16 depth: for
+// "RealSense", the depth node, to open with Config.Formats {Z16}. It
+// fails with ErrNoDevice, naming the nodes it saw, when none matches.
+func FindDepth(name string) (DeviceInfo, error) { return findDepth(hostSystem(), name) }
+
+func findDepth(sys system, name string) (DeviceInfo, error) {
+	return findBy(sys, name, DeviceInfo.HasDepth, "depth camera", "no Z16 depth")
+}
+
+// findBy returns the first node whose card contains name and that ok
+// accepts; what names such a node and lacks what the others lack, for
+// the error.
+func findBy(sys system, name string, ok func(DeviceInfo) bool, what, lacks string) (DeviceInfo, error) {
 	devs, err := list(sys)
 	if err != nil {
 		return DeviceInfo{}, err
@@ -344,17 +368,17 @@ func find(sys system, name string) (DeviceInfo, error) {
 	}
 	var seen []string
 	for _, d := range devs {
-		if d.Err == nil && d.Streamable() && strings.Contains(strings.ToLower(d.Card), strings.ToLower(name)) {
+		if d.Err == nil && ok(d) && strings.Contains(strings.ToLower(d.Card), strings.ToLower(name)) {
 			return d, nil
 		}
 		switch {
 		case d.Err != nil:
 			seen = append(seen, fmt.Sprintf("%s (%v)", d.Path, d.Err))
-		case !d.Streamable():
-			seen = append(seen, fmt.Sprintf("%s %q (no colour format)", d.Path, d.Card))
+		case !ok(d):
+			seen = append(seen, fmt.Sprintf("%s %q (%s)", d.Path, d.Card, lacks))
 		default:
 			seen = append(seen, fmt.Sprintf("%s %q", d.Path, d.Card))
 		}
 	}
-	return DeviceInfo{}, fmt.Errorf("%w: no colour camera named %q among %s", ErrNoDevice, name, strings.Join(seen, ", "))
+	return DeviceInfo{}, fmt.Errorf("%w: no %s named %q among %s", ErrNoDevice, what, name, strings.Join(seen, ", "))
 }

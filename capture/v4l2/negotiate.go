@@ -109,8 +109,12 @@ func choose(path string, offers []offer, cfg Config) (choice, error) {
 	case len(offers) == 0:
 		return choice{}, fmt.Errorf("%w: %s offers no formats", ErrFormat, path)
 	case !anyFormat && cfg.Formats == nil:
-		return choice{}, fmt.Errorf("%w: %s offers no colour format this package converts (%s); it offers %s",
-			ErrFormat, path, strings.Join(names, ", "), offered)
+		hint := ""
+		if slices.ContainsFunc(offers, func(o offer) bool { return o.info.Format.Depth() }) {
+			hint = "; for its depth, set Config.Formats to {Z16} (package capture/depth colourises it)"
+		}
+		return choice{}, fmt.Errorf("%w: %s offers no colour format this package converts (%s); it offers %s%s",
+			ErrFormat, path, strings.Join(names, ", "), offered, hint)
 	case !anyFormat:
 		return choice{}, fmt.Errorf("%w: %s does not offer %s; it offers %s", ErrFormat, path, strings.Join(names, " or "), offered)
 	}

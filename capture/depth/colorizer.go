@@ -1,0 +1,100 @@
+package depth
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/avlink/avlink/capture"
+)
+
+// Colorizer is a [capture.VideoSource] that reads depth frames
+// ([capture.FormatZ16]) from another source and hands them out
+// colourised as I420, ready for a video encoder, with the same size and
+// capture time. Each depth frame goes back to its source for reuse when
+// the source is a [capture.VideoRecycler], and frames handed back to the
+// Colorizer are reused in turn, so a steady stream allocates nothing.
+type Colorizer struct {
+	src capture.VideoSource
+	rec capture.VideoRecycler // src as a recycler, or nil
+	m   *Map
+
+	freeMu sync.Mutex
+	free   [][]byte // I420 buffers handed back by RecycleVideo
+}
+
+// maxFree bounds the frame buffers a Colorizer keeps for reuse.
+const maxFree = 4
+
+// NewColorizer returns a Colorizer reading depth from src with the colour
+// map for cfg. It fails with an error wrapping ErrConfig for a nil src or
+// a Config that cannot work. Closing the Colorizer closes src.
+func NewColorizer(src capture.VideoSource, cfg Config) (*Colorizer, error) {
+	if src == nil {
+		return nil, fmt.Errorf("%w: no depth source", ErrConfig)
+	}
+	m, err := NewMap(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := &Colorizer{src: src, m: m}
+	c.rec, _ = src.(capture.VideoRecycler)
+	return c, nil
+}
+
+// Map returns the colour map in use, for a legend or to look up a depth's
+// colour.
+func (c *Colorizer) Map() *Map { return c.m }
+
+// ReadVideo reads the next depth frame from the source and returns it
+// colourised. Errors from the source, io.EOF among them, pass through
+// unchanged; a frame that is not Z16 fails with an error wrapping
+// ErrFormat. The caller owns the frame.
+func (c *Colorizer) ReadVideo(ctx context.Context) (*capture.VideoFrame, error) {
+	f, err := c.src.ReadVideo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dst := &capture.VideoFrame{Data: c.buffer()}
+	err = c.m.ToI420(dst, f)
+	if c.rec != nil {
+		c.rec.RecycleVideo(f)
+	}
+	if err != nil {
+		c.RecycleVideo(dst)
+		return nil, err
+	}
+	return dst, nil
+}
+
+// RecycleVideo takes back a frame this Colorizer returned once its
+// consumer holds no reference to it, so a later frame reuses its memory.
+// The frame's Data is cleared.
+func (c *Colorizer) RecycleVideo(f *capture.VideoFrame) {
+	if f == nil || cap(f.Data) == 0 {
+		return
+	}
+	c.freeMu.Lock()
+	if len(c.free) < maxFree {
+		c.free = append(c.free, f.Data[:0])
+	}
+	c.freeMu.Unlock()
+	f.Data = nil
+}
+
+// buffer returns a recycled frame buffer, or nil.
+func (c *Colorizer) buffer() []byte {
+	c.freeMu.Lock()
+	defer c.freeMu.Unlock()
+	if n := len(c.free); n > 0 {
+		b := c.free[n-1]
+		c.free = c.free[:n-1]
+		return b
+	}
+	return nil
+}
+
+var _ capture.VideoRecycler = (*Colorizer)(nil)
+
+// Close closes the depth source.
+func (c *Colorizer) Close() error { return c.src.Close() }
