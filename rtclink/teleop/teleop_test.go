@@ -3,7 +3,6 @@ package teleop
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -26,11 +25,33 @@ func TestParse(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Command{Type: TypeStop, Seq: 18, T: 51301.2}, c, "a stop carries no speed")
 
+	c, err = Parse([]byte(`{"type":"action","seq":19,"t":51400,"name":"dock","linear":1}`))
+	require.NoError(t, err)
+	assert.Equal(t, Command{Type: TypeAction, Seq: 19, T: 51400, Name: "dock"}, c)
+
+	data := []byte(`{"type":"custom","seq":20,"t":51500,"data":{"arm":[0.1,0.2]},"name":"x"}`)
+	c, err = Parse(data)
+	require.NoError(t, err)
+	assert.Equal(t, Command{Type: TypeCustom, Seq: 20, T: 51500, Data: json.RawMessage(`{"arm":[0.1,0.2]}`)}, c)
+	data[50] = 'X'
+	assert.Equal(t, `{"arm":[0.1,0.2]}`, string(c.Data), "the command keeps its own copy")
+	c, err = Parse([]byte(`{"type":"custom","seq":21,"t":1,"data":null}`))
+	require.NoError(t, err)
+	assert.Equal(t, "null", string(c.Data))
+
+	c, err = Parse([]byte(`{"type":"action","seq":1,"t":1,"name":"` + strings.Repeat("é", MaxActionName) + `"}`))
+	require.NoError(t, err, "64 characters, 128 bytes")
+	assert.True(t, c.Type == TypeAction && !c.Moving())
+
 	for _, bad := range []string{
 		``, `null`, `[]`, `{"type":"echo","seq":1,"t":2}`, `{"type":"drive","linear":1.5}`,
 		`{"type":"drive","angular":-2}`, `{"type":"fly"}`, `{"type":"drive","seq":-1}`,
 		`{"type":"drive","linear":"fast"}`, `{"type":"drive","t":1e999}`,
 		`{"type":"drive","pad":"` + strings.Repeat("x", MaxMessageBytes) + `"}`,
+		`{"type":"action","seq":1}`, `{"type":"action","name":""}`, `{"type":"action","name":7}`,
+		`{"type":"action","name":"` + strings.Repeat("a", MaxActionName+1) + `"}`,
+		`{"type":"custom","seq":1}`, `{"type":"custom","data":}`, `{"type":"sync-reply","id":1}`,
+		`{"type":"estop","seq":1}`,
 	} {
 		_, err := Parse([]byte(bad))
 		assert.ErrorIs(t, err, ErrBadCommand, "%q", bad)
@@ -44,6 +65,9 @@ func TestEcho(t *testing.T) {
 }
 
 func TestChannelConfig(t *testing.T) {
+	e := EStopChannelConfig()
+	assert.Equal(t, rtclink.ChannelConfig{Label: EStopLabel}, e, "reliable and ordered")
+	assert.Equal(t, []rtclink.Channel{Label, EStopLabel}, []rtclink.Channel{Channels()[0].Label, Channels()[1].Label})
 	a, b := ChannelConfig(), ChannelConfig()
 	assert.Equal(t, Label, a.Label)
 	assert.True(t, a.Unordered)
@@ -52,47 +76,10 @@ func TestChannelConfig(t *testing.T) {
 	assert.NotSame(t, a.MaxRetransmits, b.MaxRetransmits, "each config has its own retransmit count")
 }
 
-type sent struct {
-	mu   sync.Mutex
-	msgs []string
-	err  error
-}
-
-func (s *sent) SendData(ch rtclink.Channel, data []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.msgs = append(s.msgs, string(ch)+" "+string(data))
-	return s.err
-}
-
-func TestHandle(t *testing.T) {
-	var logs strings.Builder
-	var got []Command
-	r, err := New(Config{
-		OnCommand: func(c Command) { got = append(got, c) },
-		Logger:    slog.New(slog.NewTextHandler(&logs, nil)),
-	})
-	require.NoError(t, err)
-
-	// Before Attach: handed on, not echoed.
-	assert.True(t, r.Handle(Label, []byte(`{"type":"drive","seq":1,"t":10,"linear":1}`)))
-	out := &sent{}
-	r.Attach(out)
-	assert.True(t, r.Handle(Label, []byte(`{"type":"stop","seq":2,"t":20}`)))
-	assert.True(t, r.Handle(Label, []byte(`{"type":"drive","seq":3,"linear":7}`)), "an invalid command on the channel is still the channel's")
-	assert.False(t, r.Handle("other", []byte(`{"type":"stop","seq":4,"t":40}`)), "another channel's message is not taken")
-
-	assert.Equal(t, []Command{{Type: TypeDrive, Seq: 1, T: 10, Linear: 1}, {Type: TypeStop, Seq: 2, T: 20}}, got)
-	assert.Equal(t, []string{`teleop {"type":"echo","seq":2,"t":20}`}, out.msgs)
-	assert.Contains(t, logs.String(), "message dropped")
-
-	out.err = errors.New("channel closed")
-	r.Handle(Label, []byte(`{"type":"stop","seq":5,"t":50}`))
-	assert.Len(t, out.msgs, 2, "the echo was attempted")
-}
-
-// A viewer's commands cross a real peer connection on the channel the
-// robot opens, and the echoes come back carrying the viewer's t.
+// A program wired as before the safety layer (OnData and Attach only,
+// no channel or state events) still works with a page that answers the
+// clock sync: its commands run once the clock is measured, and are
+// echoed with the page's t.
 func TestSessionRoundTrip(t *testing.T) {
 	base := rtctest.SignalServer(t, nil)
 	var mu sync.Mutex
@@ -114,50 +101,43 @@ func TestSessionRoundTrip(t *testing.T) {
 	defer robot.Close()
 	robotSide.Attach(robot)
 
-	echoes := make(chan Command, 16)
+	p := &testPage{off: -3600e3, msgs: make(chan wireMsg, 256)}
+	ready := make(chan struct{})
 	viewer, err := rtclink.New(rtclink.Config{
-		Signaler: rtctest.Dial(t, rtctest.WS(base), "r"),
-		OnData: func(ch rtclink.Channel, data []byte) {
-			var e Command
-			if ch == Label && json.Unmarshal(data, &e) == nil && e.Type == TypeEcho {
-				echoes <- e
-			}
-		},
+		Signaler:        rtctest.Dial(t, rtctest.WS(base), "r"),
+		OnData:          func(ch rtclink.Channel, data []byte) { <-ready; p.onData(ch, data) },
 		IncludeLoopback: true,
 		Logger:          rtctest.Logger(),
 	})
 	require.NoError(t, err)
+	p.s = viewer
+	close(ready)
 	defer viewer.Close()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	require.NoError(t, viewer.WaitChannel(ctx, Label))
-	// The channel drops what it cannot deliver: send until an echo of
-	// each kind has come back.
-	want := map[uint64]bool{}
-	seq := uint64(0)
+	// The first command finds no clock estimate; the channel may drop
+	// any: send until both kinds are echoed.
+	echoed := map[string]bool{}
+	sent := map[uint64]string{}
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
-	for got := 0; got < 2; {
+	for len(echoed) < 2 {
 		select {
-		case e := <-echoes:
-			if want[e.Seq] {
-				delete(want, e.Seq)
-				assert.Equal(t, float64(e.Seq)*1.5, e.T, "the echo carries the t that was sent")
-				got++
+		case m := <-p.msgs:
+			if m.Type == TypeEcho {
+				require.Contains(t, sent, m.Seq)
+				echoed[sent[m.Seq]] = true
 			}
 		case <-tick.C:
-			seq++
-			typ, lin := TypeDrive, 0.5
-			if seq%2 == 0 {
-				typ, lin = TypeStop, 0
+			typ, extra := TypeDrive, drive
+			if len(sent)%2 == 1 {
+				typ, extra = TypeStop, ""
 			}
-			msg, _ := json.Marshal(Command{Type: typ, Seq: seq, T: float64(seq) * 1.5, Linear: lin})
-			if viewer.SendData(Label, msg) == nil {
-				want[seq] = true
-			}
+			sent[p.send(typ, 0, extra)] = typ
 		case <-ctx.Done():
-			t.Fatalf("no echoes back after %d commands", seq)
+			t.Fatalf("no echoes back after %d commands", len(sent))
 		}
 	}
 	mu.Lock()
@@ -168,4 +148,5 @@ func TestSessionRoundTrip(t *testing.T) {
 			assert.Equal(t, 0.5, c.Linear)
 		}
 	}
+	require.NoError(t, robotSide.Close())
 }
