@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -96,7 +98,8 @@ func TestDemo(t *testing.T) {
 
 			video := rtctest.NewVideoCollector()
 			heard := &rtctest.AudioCollector{}
-			echoes := make(chan uint64, 4)
+			echoes := make(chan uint64, 64)
+			var self atomic.Pointer[rtclink.PeerSession]
 			viewer, err := rtclink.New(rtclink.Config{
 				Signaler:        rtctest.Dial(t, "ws://127.0.0.1:"+port+"/", "demo"),
 				ReceiveVideo:    rtctest.VideoReceiver(video),
@@ -104,28 +107,48 @@ func TestDemo(t *testing.T) {
 				IncludeLoopback: true,
 				Logger:          rtctest.Logger(),
 				OnData: func(ch rtclink.Channel, data []byte) {
+					if ch != teleop.Label {
+						return
+					}
+					// The robot drives only on a synced clock: answer
+					// its probes as the page does.
+					if reply, ok := teleop.AnswerSync(data, time.Now); ok {
+						if v := self.Load(); v != nil {
+							_ = v.SendData(teleop.Label, reply)
+						}
+						return
+					}
 					var e struct {
 						Type string `json:"type"`
 						Seq  uint64 `json:"seq"`
 					}
-					if ch == teleop.Label && json.Unmarshal(data, &e) == nil && e.Type == teleop.TypeEcho {
-						echoes <- e.Seq
+					if json.Unmarshal(data, &e) == nil && e.Type == teleop.TypeEcho {
+						select {
+						case echoes <- e.Seq:
+						default:
+						}
 					}
 				},
 			})
 			require.NoError(t, err)
+			self.Store(viewer)
 			defer viewer.Close()
 			video.WaitFirst(t, 20*time.Second)
 			wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
 			defer wcancel()
 			require.NoError(t, viewer.WaitChannel(wctx, teleop.Label))
-			require.NoError(t, viewer.SendData(teleop.Label, []byte(`{"type":"drive","seq":7,"t":1.5,"linear":0.5,"angular":0}`)))
-			select {
-			case seq := <-echoes:
-				assert.Equal(t, uint64(7), seq)
-			case <-time.After(10 * time.Second):
-				t.Fatal("no teleop echo")
+			// Commands before the first clock sample are refused: send
+			// fresh ones until one is executed.
+			echoed := uint64(0)
+			for seq := uint64(1); seq <= 50 && echoed == 0; seq++ {
+				cmd := fmt.Sprintf(`{"type":"drive","seq":%d,"t":%.3f,"linear":0.5,"angular":0}`, seq, teleop.Millis(time.Now()))
+				require.NoError(t, viewer.SendData(teleop.Label, []byte(cmd)))
+				select {
+				case echoed = <-echoes:
+				case <-time.After(200 * time.Millisecond):
+				}
 			}
+			assert.NotZero(t, echoed, "no teleop echo")
 			rtctest.Eventually(t, 15*time.Second, func() bool { _, _, _, n := heard.Tone(); return n > 48000 }, "no tone")
 			f, _, _, _ := heard.Tone()
 			assert.InDelta(t, 440, f, 15)

@@ -19,7 +19,6 @@ import (
 	"github.com/avlink/avlink/playback"
 	"github.com/avlink/avlink/playback/speaker"
 	"github.com/avlink/avlink/rtclink"
-	"github.com/avlink/avlink/rtclink/teleop"
 	"github.com/avlink/avlink/signal/wsclient"
 )
 
@@ -42,15 +41,11 @@ func (r *robot) run(ctx context.Context) error {
 	}
 	audio := r.audio()
 	hear := r.hear()
-	tp, err := teleop.New(teleop.Config{
-		OnCommand: func(c teleop.Command) {
-			r.log.Info("teleop", "type", c.Type, "seq", c.Seq, "linear", c.Linear, "angular", c.Angular)
-		},
-		Logger: r.log,
-	})
+	tp, err := cli.TeleopRobot(r.log)
 	if err != nil {
 		return err
 	}
+	defer tp.Close()
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	sig, err := wsclient.Dial(dctx, r.signal, r.opts.room, &wsclient.DialOptions{Logger: r.log})
@@ -58,7 +53,7 @@ func (r *robot) run(ctx context.Context) error {
 		return err
 	}
 	defer sig.Close()
-	s, err := rtclink.New(rtclink.Config{
+	cfg := rtclink.Config{
 		Signaler:     sig,
 		Role:         rtclink.Offerer,
 		ICEServers:   r.ice,
@@ -66,10 +61,10 @@ func (r *robot) run(ctx context.Context) error {
 		Video:        video,
 		Audio:        audio,
 		ReceiveAudio: hear,
-		Channels:     []rtclink.ChannelConfig{teleop.ChannelConfig()},
-		OnData:       func(ch rtclink.Channel, data []byte) { tp.Handle(ch, data) },
 		Logger:       r.log,
-	})
+	}
+	tp.Wire(&cfg)
+	s, err := rtclink.New(cfg)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/avlink/avlink/capture/mic"
 	"github.com/avlink/avlink/examples/internal/avdev"
+	"github.com/avlink/avlink/examples/internal/cli"
 	"github.com/avlink/avlink/playback/speaker"
 	"github.com/avlink/avlink/rtclink"
 	"github.com/avlink/avlink/rtclink/teleop"
@@ -62,24 +63,14 @@ func (o *audioOptions) audioReceiver(devs *devices, log *slog.Logger) (*rtclink.
 	return avdev.OpusReceiver(sink), nil
 }
 
-// teleopRobot logs the viewer page's drive commands and echoes them. A
-// robot's motor controller would take them here.
+// teleopRobot logs the viewer page's commands and the robot's own
+// stops, and wires them into cfg. A robot's motor controller would take
+// them here.
 func teleopRobot(cfg *rtclink.Config, log *slog.Logger) (*teleop.Robot, error) {
-	tp, err := teleop.New(teleop.Config{
-		OnCommand: func(c teleop.Command) {
-			log.Info("teleop", "type", c.Type, "seq", c.Seq, "linear", c.Linear, "angular", c.Angular)
-		},
-		Logger: log,
-	})
+	tp, err := cli.TeleopRobot(log)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Channels = append(cfg.Channels, teleop.ChannelConfig())
-	next := cfg.OnData
-	cfg.OnData = func(ch rtclink.Channel, data []byte) {
-		if !tp.Handle(ch, data) && next != nil {
-			next(ch, data)
-		}
-	}
+	tp.Wire(cfg)
 	return tp, nil
 }

@@ -8,6 +8,7 @@
 //	go run ./examples/realsense-sender -camera /dev/video4 -size 1280x720 -fps 15
 //	go run ./examples/realsense-sender -camera testpattern    # no camera: the stamped test pattern
 //	go run ./examples/realsense-sender -list-cameras
+//	go run ./examples/realsense-sender -depth realsense       # and the depth picture, as a second track
 //	go run ./examples/realsense-sender -mic none -speaker "USB Audio"
 //
 // It logs each phase of the connection, and stops within a moment of
@@ -37,6 +38,7 @@ func main() {
 func run() error {
 	common := cli.Flags()
 	camera := cameraFlags()
+	depthCam := depthFlags()
 	audio := audioFlags()
 	loopback := flag.Bool("loopback", false, "gather 127.0.0.1 candidates too, for a viewer on this machine with no other network")
 	flag.Parse()
@@ -61,6 +63,14 @@ func run() error {
 		return err
 	}
 	cfg.Video = video
+	dv, err := depthCam.videoSender(devs, log)
+	if err != nil {
+		return err
+	}
+	if dv != nil {
+		video.Name = "colour"
+		cfg.MoreVideo = append(cfg.MoreVideo, dv)
+	}
 	if cfg.Audio, err = audio.audioSender(devs, log); err != nil {
 		return err
 	}
@@ -71,5 +81,6 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	defer tp.Close()
 	return serve(ctx, cfg, devs, log, func(s rtclink.Session) { tp.Attach(s) })
 }

@@ -25,7 +25,6 @@ import (
 	"github.com/avlink/avlink/capture/vp8"
 	"github.com/avlink/avlink/examples/internal/cli"
 	"github.com/avlink/avlink/rtclink"
-	"github.com/avlink/avlink/rtclink/teleop"
 )
 
 func main() {
@@ -49,21 +48,15 @@ func run() error {
 
 	cfg := common.Config()
 	cfg.Role = rtclink.Offerer
-	tp, err := teleop.New(teleop.Config{
-		OnCommand: func(c teleop.Command) {
-			log.Info("sender: teleop", "type", c.Type, "seq", c.Seq, "linear", c.Linear, "angular", c.Angular)
-		},
-		Logger: log,
-	})
+	tp, err := cli.TeleopRobot(log)
 	if err != nil {
 		return err
 	}
-	cfg.Channels = append(cfg.Channels, teleop.ChannelConfig())
+	defer tp.Close()
 	cfg.OnData = func(ch rtclink.Channel, data []byte) {
-		if !tp.Handle(ch, data) {
-			log.Info("sender: data", "channel", ch, "text", string(data))
-		}
+		log.Info("sender: data", "channel", ch, "text", string(data))
 	}
+	tp.Wire(&cfg)
 	if cfg.Video, err = videoSender(*video, *size, *bitrate, *loop, log); err != nil {
 		return err
 	}

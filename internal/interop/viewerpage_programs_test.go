@@ -154,9 +154,9 @@ func TestProgramsViewerPage(t *testing.T) {
 	assert.Equal(t, "relay", st.Pair.Remote, "the sender relays only too")
 
 	b.key("keyDown", "ArrowLeft", "ArrowLeft", 37)
-	sender.waitOutput(t, 10*time.Second, `sender: teleop" type=drive seq=\d+ linear=0 angular=0\.5`)
+	sender.waitOutput(t, 10*time.Second, `msg=teleop type=drive seq=\d+ linear=0 angular=0\.5`)
 	b.key("keyUp", "ArrowLeft", "ArrowLeft", 37)
-	sender.waitOutput(t, 10*time.Second, `sender: teleop" type=stop`)
+	sender.waitOutput(t, 10*time.Second, `msg=teleop type=stop`)
 	st = b.waitState(10*time.Second, "echoes", func(s viewerState) bool { return s.Teleop.Echoes > 0 && s.Teleop.RTTMs != nil })
 	t.Logf("page: %dx%d, %d stamps, pair %+v, teleop round trip %.2f ms over %d echoes",
 		st.FrameWidth, st.FrameHeight, st.StampsRead, *st.Pair, *st.Teleop.RTTMs, st.Teleop.Echoes)

@@ -95,16 +95,14 @@
 //		OnEStop:   func(latched bool) { motors.Brake(latched) },
 //	})
 //	defer tp.Close()
-//	s, _ := rtclink.New(rtclink.Config{
-//		Signaler:  sig,
-//		Role:      rtclink.Offerer,
-//		Video:     video,
-//		Channels:  teleop.Channels(),
-//		OnData:    func(ch rtclink.Channel, data []byte) { tp.Handle(ch, data) },
-//		OnChannel: func(ch rtclink.Channel, open bool) { tp.HandleChannel(ch, open) },
-//		OnState:   tp.HandleState,
-//	})
+//	cfg := rtclink.Config{Signaler: sig, Role: rtclink.Offerer, Video: video}
+//	tp.Wire(&cfg) // the teleop and estop channels, and their events
+//	s, _ := rtclink.New(cfg)
 //	tp.Attach(s) // answers, syncs and stopped messages go out through s
+//
+// Wire is short for adding Channels() to Config.Channels and passing
+// OnData to Handle, OnChannel to HandleChannel and OnState to
+// HandleState, keeping the program's own handlers.
 //
 // A program that passes only OnData still gets the gate and the deadman:
 // the first message stands for the channel's opening, and a reloaded page

@@ -35,8 +35,8 @@ type Config struct {
 	OnCommand func(Command)
 	// OnStop is the robot program's stop: zero velocity, now. It runs
 	// once per driving episode when the robot stops by itself (deadman,
-	// link, channel), and on every E-stop, driving or not. Nil means OnCommand receives a stop command with seq
-	// 0 instead.
+	// link, channel), and on every E-stop, driving or not. Nil means
+	// OnCommand receives a stop command with seq 0 instead.
 	OnStop func(StopReason)
 	// OnEStop is told of every E-stop (true, right after OnStop) and of
 	// the valid release that unlatches it (false). Nil means none.
