@@ -157,7 +157,9 @@ func TestSoak(t *testing.T) {
 	n2, p50b, p95b := percentiles(slices.Concat(last...))
 	t.Logf("first %v: %d frames, p50 %v p95 %v; last %v: %d frames, p50 %v p95 %v",
 		win, n1, p50a, p95a, win, n2, p50b, p95b)
-	assert.InDelta(t, float64(n1), float64(n2), 0.1*float64(n1), "frames decoded, first window against last")
+	// A call that decays decodes fewer frames at the end; a busy machine
+	// may slow either window.
+	assert.GreaterOrEqual(t, float64(n2), 0.8*float64(n1), "frames decoded, last window against first")
 	// A queue that grows over the call raises the whole distribution by
 	// tens of milliseconds. Under 5% loss the p95 is a frame that waited
 	// for a retransmission, set by the NACK interval (100 ms) and the
