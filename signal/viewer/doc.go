@@ -51,6 +51,19 @@
 //     is one); a held key then gets its stop and further presses are
 //     ignored until the video is fresh again, when driving comes back by
 //     itself;
+//   - shows every camera of a robot that sends several (rtclink's
+//     Config.MoreVideo and PeerSession.AddVideo: a video track each,
+//     named by its track id in the offer's a=msid line, the
+//     VideoSender.Name): a tile each under the picture, with its name,
+//     and one of them large, the first until a click or tap on another
+//     tile. The large camera is the one the driver looks at, so the
+//     size, frame rate, stamps and latency shown are its own, and its
+//     pictures alone are the ones the lockout watches: a frozen camera
+//     in a tile leaves driving on, the same camera shown large turns it
+//     off. A camera added mid-call gets a tile, one the robot stops
+//     sending loses it; the audio stays one. With one camera (the usual
+//     robot, the original deployment's Python robot) there are no tiles
+//     and the page looks as it always has;
 //   - draws small graphs of the last 60 s, one value a second:
 //     capture-to-screen latency, command round trip, bitrate and frame
 //     rate;
@@ -75,8 +88,10 @@
 // rttMs, ackAgeMs, syncs, refused, stopped and the last of each), clock
 // (the robot's estimate, null until it sends one), estop (available,
 // latched, pending), lockout (locked, reason "stale" or "latency", text,
-// since), drive (why driving is off, "" when it is on) and graphs (the
-// last 60 values of each graph).
+// since), drive (why driving is off, "" when it is on), graphs (the
+// last 60 values of each graph), cameras (each camera's name, whether it
+// is the large one, the pictures of it shown, its frames decoded, size
+// and frame rate) and camera (the large one's name).
 //
 // ICE servers come from the server, configured in one place: "/ice-servers"
 // answers the JSON an RTCPeerConnection takes, {"iceServers":[...]}. With

@@ -5,8 +5,10 @@
 // microphone back when asked, and drives the robot over its "teleop" data
 // channel (answering the robot's clock sync there) with an E-stop on its
 // "estop" channel. Driving turns itself off while the video is frozen or
-// late. It recovers by itself when the robot, the signaling server or the
-// network goes away for a while.
+// late. A robot that sends several cameras (several video tracks, each
+// named by its track id) gets a tile for each; the one shown large is the
+// one the stamps, figures and lockout follow. It recovers by itself when
+// the robot, the signaling server or the network goes away for a while.
 //
 // window.avlinkViewer.state() returns a copy of what the page shows, for
 // scripts and tests.
@@ -54,7 +56,11 @@
     iceErrors: [],
     localCandidates: 0,
     videoCodec: '', audioCodec: '',
-    framesDecoded: 0, frameWidth: 0, frameHeight: 0, fps: 0,
+    framesDecoded: 0, frameWidth: 0, frameHeight: 0, fps: 0, // the large camera's
+    // cameras: one per video track of the call, in the order they came:
+    // {name, large, frames (pictures shown, in its tile or large),
+    // framesDecoded, width, height, fps}. camera: the large one's name.
+    cameras: [], camera: '',
     bitrate: 0, // bit/s, all inbound RTP
     rttMs: null,
     pair: null, // {local, remote, relayed}
@@ -293,6 +299,8 @@
     state.pair = null;
     state.rttMs = null;
     state.framesDecoded = state.frameWidth = state.frameHeight = state.fps = state.bitrate = 0;
+    clearCameras();
+    c.stream = new MediaStream(); // what #video plays: the large camera and the audio
     state.audioPackets = 0;
     state.latencyMs = null;
     latencies.length = 0;
@@ -369,12 +377,23 @@
     };
     pc.ontrack = (e) => {
       if (call !== c) return;
-      const stream = e.streams[0] || new MediaStream([e.track]);
-      if (video.srcObject !== stream) {
-        video.srcObject = stream;
+      if (e.track.kind === 'video') {
+        const cam = addCamera(c, e);
+        note('video track from the robot (' + cam.pub.name + ')');
+      } else {
+        if (!c.stream.getTrackById(e.track.id)) playTracks(c, c.stream.getTracks().concat(e.track));
+        note(e.track.kind + ' track from the robot');
+      }
+      if (video.srcObject !== c.stream) {
+        video.srcObject = c.stream;
         video.play().catch(() => {});
       }
-      note(e.track.kind + ' track from the robot');
+      // A track the robot stops sending leaves its stream.
+      for (const st of e.streams) {
+        st.onremovetrack = (ev) => {
+          if (call === c) dropCamera(c, ev.track, 'removed');
+        };
+      }
       watchFrames();
     };
     pc.ondatachannel = (e) => {
@@ -459,7 +478,8 @@
     const c = call;
     const pc = c.pc;
     // The robot's offer wins over ours: the browser rolls ours back.
-    await pc.setRemoteDescription({ type: 'offer', sdp: repairSDP(msg.sdp) });
+    c.offerSDP = repairSDP(msg.sdp);
+    await pc.setRemoteDescription({ type: 'offer', sdp: c.offerSDP });
     state.offers++;
     state.failedRelay = false;
     const pending = (early.get(from) || []).concat(c.pending);
@@ -468,6 +488,7 @@
     for (const cand of pending) await addCandidate(pc, cand);
     if (micTrack && !c.micSender) attachMic(c);
     await pc.setLocalDescription();
+    checkCameras(c);
     const m = { type: 'answer', sdp: pc.localDescription.sdp };
     if (from) m.to = from;
     send(m);
@@ -479,6 +500,7 @@
     if (!c || (msg.sender || '') !== c.robot || c.pc.signalingState !== 'have-local-offer') return;
     await c.pc.setRemoteDescription({ type: 'answer', sdp: repairSDP(msg.sdp) });
     c.wantOffer = false;
+    checkCameras(c);
     note('the robot answered our offer');
   }
 
@@ -989,6 +1011,203 @@
     renderTeleop();
   }
 
+  // ---- Cameras: a robot may send several video tracks (rtclink's
+  // MoreVideo and AddVideo), each named by its track id in the offer's
+  // a=msid line. With two or more, each gets a tile under the picture
+  // with its name, and one of them, the first unless the person taps
+  // another tile, plays large in #video with the robot's audio. The large
+  // one is the camera the driver looks at, so it is the one whose stamps,
+  // latency and frame figures the page shows and whose stale or late
+  // pictures turn driving off. With one camera there are no tiles.
+
+  let cams = []; // {pub (its entry in state.cameras), track, transceiver, tile, tileVideo}
+  let large = null; // the camera shown large
+
+  // msidName returns the track id the SDP gives the m-section of mid
+  // (a=msid:STREAM TRACK, or an a=ssrc line's msid), or ''. The remote
+  // track's own id is the browser's to choose and may differ from it.
+  function msidName(sdp, mid) {
+    if (!sdp || mid === null || mid === undefined) return '';
+    for (const sec of sdp.split(/\r?\n(?=m=)/).slice(1)) {
+      const lines = sec.split(/\r?\n/);
+      if (!lines.includes('a=mid:' + mid)) continue;
+      for (const ln of lines) {
+        const m = /^a=msid:\S+ (\S+)/.exec(ln) || /^a=ssrc:\d+ msid:\S+ (\S+)/.exec(ln);
+        if (m) return m[1];
+      }
+      return '';
+    }
+    return '';
+  }
+
+  function cameraName(c, e) {
+    const sdp = c.pc.remoteDescription ? c.pc.remoteDescription.sdp : c.offerSDP;
+    let name = msidName(sdp, e.transceiver && e.transceiver.mid) || e.track.id || 'video';
+    const taken = (n) => cams.some((cam) => cam.track !== e.track && cam.pub.name === n);
+    for (let i = 2; taken(name); i++) name = name.replace(/ \d+$/, '') + ' ' + i;
+    return name;
+  }
+
+  // addCamera takes a video track of the call: a new tile, or a new name
+  // for a track the robot has started sending again.
+  function addCamera(c, e) {
+    const name = cameraName(c, e);
+    let cam = cams.find((x) => x.track === e.track);
+    if (cam) {
+      if (cam.pub.name !== name) {
+        cam.pub.name = name;
+        if (cam.tile) {
+          cam.tile.dataset.name = name;
+          cam.tile.lastChild.textContent = name;
+        }
+        if (cam === large) state.camera = name;
+      }
+      return cam;
+    }
+    cam = {
+      pub: { name: name, large: false, frames: 0, framesDecoded: 0, width: 0, height: 0, fps: 0 },
+      track: e.track, transceiver: e.transceiver, tile: null, tileVideo: null,
+    };
+    cams.push(cam);
+    state.cameras = cams.map((x) => x.pub);
+    e.track.addEventListener('ended', () => {
+      if (call === c) dropCamera(c, e.track, 'ended');
+    });
+    if (!large) showLarge(c, cam);
+    renderCameras();
+    return cam;
+  }
+
+  // dropCamera forgets a video track the robot no longer sends.
+  function dropCamera(c, track, why) {
+    const cam = cams.find((x) => x.track === track);
+    if (!cam) return;
+    cams = cams.filter((x) => x !== cam);
+    state.cameras = cams.map((x) => x.pub);
+    dropTile(cam);
+    note('camera ' + cam.pub.name + ' gone (' + why + ')');
+    if (cam === large) showLarge(c, cams[0] || null);
+    renderCameras();
+    render();
+  }
+
+  // checkCameras drops the tracks a new description stopped: their
+  // transceiver no longer receives.
+  function checkCameras(c) {
+    for (const cam of cams.slice()) {
+      const d = cam.transceiver ? cam.transceiver.currentDirection : null;
+      if (d === 'inactive' || d === 'sendonly' || d === 'stopped' || cam.track.readyState === 'ended') {
+        dropCamera(c, cam.track, 'no longer sent');
+      }
+    }
+  }
+
+  function clearCameras() {
+    for (const cam of cams) dropTile(cam);
+    cams = [];
+    large = null;
+    state.cameras = [];
+    state.camera = '';
+    renderCameras();
+  }
+
+  // showLarge plays cam in #video, with the audio.
+  function showLarge(c, cam) {
+    if (large === cam) return;
+    const old = large;
+    large = cam;
+    state.camera = cam ? cam.pub.name : '';
+    if (old) old.pub.large = false;
+    if (cam) cam.pub.large = true;
+    const tracks = c.stream.getTracks().filter((t) => t.kind !== 'video');
+    if (cam) tracks.push(cam.track);
+    playTracks(c, tracks);
+    if (!old) return;
+    // The figures of the old camera say nothing of the new one. The
+    // stale clock runs on: a camera that shows no picture soon after it
+    // is chosen turns driving off.
+    latencies.length = 0;
+    recentLatencies.length = 0;
+    misses = 0;
+    state.latencyMs = null;
+    if (cam) {
+      state.framesDecoded = cam.pub.framesDecoded;
+      state.frameWidth = cam.pub.width;
+      state.frameHeight = cam.pub.height;
+      state.fps = cam.pub.fps;
+    }
+    rearmFrames();
+  }
+
+  // playTracks makes #video play tracks: a new stream, which the element
+  // takes at once, where a track added to the stream it plays may not
+  // show.
+  function playTracks(c, tracks) {
+    const playing = video.srcObject === c.stream;
+    c.stream = new MediaStream(tracks);
+    if (call === c && playing) {
+      video.srcObject = c.stream;
+      video.play().catch(() => {});
+    }
+  }
+
+  function makeTile(cam) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'tile';
+    b.dataset.name = cam.pub.name;
+    b.title = 'Show this camera large';
+    const v = document.createElement('video');
+    v.muted = true;
+    v.autoplay = true;
+    v.playsInline = true;
+    v.srcObject = new MediaStream([cam.track]);
+    const label = document.createElement('span');
+    label.className = 'tile-name';
+    label.textContent = cam.pub.name;
+    b.append(v, label);
+    b.addEventListener('click', () => {
+      if (!call || !cams.includes(cam) || cam === large) return;
+      showLarge(call, cam);
+      note('showing ' + cam.pub.name + ' large');
+      renderCameras();
+      render();
+    });
+    $('tiles').appendChild(b);
+    v.play().catch(() => {});
+    cam.tile = b;
+    cam.tileVideo = v;
+    if (v.requestVideoFrameCallback) {
+      const onFrame = () => {
+        if (cam.tileVideo !== v) return;
+        cam.pub.frames++;
+        v.requestVideoFrameCallback(onFrame);
+      };
+      v.requestVideoFrameCallback(onFrame);
+    }
+  }
+
+  function dropTile(cam) {
+    if (!cam.tile) return;
+    cam.tileVideo.srcObject = null;
+    cam.tile.remove();
+    cam.tile = cam.tileVideo = null;
+  }
+
+  // renderCameras shows a tile per camera when there are two or more,
+  // and the large one's name on the picture.
+  function renderCameras() {
+    const many = cams.length > 1;
+    $('tiles').hidden = !many;
+    for (const cam of cams) {
+      if (many && !cam.tile) makeTile(cam);
+      else if (!many) dropTile(cam);
+      if (cam.tile) cam.tile.setAttribute('aria-pressed', String(cam === large));
+    }
+    $('cam-name').hidden = !many || !large;
+    setText('cam-name', many && large ? large.pub.name : '');
+  }
+
   // ---- What the page shows: stats once a second, stamps on every frame.
 
   let statsPrev = null;
@@ -1011,11 +1230,21 @@
         const codec = report.get(r.codecId);
         const name = codec ? codec.mimeType.replace(/^(video|audio)\//, '') : '';
         if (r.kind === 'video') {
-          state.videoCodec = name;
-          state.framesDecoded = r.framesDecoded || 0;
-          state.frameWidth = r.frameWidth || 0;
-          state.frameHeight = r.frameHeight || 0;
-          state.fps = r.framesPerSecond || 0;
+          const cam = cams.find((x) => x.track.id === r.trackIdentifier) ||
+            cams.find((x) => x.transceiver && x.transceiver.mid === r.mid);
+          if (cam) {
+            cam.pub.framesDecoded = r.framesDecoded || 0;
+            cam.pub.width = r.frameWidth || 0;
+            cam.pub.height = r.frameHeight || 0;
+            cam.pub.fps = r.framesPerSecond || 0;
+          }
+          if (cam ? cam === large : !large) { // the figures are the large camera's
+            state.videoCodec = name;
+            state.framesDecoded = r.framesDecoded || 0;
+            state.frameWidth = r.frameWidth || 0;
+            state.frameHeight = r.frameHeight || 0;
+            state.fps = r.framesPerSecond || 0;
+          }
         } else if (r.kind === 'audio') {
           state.audioCodec = name;
           state.audioPackets = r.packetsReceived || 0;
@@ -1050,48 +1279,59 @@
   const bandCtx = band.getContext('2d', { willReadFrequently: true });
   const latencies = [];
   let watching = false;
+  let frameHandle = 0;
   let misses = 0;
   let frameNo = 0;
 
   function watchFrames() {
     if (watching || !video.requestVideoFrameCallback) return;
     watching = true;
-    const onFrame = (now, meta) => {
-      video.requestVideoFrameCallback(onFrame);
-      frameNo++;
-      lastFrameAt = performance.now();
-      // A picture with no stamp (a camera): look again once a second.
-      if (misses > 30 && frameNo % 30 !== 0) return;
-      const w = meta.width || video.videoWidth;
-      const h = meta.height || video.videoHeight;
-      if (!w || !h || !window.avlinkStamp) return;
-      const bh = Math.min(h, 2 * Math.floor(h / 15));
-      if (band.width !== w) band.width = w;
-      if (band.height !== bh) band.height = bh;
-      bandCtx.drawImage(video, 0, 0, w, bh, 0, 0, w, bh);
-      const st = avlinkStamp.readStamp(bandCtx.getImageData(0, 0, w, bh), h);
-      if (!st) {
-        misses++;
-        if (misses > 3) recentLatencies.length = 0;
-        if (misses > 90) state.latencyMs = null;
-        return;
-      }
-      misses = 0;
-      state.stampsRead++;
-      // The time at which this picture is shown: on the robot's clock
-      // when the robot has told us the offset of ours, else on this
-      // computer's wall clock.
-      const at = meta.expectedDisplayTime || now;
-      const shown = state.clock ? performance.timeOrigin + at - state.clock.offset
-        : Date.now() + (at - performance.now());
-      latencies.push(shown - st.timeMs);
-      if (latencies.length > 30) latencies.shift();
-      recentLatencies.push(shown - st.timeMs);
-      if (recentLatencies.length > 5) recentLatencies.shift();
-      const sorted = latencies.slice().sort((a, b) => a - b);
-      state.latencyMs = sorted[sorted.length >> 1];
-    };
-    video.requestVideoFrameCallback(onFrame);
+    frameHandle = video.requestVideoFrameCallback(onFrame);
+  }
+
+  // rearmFrames asks again for the pictures of #video after it changed
+  // camera.
+  function rearmFrames() {
+    if (!watching) return;
+    video.cancelVideoFrameCallback(frameHandle);
+    frameHandle = video.requestVideoFrameCallback(onFrame);
+  }
+
+  function onFrame(now, meta) {
+    frameHandle = video.requestVideoFrameCallback(onFrame);
+    frameNo++;
+    lastFrameAt = performance.now();
+    if (large && !large.tileVideo) large.pub.frames++;
+    // A picture with no stamp (a camera): look again once a second.
+    if (misses > 30 && frameNo % 30 !== 0) return;
+    const w = meta.width || video.videoWidth;
+    const h = meta.height || video.videoHeight;
+    if (!w || !h || !window.avlinkStamp) return;
+    const bh = Math.min(h, 2 * Math.floor(h / 15));
+    if (band.width !== w) band.width = w;
+    if (band.height !== bh) band.height = bh;
+    bandCtx.drawImage(video, 0, 0, w, bh, 0, 0, w, bh);
+    const st = avlinkStamp.readStamp(bandCtx.getImageData(0, 0, w, bh), h);
+    if (!st) {
+      misses++;
+      if (misses > 3) recentLatencies.length = 0;
+      if (misses > 90) state.latencyMs = null;
+      return;
+    }
+    misses = 0;
+    state.stampsRead++;
+    // The time at which this picture is shown: on the robot's clock
+    // when the robot has told us the offset of ours, else on this
+    // computer's wall clock.
+    const at = meta.expectedDisplayTime || now;
+    const shown = state.clock ? performance.timeOrigin + at - state.clock.offset
+      : Date.now() + (at - performance.now());
+    latencies.push(shown - st.timeMs);
+    if (latencies.length > 30) latencies.shift();
+    recentLatencies.push(shown - st.timeMs);
+    if (recentLatencies.length > 5) recentLatencies.shift();
+    const sorted = latencies.slice().sort((a, b) => a - b);
+    state.latencyMs = sorted[sorted.length >> 1];
   }
 
   // ---- Graphs of the last 60 s, one value a second, drawn on small
