@@ -111,8 +111,8 @@ func (p *pageServer) iceServers(t *testing.T) []webrtc.ICEServer {
 }
 
 // goRobot starts the robot's Session on the page server's room
-// "realsense": test pattern and tone, the teleop channel echoed by a
-// teleop.Robot, and what mutate adds.
+// "realsense": test pattern and tone, the teleop and estop channels
+// served by a teleop.Robot, and what mutate adds.
 func goRobot(t *testing.T, p *pageServer, mutate func(*rtclink.Config)) *robotSide {
 	t.Helper()
 	r := &robotSide{cmds: make(chan teleop.Command, 256)}
@@ -129,19 +129,18 @@ func goRobot(t *testing.T, p *pageServer, mutate func(*rtclink.Config)) *robotSi
 		Role:            rtclink.Offerer,
 		Video:           videoSender(t, 640, 480),
 		Audio:           audioSender(t, 1000),
-		Channels:        []rtclink.ChannelConfig{teleop.ChannelConfig()},
-		OnData:          func(ch rtclink.Channel, data []byte) { tp.Handle(ch, data) },
 		IncludeLoopback: true,
 		Logger:          testLogger(),
 	}
 	if mutate != nil {
 		mutate(&cfg)
 	}
+	tp.Wire(&cfg) // the teleop and estop channels, as a robot program wires them
 	s, err := rtclink.New(cfg)
 	require.NoError(t, err)
 	tp.Attach(s)
 	r.PeerSession = s
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() { s.Close(); tp.Close() })
 	return r
 }
 

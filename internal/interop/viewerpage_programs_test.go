@@ -143,7 +143,7 @@ func TestProgramsViewerPage(t *testing.T) {
 		"-ice-from", base+"/ice-servers", "-relay-only")
 	sender.waitOutput(t, 20*time.Second, `ICE servers fetched" servers=1`)
 
-	b := openBrowser(t, base+"/?room=realsense&relay=1")
+	b := openBrowser(t, base+"/?room=realsense&relay=1&stale=3000") // the lockout has its own tests
 	b.live(40 * time.Second)
 	st := b.waitState(15*time.Second, "stamps and the selected pair", func(s viewerState) bool {
 		return s.StampsRead > 5 && s.Pair != nil && s.Teleop.Open

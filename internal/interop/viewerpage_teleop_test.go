@@ -2,9 +2,11 @@ package interop
 
 import (
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/avlink/avlink/rtclink"
 	"github.com/avlink/avlink/rtclink/teleop"
 	"github.com/avlink/avlink/signal/viewer"
 	"github.com/stretchr/testify/assert"
@@ -271,13 +273,47 @@ func TestViewerPageTeleopEStop(t *testing.T) {
 	assert.True(t, b.visible("estop-banner"))
 }
 
-// A robot with no estop channel (rtclink/teleop's robot of before, like
-// the original deployment's): the E-stop button says it is unavailable,
-// driving works as before, and Escape still stops the robot.
+// legacyRobot is a robot without the safety layer: the teleop channel
+// only, every valid command handed on and echoed, no clock sync, no
+// estop channel.
+func legacyRobot(t *testing.T, p *pageServer) *robotSide {
+	t.Helper()
+	r := &robotSide{cmds: make(chan teleop.Command, 256)}
+	r.sig = dial(t, wsURL(p.base()), "realsense")
+	var self atomic.Pointer[rtclink.PeerSession]
+	s, err := rtclink.New(rtclink.Config{
+		Signaler: r.sig, Role: rtclink.Offerer,
+		Video: videoSender(t, 640, 480), Audio: audioSender(t, 1000),
+		Channels:        []rtclink.ChannelConfig{teleop.ChannelConfig()},
+		IncludeLoopback: true, Logger: testLogger(),
+		OnData: func(ch rtclink.Channel, data []byte) {
+			c, err := teleop.Parse(data)
+			if ch != teleop.Label || err != nil {
+				return
+			}
+			select {
+			case r.cmds <- c:
+			default:
+			}
+			if s := self.Load(); s != nil {
+				_ = s.SendData(teleop.Label, teleop.Echo(c))
+			}
+		},
+	})
+	require.NoError(t, err)
+	self.Store(s)
+	r.PeerSession = s
+	t.Cleanup(func() { s.Close() })
+	return r
+}
+
+// A robot with no estop channel and no clock sync (one built before the
+// safety layer): the E-stop button says it is unavailable, driving works
+// as before, and Escape still stops the robot.
 func TestViewerPageTeleopNoEStop(t *testing.T) {
 	chromiumPath(t)
 	srv := startPageServer(t, viewer.Config{})
-	robot := goRobot(t, srv, nil)
+	robot := legacyRobot(t, srv)
 	b := openBrowser(t, srv.base()+"/?room=realsense")
 	b.eventsOnFailure()
 	b.live(30 * time.Second)

@@ -107,7 +107,7 @@ func TestViewerPageTeleop(t *testing.T) {
 	chromiumPath(t)
 	srv := startPageServer(t, viewer.Config{})
 	robot := goRobot(t, srv, nil)
-	b := openBrowser(t, srv.base()+"/?room=realsense")
+	b := openBrowser(t, srv.base()+"/?room=realsense&stale=3000") // the lockout has its own tests; a busy machine must not trip it here
 	b.live(30 * time.Second)
 	b.waitState(10*time.Second, "the teleop channel open", func(s viewerState) bool { return s.Teleop.Open })
 
