@@ -3,9 +3,9 @@ package depth
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/avlink/avlink/capture"
+	"github.com/avlink/avlink/internal/framepool"
 )
 
 // Colorizer is a [capture.VideoSource] that reads depth frames
@@ -19,12 +19,8 @@ type Colorizer struct {
 	rec capture.VideoRecycler // src as a recycler, or nil
 	m   *Map
 
-	freeMu sync.Mutex
-	free   [][]byte // I420 buffers handed back by RecycleVideo
+	free framepool.Pool // I420 buffers handed back by RecycleVideo
 }
-
-// maxFree bounds the frame buffers a Colorizer keeps for reuse.
-const maxFree = 4
 
 // NewColorizer returns a Colorizer reading depth from src with the colour
 // map for cfg. It fails with an error wrapping ErrConfig for a nil src or
@@ -71,28 +67,15 @@ func (c *Colorizer) ReadVideo(ctx context.Context) (*capture.VideoFrame, error) 
 // consumer holds no reference to it, so a later frame reuses its memory.
 // The frame's Data is cleared.
 func (c *Colorizer) RecycleVideo(f *capture.VideoFrame) {
-	if f == nil || cap(f.Data) == 0 {
+	if f == nil {
 		return
 	}
-	c.freeMu.Lock()
-	if len(c.free) < maxFree {
-		c.free = append(c.free, f.Data[:0])
-	}
-	c.freeMu.Unlock()
+	c.free.Put(f.Data)
 	f.Data = nil
 }
 
 // buffer returns a recycled frame buffer, or nil.
-func (c *Colorizer) buffer() []byte {
-	c.freeMu.Lock()
-	defer c.freeMu.Unlock()
-	if n := len(c.free); n > 0 {
-		b := c.free[n-1]
-		c.free = c.free[:n-1]
-		return b
-	}
-	return nil
-}
+func (c *Colorizer) buffer() []byte { return c.free.Get() }
 
 var _ capture.VideoRecycler = (*Colorizer)(nil)
 

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/avlink/avlink/capture"
+	"github.com/avlink/avlink/internal/framepool"
 )
 
 // DepthPatternConfig configures a [DepthPattern].
@@ -35,8 +35,7 @@ type DepthPattern struct {
 	n      int64
 	closed atomic.Bool
 
-	freeMu sync.Mutex
-	free   [][]byte // frame buffers handed back by RecycleVideo
+	free framepool.Pool // buffers handed back by RecycleVideo
 }
 
 // NewDepthPattern returns a DepthPattern for cfg. It fails with ErrConfig
@@ -114,16 +113,7 @@ func (p *DepthPattern) ReadVideo(ctx context.Context) (*capture.VideoFrame, erro
 }
 
 // buffer returns a recycled frame buffer, or a new one.
-func (p *DepthPattern) buffer() []byte {
-	p.freeMu.Lock()
-	defer p.freeMu.Unlock()
-	if n := len(p.free); n > 0 {
-		b := p.free[n-1]
-		p.free = p.free[:n-1]
-		return b
-	}
-	return make([]byte, len(p.bg))
-}
+func (p *DepthPattern) buffer() []byte { return p.free.Sized(len(p.bg)) }
 
 // RecycleVideo takes back a frame this DepthPattern made once its
 // consumer is done with it; its memory then holds a later frame.
@@ -131,11 +121,7 @@ func (p *DepthPattern) RecycleVideo(f *capture.VideoFrame) {
 	if f == nil || len(f.Data) != len(p.bg) || cap(f.Data) != len(p.bg) {
 		return
 	}
-	p.freeMu.Lock()
-	if len(p.free) < maxFree {
-		p.free = append(p.free, f.Data)
-	}
-	p.freeMu.Unlock()
+	p.free.Put(f.Data)
 	f.Data = nil
 }
 

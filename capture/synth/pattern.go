@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/avlink/avlink/capture"
 	"github.com/avlink/avlink/capture/stamp"
+	"github.com/avlink/avlink/internal/framepool"
 )
 
 // PatternConfig configures a [Pattern].
@@ -34,12 +34,8 @@ type Pattern struct {
 	n      int64
 	closed atomic.Bool
 
-	freeMu sync.Mutex
-	free   [][]byte // picture buffers handed back by RecycleVideo
+	free framepool.Pool // buffers handed back by RecycleVideo
 }
-
-// maxFree bounds the buffers a Pattern keeps for reuse.
-const maxFree = 4
 
 // NewPattern returns a Pattern for cfg.
 func NewPattern(cfg PatternConfig) (*Pattern, error) {
@@ -126,16 +122,7 @@ func (p *Pattern) ReadVideo(ctx context.Context) (*capture.VideoFrame, error) {
 }
 
 // buffer returns a recycled picture buffer, or a new one.
-func (p *Pattern) buffer() []byte {
-	p.freeMu.Lock()
-	defer p.freeMu.Unlock()
-	if n := len(p.free); n > 0 {
-		b := p.free[n-1]
-		p.free = p.free[:n-1]
-		return b
-	}
-	return make([]byte, len(p.bg))
-}
+func (p *Pattern) buffer() []byte { return p.free.Sized(len(p.bg)) }
 
 // RecycleVideo takes back a frame this Pattern made once its consumer is
 // done with it; its memory then holds a later frame.
@@ -143,11 +130,7 @@ func (p *Pattern) RecycleVideo(f *capture.VideoFrame) {
 	if f == nil || len(f.Data) != len(p.bg) || cap(f.Data) != len(p.bg) {
 		return
 	}
-	p.freeMu.Lock()
-	if len(p.free) < maxFree {
-		p.free = append(p.free, f.Data)
-	}
-	p.freeMu.Unlock()
+	p.free.Put(f.Data)
 	f.Data = nil
 }
 

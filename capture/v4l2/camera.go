@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/avlink/avlink/capture"
+	"github.com/avlink/avlink/internal/framepool"
 )
 
 // Camera is a [capture.VideoSource] streaming from one V4L2 node. A
@@ -46,8 +47,7 @@ type Camera struct {
 	lastWarn  time.Time
 	warnCount int
 
-	freeMu sync.Mutex
-	free   [][]byte // I420 buffers handed back by RecycleVideo
+	free framepool.Pool // buffers handed back by RecycleVideo
 
 	notify    chan struct{} // a frame is held
 	done      chan struct{} // the capture goroutine has ended and released the device
@@ -406,36 +406,20 @@ func (c *Camera) ReadVideo(ctx context.Context) (*capture.VideoFrame, error) {
 	}
 }
 
-// maxFree bounds the frame buffers a Camera keeps for reuse.
-const maxFree = 4
-
 // RecycleVideo takes back a frame this Camera returned once its consumer
 // holds no reference to it (rtclink's session does this after encoding),
 // so the next frame reuses its memory instead of allocating a picture.
 // The frame's Data is cleared.
 func (c *Camera) RecycleVideo(f *capture.VideoFrame) {
-	if f == nil || cap(f.Data) == 0 {
+	if f == nil {
 		return
 	}
-	c.freeMu.Lock()
-	if len(c.free) < maxFree {
-		c.free = append(c.free, f.Data[:0])
-	}
-	c.freeMu.Unlock()
+	c.free.Put(f.Data)
 	f.Data = nil
 }
 
 // buffer returns a recycled frame buffer, or nil.
-func (c *Camera) buffer() []byte {
-	c.freeMu.Lock()
-	defer c.freeMu.Unlock()
-	if n := len(c.free); n > 0 {
-		b := c.free[n-1]
-		c.free = c.free[:n-1]
-		return b
-	}
-	return nil
-}
+func (c *Camera) buffer() []byte { return c.free.Get() }
 
 var _ capture.VideoRecycler = (*Camera)(nil)
 
