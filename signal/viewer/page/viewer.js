@@ -206,11 +206,13 @@
         state.selfId = msg.id || '';
         state.robotInRoom = Array.isArray(msg.peers) && msg.peers.length > 0;
         state.joinedAt = Date.now();
+        if (!call) prefetchIce();
         setTimeout(render, 3100);
         note('joined ' + msg.room + ' as ' + msg.id + ', ' + (msg.peers || []).length + ' other peer(s)');
         break;
       case 'peer-joined': {
         state.robotInRoom = true;
+        if (!isConnected()) prefetchIce();
         if (call) call.newcomer = msg.peer;
         note('peer ' + msg.peer + ' joined');
         // A robot that joins offers to the peers it finds, but it may
@@ -262,6 +264,22 @@
   let call = null;
   const early = new Map(); // sender -> candidates that came before its offer
 
+  // ICE servers are fetched ahead of the robot's offer (when the page
+  // joins, when a peer joins, when a call ends), so answering does not
+  // wait for a round trip to the server; a fetched answer is used once,
+  // and only while fresh, since its TURN credentials are minted for it.
+  const ICE_FRESH_MS = 30000;
+  let icePrefetch = null;
+  function prefetchIce() {
+    icePrefetch = { at: Date.now(), cfg: iceConfiguration() };
+  }
+  function takeIce() {
+    const p = icePrefetch;
+    icePrefetch = null;
+    if (p && Date.now() - p.at < ICE_FRESH_MS) return p.cfg;
+    return iceConfiguration();
+  }
+
   async function iceConfiguration() {
     const url = '/ice-servers' + (token ? '?token=' + encodeURIComponent(token) : '');
     let cfg;
@@ -284,7 +302,7 @@
 
   async function newCall(robot) {
     if (call) closeCall('a new offer from ' + (robot || 'the room'));
-    const cfg = await iceConfiguration();
+    const cfg = await takeIce();
     const pc = new RTCPeerConnection(cfg);
     const c = {
       pc: pc, robot: robot, makingOffer: false, wantOffer: false, pending: [], gathered: false,
