@@ -61,7 +61,9 @@
 // also be newer than the last command run: a seq at or below that one is
 // a duplicate or was overtaken, and is refused "order". A new teleop
 // channel is a new page, whose seq starts again from 1 and whose clock is
-// measured afresh.
+// measured afresh. A stop is the exception: stopping is always safe, so a
+// stop runs and is echoed even when late, overtaken or unsynced, though
+// only a fresh one counts for the order of later commands.
 //
 // The robot is driving while the last drive or stop it ran asked for
 // motion (actions and custom commands leave that as it was). A driving
