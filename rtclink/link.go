@@ -32,17 +32,14 @@ type link struct {
 }
 
 // followEstimate lets the session's video encoders follow l's congestion
-// estimate, once l and an encoded video track both exist.
+// estimate. It hooks the estimate when l is made, before any packet: pion's
+// estimator does not guard its callback, and a video track added later is
+// found by the hook itself.
 func (s *PeerSession) followEstimate(l *link) {
 	if l.est == nil || l.stopBitrate != nil {
 		return
 	}
-	for _, v := range s.videos {
-		if v.enc != nil && v.cfg.Samples == nil {
-			l.stopBitrate = s.followEstimateOf(l.est)
-			return
-		}
-	}
+	l.stopBitrate = s.followEstimateOf(l.est)
 }
 
 func (s *PeerSession) newLink(peer string) (*link, error) {
