@@ -74,7 +74,10 @@ func checkTone(t *testing.T, got []int16, freq, amp float64, seconds float64) {
 	assert.LessOrEqual(t, span, seconds+0.25, "played %.3f s of %.3f s", span, seconds)
 	mid := (first + last) / 2
 	f, a := synth.MeasureTone(got[mid-12000:mid+12000], 48000)
-	assert.InEpsilon(t, freq, f, 0.005, "pitch")
+	// A wrong rate is off by percents (44.1 against 48 kHz: 8%); an
+	// underrun's short gap in the window, on a loaded machine, by less
+	// than one.
+	assert.InEpsilon(t, freq, f, 0.01, "pitch")
 	assert.InDelta(t, amp, a, amp/5, "level")
 }
 
