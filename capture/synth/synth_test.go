@@ -223,3 +223,25 @@ func TestPatternRecyclesFrames(t *testing.T) {
 		t.Fatalf("after a foreign frame: %v, %d bytes", err, len(f.Data))
 	}
 }
+
+// A stretch of silence inside the window (a receiver that ran dry) leaves
+// the pitch where it is; a tone at the wrong rate does not.
+func TestMeasureToneThroughAGap(t *testing.T) {
+	tone := func(freq float64, n int) []int16 {
+		out := make([]int16, n)
+		for i := range out {
+			out[i] = int16(0.4 * 32767 * math.Sin(2*math.Pi*freq*float64(i)/48000))
+		}
+		return out
+	}
+	pcm := append(tone(660, 12000), make([]int16, 2400)...)
+	pcm = append(pcm, tone(660, 12000)...)
+	freq, _ := MeasureTone(pcm, 48000)
+	if math.Abs(freq-660) > 660*0.002 {
+		t.Errorf("660 Hz with 50 ms of silence measured at %.2f Hz", freq)
+	}
+	freq, _ = MeasureTone(tone(660*44100/48000.0, 24000), 48000)
+	if math.Abs(freq-660) < 660*0.05 {
+		t.Errorf("a tone played at 44.1 kHz as 48 kHz measured at %.2f Hz, as if right", freq)
+	}
+}

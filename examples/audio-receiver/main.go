@@ -51,8 +51,9 @@ func run() error {
 		LevelEvery:    "how often to log the received level",
 	})
 	var (
-		target = flag.Duration("target", 0, "audio gathered before playing, the margin against late packets (0: 40ms)")
-		maxBuf = flag.Duration("max-buffer", 0, "most audio held before the oldest is dropped (0: target + 60ms)")
+		target    = flag.Duration("target", 0, "audio gathered before playing, the margin against late packets; the least the buffer's target comes back to (0: 30ms)")
+		maxTarget = flag.Duration("max-target", 0, "most the target rises to after underruns, 10 ms a time (0: target + 60ms; equal to -target keeps it fixed)")
+		maxBuf    = flag.Duration("max-buffer", 0, "most audio held before the oldest is dropped (0: the target in force + 60ms)")
 	)
 	flag.Parse()
 	log := common.Logger()
@@ -62,7 +63,7 @@ func run() error {
 	}
 	var sink playback.AudioSink = playback.Discard{}
 	spk, err := speaker.Open(speaker.Config{Device: *dev.Device, Rate: *dev.Rate, Channels: *dev.Channels, BlockSize: *dev.Block,
-		Latency: *dev.Latency, Target: *target, MaxBuffer: *maxBuf, Logger: log})
+		Latency: *dev.Latency, Target: *target, MaxTarget: *maxTarget, MaxBuffer: *maxBuf, Logger: log})
 	switch {
 	case errors.Is(err, speaker.ErrNoDevice):
 		log.Warn("audio-receiver: no speaker, so only reporting what arrives", "err", err)

@@ -74,6 +74,9 @@ func RunMemory(ctx context.Context, cfg PeerConfig) (MemoryResult, error) {
 		if err := sleep(ctx, cfg.Warmup+time.Second); err != nil {
 			return 0, 0, err
 		}
+		// Twice: the first collection only moves pooled buffers to the
+		// pools' victim caches.
+		runtime.GC()
 		runtime.GC()
 		debug.FreeOSMemory()
 		var ms runtime.MemStats

@@ -6,15 +6,17 @@
 //	cfg.ReceiveAudio = &rtclink.AudioReceiver{NewDecoder: opus.Factory(opus.DecoderConfig{}), Sink: spk}
 //
 // Between WriteAudio and the device sits a small jitter buffer. Playback
-// starts once it holds Config.Target of audio; when it runs dry (an
-// underrun: a late packet, or the sender gone quiet) the device plays
-// silence until the buffer holds Target again; when it holds more than
-// Config.MaxBuffer (an overrun: a burst after a network stall, or a sender
-// whose clock runs fast) the oldest audio is dropped back to Target, so
-// the delay never grows. And when for a whole second the buffer has held
-// more than it needed (after a refill, or a smaller burst), the excess
-// oldest audio is dropped too, so the delay comes back to what Target
-// asks. All three are counted in [Sink.Stats] and logged;
+// starts once it holds its target of audio (Config.Target); when it runs
+// dry (an underrun: a late packet, or the sender gone quiet) the device
+// plays silence until the buffer holds the target again, and the target
+// rises a step, up to Config.MaxTarget, so that a jittery link stops
+// dropping out; after a quiet spell it steps back down. When the buffer
+// holds more than Config.MaxBuffer (an overrun: a burst after a network
+// stall, or a sender whose clock runs fast) the oldest audio is dropped
+// back to the target, so the delay never grows. And when for a whole
+// second the buffer has held more than it needed (after a refill, or a
+// smaller burst), the excess oldest audio is dropped too, so the delay
+// comes back to what the target asks. All three are counted in [Sink.Stats] and logged;
 // [Sink.Buffered] says how much the buffer holds. Audio of any rate and
 // channel count is converted to the device's.
 //

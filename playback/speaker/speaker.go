@@ -16,7 +16,7 @@ import (
 
 // Config configures a [Sink]. The zero value plays on the default output
 // device in mono, at 48 kHz if the device takes it, in 5 ms blocks, with
-// a 40 ms jitter buffer.
+// a jitter buffer that starts at a 30 ms target and rises after underruns.
 type Config struct {
 	// Device picks the output device: empty or "default" for the system's
 	// default output; a decimal number for the device with that index, as
@@ -42,19 +42,40 @@ type Config struct {
 	Latency time.Duration
 	// Target is how much audio the jitter buffer gathers before playback
 	// starts, and again after an underrun. Between two writes the fill
-	// falls by one write's worth (20 ms for Opus packets), so Target less
-	// a packet is the margin against a late packet; the buffer keeps its
-	// fill near that, and adds about Target less half a packet of delay.
-	// Zero means 40 ms: two 20 ms packets, a 20 ms margin.
+	// falls by one write's worth (20 ms for Opus packets), so the target
+	// less a packet is the margin against a late packet; the buffer keeps
+	// its fill near that, and adds about the target less half a packet of
+	// delay. Target is where the target starts and the least it comes
+	// back to: each underrun while playing raises it by 10 ms, up to
+	// MaxTarget, and each 10 s of playing without one lowers it by 10 ms,
+	// so a clean link keeps the delay low and a jittery one stops
+	// dropping out. Zero means 30 ms: a 10 ms margin to start with.
 	Target time.Duration
+	// MaxTarget is the most the target rises to after underruns. Zero
+	// means Target + 60 ms; Target itself keeps the target fixed.
+	MaxTarget time.Duration
 	// MaxBuffer is the most audio the buffer holds: past it the oldest
-	// audio is dropped back to Target. Zero means Target + 60 ms; it must
-	// be more than Target.
+	// audio is dropped back to the target. Zero means the target in force
+	// + 60 ms; otherwise it must be more than MaxTarget.
 	MaxBuffer time.Duration
 	// Logger receives the device opened and underruns and overruns (at
 	// most every five seconds). Nil means slog.Default().
 	Logger *slog.Logger
 }
+
+// DefaultTarget is the jitter buffer's target when Config.Target is zero.
+const DefaultTarget = 30 * time.Millisecond
+
+const (
+	// headroom is what MaxTarget and MaxBuffer default to above the
+	// target.
+	headroom = 60 * time.Millisecond
+	// targetStep is how far an underrun raises the target, and a quiet
+	// spell lowers it.
+	targetStep = 10 * time.Millisecond
+	// quietSeconds of playing without an underrun lower the target a step.
+	quietSeconds = 10
+)
 
 // errs are the package's errors for audiodev's.
 var errs = audiodev.Errors{Prefix: "speaker", NoDevice: ErrNoDevice, Config: ErrConfig}
@@ -66,18 +87,21 @@ func (c Config) stream() audiodev.StreamConfig {
 }
 
 func (c Config) withDefaults() (Config, error) {
-	if !c.stream().Valid() || c.Target < 0 || c.MaxBuffer < 0 {
-		return c, fmt.Errorf("%w: rate %d, %d channels, blocks of %d, latency %v, target %v, max buffer %v",
-			ErrConfig, c.Rate, c.Channels, c.BlockSize, c.Latency, c.Target, c.MaxBuffer)
+	if !c.stream().Valid() || c.Target < 0 || c.MaxTarget < 0 || c.MaxBuffer < 0 {
+		return c, fmt.Errorf("%w: rate %d, %d channels, blocks of %d, latency %v, target %v, max target %v, max buffer %v",
+			ErrConfig, c.Rate, c.Channels, c.BlockSize, c.Latency, c.Target, c.MaxTarget, c.MaxBuffer)
 	}
 	if c.Target == 0 {
-		c.Target = 40 * time.Millisecond
+		c.Target = DefaultTarget
 	}
-	if c.MaxBuffer == 0 {
-		c.MaxBuffer = c.Target + 60*time.Millisecond
+	if c.MaxTarget == 0 {
+		c.MaxTarget = c.Target + headroom
 	}
-	if c.MaxBuffer <= c.Target {
-		return c, fmt.Errorf("%w: max buffer %v is not more than the target %v", ErrConfig, c.MaxBuffer, c.Target)
+	if c.MaxTarget < c.Target {
+		return c, fmt.Errorf("%w: max target %v is less than the target %v", ErrConfig, c.MaxTarget, c.Target)
+	}
+	if c.MaxBuffer != 0 && c.MaxBuffer <= c.MaxTarget {
+		return c, fmt.Errorf("%w: max buffer %v is not more than the max target %v", ErrConfig, c.MaxBuffer, c.MaxTarget)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -132,6 +156,11 @@ type Stats struct {
 	// a whole second and the oldest audio was dropped to bring the delay
 	// back down.
 	Trims int64
+	// Raises and Lowers count the target's steps up after an underrun and
+	// back down after a quiet spell.
+	Raises, Lowers int64
+	// Target is the jitter buffer's target in force.
+	Target time.Duration
 	// Dropped is the number of samples per channel dropped by overruns
 	// and trims.
 	Dropped int64
@@ -152,8 +181,9 @@ type Sink struct {
 	rate    int
 	ch      int
 	latency time.Duration
-	target  int // samples (all channels) to gather before playing
-	maxBuf  int // samples (all channels) held at most
+	// In samples, all channels: the target in force, its bounds, one
+	// step, and the most held (0: the target + headroom).
+	target, minTarget, maxTarget, step, fixedMax, headroom int
 
 	mu      sync.Mutex // the buffer, shared with the audio thread
 	ring    []int16
@@ -163,8 +193,9 @@ type Sink struct {
 	closed  bool
 	stats   Stats
 	// lastWrite is the size of the latest write; window counts the
-	// samples played since the lowest fill, low, was reset.
-	lastWrite, window, low int
+	// samples played since the lowest fill, low, was reset; quiet counts
+	// the seconds played since the target last moved or ran dry.
+	lastWrite, window, low, quiet int
 
 	wmu     sync.Mutex // the writer's conversion and reporting state
 	rs      *capture.Resampler
@@ -199,18 +230,30 @@ func Open(cfg Config) (*Sink, error) {
 		return nil, errs.Wrap(err)
 	}
 	s.h, s.stream, s.dev, s.latency = h, st, Device(st.Device.Endpoint(audiodev.Output)), st.Latency
-	s.rate, s.ch = st.Rate, st.Channels
-	samples := func(d time.Duration) int { return int(int64(d)*int64(s.rate)/int64(time.Second)) * s.ch }
-	s.target = max(samples(cfg.Target), st.BlockSize*s.ch)
-	s.maxBuf = max(samples(cfg.MaxBuffer), s.target+st.BlockSize*s.ch)
-	s.ring = make([]int16, s.maxBuf+samples(maxPacket))
+	s.bounds(cfg, st.Rate, st.Channels, st.BlockSize)
 	if err := st.Start(); err != nil {
 		return nil, errors.Join(errs.Wrap(err), st.Close(), h.Release())
 	}
 	s.log.Info("speaker: playing", "device", s.dev.Name, "index", s.dev.Index, "host_api", s.dev.HostAPI,
 		"rate", s.rate, "channels", s.ch, "block", st.BlockSize, "device_latency", st.Latency,
-		"target", s.duration(s.target), "max_buffer", s.duration(s.maxBuf))
+		"target", s.duration(s.target), "max_target", s.duration(s.maxTarget), "max_buffer", s.duration(s.maxBuffer()))
 	return s, nil
+}
+
+// bounds sets the buffer's bounds for cfg (with its defaults) on a device
+// of rate and ch that takes blocks of block samples per channel.
+func (s *Sink) bounds(cfg Config, rate, ch, block int) {
+	s.rate, s.ch = rate, ch
+	samples := func(d time.Duration) int { return int(int64(d)*int64(rate)/int64(time.Second)) * ch }
+	s.minTarget = max(samples(cfg.Target), block*ch)
+	s.maxTarget = max(samples(cfg.MaxTarget), s.minTarget)
+	s.target, s.step = s.minTarget, samples(targetStep)
+	s.headroom = max(samples(headroom), block*ch)
+	if cfg.MaxBuffer != 0 {
+		s.fixedMax = max(samples(cfg.MaxBuffer), s.maxTarget+block*ch)
+	}
+	s.stats.Target = s.duration(s.target)
+	s.ring = make([]int16, max(s.fixedMax, s.maxTarget+s.headroom)+samples(maxPacket))
 }
 
 // callback runs on PortAudio's audio thread for every block; it holds the
@@ -237,12 +280,35 @@ func (s *Sink) callback(out []int16, _ portaudio.StreamCallbackTimeInfo, flags p
 		clear(out[n:])
 		s.stats.Underruns++
 		s.playing = false
+		s.quiet = 0
+		if s.target < s.maxTarget {
+			s.setTarget(min(s.target+s.step, s.maxTarget))
+			s.stats.Raises++
+		}
 		return
 	}
 	if s.window += len(out); s.window >= s.rate*s.ch {
+		if s.quiet++; s.quiet >= quietSeconds && s.target > s.minTarget {
+			s.quiet = 0
+			s.setTarget(max(s.target-s.step, s.minTarget))
+			s.stats.Lowers++
+		}
 		s.trim(len(out))
 		s.startWindow()
 	}
+}
+
+func (s *Sink) setTarget(t int) {
+	s.target = t
+	s.stats.Target = s.duration(t)
+}
+
+// maxBuffer is the most audio held before the oldest is dropped.
+func (s *Sink) maxBuffer() int {
+	if s.fixedMax != 0 {
+		return s.fixedMax
+	}
+	return s.target + s.headroom
 }
 
 // startWindow starts a new second over which the lowest fill is watched.
@@ -296,7 +362,7 @@ func (s *Sink) push(pcm []int16) {
 	k := copy(s.ring[tail:], pcm)
 	copy(s.ring, pcm[k:])
 	s.size += len(pcm)
-	if s.size > s.maxBuf {
+	if s.size > s.maxBuffer() {
 		drop := s.size - s.target
 		s.discard(drop)
 		s.stats.Dropped += int64(drop / s.ch)
@@ -352,7 +418,7 @@ func (s *Sink) report() {
 	}
 	s.log.Warn("speaker: buffer ran dry or overflowed", "device", s.dev.Name,
 		"underruns", st.Underruns, "new_underruns", st.Underruns-s.logged.Underruns,
-		"overruns", st.Overruns, "new_overruns", st.Overruns-s.logged.Overruns, "trims", st.Trims,
+		"overruns", st.Overruns, "new_overruns", st.Overruns-s.logged.Overruns, "trims", st.Trims, "target", st.Target,
 		"dropped", s.frames(st.Dropped), "device_underruns", st.DeviceUnderruns, "buffered", s.Buffered())
 	s.lastLog, s.logged = time.Now(), st
 }
@@ -401,7 +467,8 @@ func (s *Sink) Close() error {
 		s.closeErr = errors.Join(s.stream.Close(), s.h.Release())
 		st := s.Stats()
 		s.log.Info("speaker: closed", "device", s.dev.Name, "played", s.frames(st.Played),
-			"underruns", st.Underruns, "overruns", st.Overruns, "trims", st.Trims, "dropped", s.frames(st.Dropped))
+			"underruns", st.Underruns, "overruns", st.Overruns, "trims", st.Trims, "dropped", s.frames(st.Dropped),
+			"target", st.Target, "raises", st.Raises, "lowers", st.Lowers)
 	})
 	return s.closeErr
 }

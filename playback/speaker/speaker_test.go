@@ -74,9 +74,9 @@ func checkTone(t *testing.T, got []int16, freq, amp float64, seconds float64) {
 	assert.LessOrEqual(t, span, seconds+0.25, "played %.3f s of %.3f s", span, seconds)
 	mid := (first + last) / 2
 	f, a := synth.MeasureTone(got[mid-12000:mid+12000], 48000)
-	// A wrong rate is off by percents (44.1 against 48 kHz: 8%); an
-	// underrun's short gap in the window, on a loaded machine, by less
-	// than one.
+	// A wrong rate is off by percents (44.1 against 48 kHz: 8%); the
+	// pitch is the median period, so an underrun's gap in the window (on
+	// a loaded machine) does not move it.
 	assert.InEpsilon(t, freq, f, 0.01, "pitch")
 	assert.InDelta(t, amp, a, amp/5, "level")
 }
@@ -142,7 +142,8 @@ func TestGathersTargetBeforePlaying(t *testing.T) {
 }
 
 // When writes stop, the buffer plays out and runs dry: an underrun, and
-// every sample played. The silence after it counts no more underruns.
+// every sample played, and the target up a step. The silence after it
+// counts no more underruns.
 // (A loaded machine may pace the writes late enough for more underruns
 // on the way; none loses audio.)
 func TestUnderrunPlaysSilence(t *testing.T) {
@@ -154,6 +155,9 @@ func TestUnderrunPlaysSilence(t *testing.T) {
 	st := s.Stats()
 	assert.Equal(t, int64(9600), st.Played, "%+v", st)
 	assert.Zero(t, st.Dropped)
+	// Each underrun while playing raised the target a step from 30 ms.
+	assert.Positive(t, st.Raises, "%+v", st)
+	assert.Equal(t, min(30+10*time.Duration(st.Raises), 90)*time.Millisecond, st.Target, "%+v", st)
 	time.Sleep(100 * time.Millisecond) // the device goes on taking silence
 	assert.Equal(t, st.Underruns, s.Stats().Underruns, "silence counted as underruns")
 
@@ -166,7 +170,7 @@ func TestUnderrunPlaysSilence(t *testing.T) {
 // buffer never holds more than MaxBuffer, and nothing is lost unaccounted.
 func TestOverrunDropsOldest(t *testing.T) {
 	pulse.Require(t)
-	s := open(t, Config{Target: 40 * time.Millisecond, MaxBuffer: 100 * time.Millisecond})
+	s := open(t, Config{Target: 40 * time.Millisecond, MaxTarget: 40 * time.Millisecond, MaxBuffer: 100 * time.Millisecond})
 	fs := frames(make([]int16, 48000/2), 48000, 1, 960)
 	for _, f := range fs {
 		require.NoError(t, s.WriteAudio(f))
