@@ -242,6 +242,7 @@ type videoSend struct {
 	lastPLI atomic.Int64 // unix nanos of the last keyframe granted to a PLI
 	target  atomic.Int64
 	applied int
+	warm    bool // the encoder has seen a frame
 	i420    capture.VideoFrame
 	// recycler takes back frames the session is done with, when the
 	// source can reuse them.
@@ -317,6 +318,7 @@ func (v *videoSend) encodeLoop() {
 			continue
 		}
 		if !v.sending.Load() {
+			v.warmUp(f, &lastErr)
 			// Keep the newest: it becomes the first keyframe the moment
 			// the connection is up, instead of waiting a frame interval.
 			v.recycle(v.held.Swap(f))
@@ -327,17 +329,43 @@ func (v *videoSend) encodeLoop() {
 	}
 }
 
+// warmUp encodes the first frame captured before a connection and drops
+// the result: an encoder sets itself up on its first frame (libvpx takes
+// four times as long over it as over a keyframe), which would otherwise
+// hold up the first picture a viewer sees.
+func (v *videoSend) warmUp(f *capture.VideoFrame, lastErr *time.Time) {
+	if v.warm {
+		return
+	}
+	v.warm = true
+	if f = v.toI420(f, lastErr); f == nil {
+		return
+	}
+	start := time.Now()
+	_, err := v.enc.Encode(f, true)
+	v.s.log.Debug("rtclink: video encoder warmed up", "took", time.Since(start), "err", err)
+}
+
+// toI420 returns f in I420, converting it into v.i420 when needed, or nil
+// when it cannot be converted.
+func (v *videoSend) toI420(f *capture.VideoFrame, lastErr *time.Time) *capture.VideoFrame {
+	if f.Format == capture.FormatI420 {
+		return f
+	}
+	if err := capture.ToI420(&v.i420, f); err != nil {
+		if time.Since(*lastErr) > 5*time.Second {
+			v.s.log.Error("rtclink: cannot convert video frame", "err", err)
+			*lastErr = time.Now()
+		}
+		return nil
+	}
+	return &v.i420
+}
+
 // encode converts, encodes and sends one frame.
 func (v *videoSend) encode(f *capture.VideoFrame, lastErr *time.Time) {
-	if f.Format != capture.FormatI420 {
-		if err := capture.ToI420(&v.i420, f); err != nil {
-			if time.Since(*lastErr) > 5*time.Second {
-				v.s.log.Error("rtclink: cannot convert video frame", "err", err)
-				*lastErr = time.Now()
-			}
-			return
-		}
-		f = &v.i420
+	if f = v.toI420(f, lastErr); f == nil {
+		return
 	}
 	if t := int(v.target.Load()); t != v.applied {
 		if err := v.enc.SetBitrate(t); err == nil {
