@@ -268,16 +268,36 @@
   // joins, when a peer joins, when a call ends), so answering does not
   // wait for a round trip to the server; a fetched answer is used once,
   // and only while fresh, since its TURN credentials are minted for it.
+  // The peer connection is made ahead too: the browser spends tens of ms
+  // setting one up (its certificate, its media engines), which would
+  // otherwise come between the robot's offer and our answer.
   const ICE_FRESH_MS = 30000;
   let icePrefetch = null;
   function prefetchIce() {
-    icePrefetch = { at: Date.now(), cfg: iceConfiguration() };
+    dropPrefetch();
+    const cfg = iceConfiguration();
+    const pc = cfg.then((c) => new RTCPeerConnection(c)).catch(() => null);
+    icePrefetch = { at: Date.now(), cfg: cfg, pc: pc };
   }
-  function takeIce() {
+  function dropPrefetch() {
+    if (icePrefetch) icePrefetch.pc.then((pc) => pc && pc.close());
+    icePrefetch = null;
+  }
+  // takeIce returns the ICE configuration and a fresh peer connection
+  // made with it.
+  async function takeIce() {
     const p = icePrefetch;
     icePrefetch = null;
-    if (p && Date.now() - p.at < ICE_FRESH_MS) return p.cfg;
-    return iceConfiguration();
+    if (p && Date.now() - p.at < ICE_FRESH_MS) {
+      const cfg = await p.cfg;
+      const pc = await p.pc;
+      if (pc && pc.signalingState === 'stable' && !pc.remoteDescription) return { cfg: cfg, pc: pc };
+      if (pc) pc.close();
+      return { cfg: cfg, pc: new RTCPeerConnection(cfg) };
+    }
+    if (p) p.pc.then((pc) => pc && pc.close());
+    const cfg = await iceConfiguration();
+    return { cfg: cfg, pc: new RTCPeerConnection(cfg) };
   }
 
   async function iceConfiguration() {
@@ -302,8 +322,7 @@
 
   async function newCall(robot) {
     if (call) closeCall('a new offer from ' + (robot || 'the room'));
-    const cfg = await takeIce();
-    const pc = new RTCPeerConnection(cfg);
+    const { cfg, pc } = await takeIce();
     const c = {
       pc: pc, robot: robot, makingOffer: false, wantOffer: false, pending: [], gathered: false,
       micSender: null, failedTimer: null,
