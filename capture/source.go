@@ -41,3 +41,14 @@ type SampleSource interface {
 	ReadSample(ctx context.Context) (*Sample, error)
 	Close() error
 }
+
+// KeyframeSource is implemented by a SampleSource that can start a new
+// picture when asked: a hardware encoder, an encoder shared among
+// viewers. A session asks when a viewer's connection comes up and when a
+// viewer reports a picture it cannot decode (RTCP PLI, at most every
+// 250 ms), so a viewer need not wait for the stream's next periodic
+// keyframe. RequestKeyframe must not block; the keyframe comes with a
+// later sample.
+type KeyframeSource interface {
+	RequestKeyframe()
+}

@@ -257,7 +257,14 @@ func (v *videoSend) recycle(f *capture.VideoFrame) {
 	}
 }
 
-func (v *videoSend) requestKeyframe() { v.kf.Store(true) }
+// requestKeyframe asks the encoder, or a pre-encoded source that can,
+// for a keyframe.
+func (v *videoSend) requestKeyframe() {
+	v.kf.Store(true)
+	if ks, ok := v.cfg.Samples.(capture.KeyframeSource); ok {
+		ks.RequestKeyframe()
+	}
+}
 
 // maxHeldAge bounds how old a frame held from before the connection may
 // be and still be sent as its first picture.
