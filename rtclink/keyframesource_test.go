@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/avlink/avlink/capture"
-	capvp8 "github.com/avlink/avlink/capture/vp8"
 	"github.com/avlink/avlink/capture/synth"
+	capvp8 "github.com/avlink/avlink/capture/vp8"
 	"github.com/avlink/avlink/rtclink"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
