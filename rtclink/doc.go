@@ -52,6 +52,12 @@
 // original deployment's Node.js server, known from
 // [signal.JoinAcknowledger]) it offers to the room at once.
 //
+// A PeerSession calls one viewer at a time: a second waits until the
+// first call ends. A [Hub] serves several at once over the robot's one
+// Signaler, with a PeerSession per viewer made from the Config its
+// NewSession returns, up to MaxViewers; a viewer beyond that is told why
+// (signal.CodeViewersFull) and called when a place frees up.
+//
 // Data channels are named by their label ([Channel]): a session accepts
 // any channel its peer opens, such as a browser page's own, and sends on
 // any open one by label. [Reliable] and [Unreliable] are the two a

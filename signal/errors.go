@@ -36,4 +36,8 @@ const (
 	// CodeUnknownPeer refuses a message whose "to" names no peer of the
 	// sender's room.
 	CodeUnknownPeer = "unknown-peer"
+	// CodeViewersFull is sent by a robot, not the server, to a viewer it
+	// cannot serve because as many viewers as it allows are watching; the
+	// viewer stays in the room and is called when a place frees up.
+	CodeViewersFull = "viewers-full"
 )
