@@ -246,6 +246,13 @@
         await onCandidate(msg);
         break;
       case 'error':
+        if (msg.code === 'viewers-full') {
+          // From the robot, not the server: we stay in the room and are
+          // called when a place frees up.
+          note('the robot is full: ' + (msg.message || ''));
+          showMessage('The robot is serving as many viewers as it can: ' + (msg.message || 'wait for a place') + '.');
+          break;
+        }
         note('server refused: ' + (msg.code || '') + ' ' + (msg.message || ''));
         if (msg.code === 'room-full') showMessage('The room "' + room + '" is full.');
         break;
@@ -394,7 +401,7 @@
         state.everConnected = true;
         // Notes about getting here are done with; a TURN refusal stays
         // (the call may be direct, but the relay is still misconfigured).
-        if (state.message.startsWith('The connection') || state.message.startsWith('Signaling')) showMessage('');
+        if (/^(The connection|Signaling|The robot is serving)/.test(state.message)) showMessage('');
       } else if (pc.connectionState === 'failed') {
         if (!state.failedRelay) showMessage('The connection to the robot failed; waiting for it to call again.', 'info');
         // The robot restarts ICE itself; if it does not, ask it to, and
