@@ -18,11 +18,8 @@ import (
 // answers, and a teleop command crosses the reliable data channel.
 func ExampleNew() {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, _ := wsserver.New(wsserver.Config{Logger: quiet})
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	defer srv.Shutdown(context.Background())
-	url := "ws" + strings.TrimPrefix(hs.URL, "http")
+	url, stop := exampleServer(quiet)
+	defer stop()
 
 	ctx := context.Background()
 	opSig, _ := wsclient.Dial(ctx, url, "teleop", &wsclient.DialOptions{Logger: quiet})
@@ -57,4 +54,55 @@ func ExampleNew() {
 	}
 	fmt.Println(<-got)
 	// Output: avlink-reliable: forward 0.5
+}
+
+// One robot, two viewers: the Hub calls each viewer on its own peer
+// connection, with the session NewSession describes.
+func ExampleNewHub() {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	url, stop := exampleServer(quiet)
+	defer stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	robotSig, _ := wsclient.Dial(ctx, url, "yard", &wsclient.DialOptions{Logger: quiet})
+	hub, err := rtclink.NewHub(rtclink.HubConfig{
+		Signaler:   robotSig,
+		MaxViewers: 8,
+		Logger:     quiet,
+		NewSession: func(viewer string) (rtclink.Config, error) {
+			// Each viewer's own readers of the robot's sources go here
+			// (capture.ShareVideo, capture/broadcast).
+			return rtclink.Config{DataChannels: true, IncludeLoopback: true}, nil
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer hub.Close()
+
+	for range 2 {
+		sig, _ := wsclient.Dial(ctx, url, "yard", &wsclient.DialOptions{Logger: quiet})
+		defer sig.Close()
+		viewer, _ := rtclink.New(rtclink.Config{Signaler: sig, IncludeLoopback: true, Logger: quiet})
+		defer viewer.Close()
+		if err := viewer.WaitChannel(ctx, rtclink.Reliable); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	fmt.Println("viewers served:", len(hub.Viewers()))
+	// Output: viewers served: 2
+}
+
+// exampleServer runs a signaling server on loopback and returns its
+// WebSocket URL.
+func exampleServer(log *slog.Logger) (url string, stop func()) {
+	srv, _ := wsserver.New(wsserver.Config{Logger: log})
+	hs := httptest.NewServer(srv)
+	return "ws" + strings.TrimPrefix(hs.URL, "http"), func() {
+		hs.Close()
+		_ = srv.Shutdown(context.Background())
+	}
 }

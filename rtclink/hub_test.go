@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -62,6 +63,18 @@ func startViewer(t *testing.T, url, room string) (io.Closer, *videoCollector) {
 	return closerFunc(func() error { return errors.Join(v.Close(), sig.Close()) }), video
 }
 
+// nextOf reads sig until a message of one of types comes, and returns it.
+func nextOf(ctx context.Context, t *testing.T, sig signal.Signaler, types ...string) signal.Message {
+	t.Helper()
+	for {
+		m, err := sig.Recv(ctx)
+		require.NoError(t, err, "no message of types %v", types)
+		if slices.Contains(types, m.Type) {
+			return m
+		}
+	}
+}
+
 type closerFunc func() error
 
 func (f closerFunc) Close() error { return f() }
@@ -103,28 +116,15 @@ func TestHubViewerLimit(t *testing.T) {
 	waiting := dial(t, url, "l")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var refusal signal.Message
-	for refusal.Type == "" {
-		m, err := waiting.Recv(ctx)
-		require.NoError(t, err, "no refusal")
-		if m.Type == signal.TypeError {
-			refusal = m
-		}
-		require.NotEqual(t, signal.TypeOffer, m.Type, "called beyond the limit")
-	}
+	refusal := nextOf(ctx, t, waiting, signal.TypeError, signal.TypeOffer)
+	require.Equal(t, signal.TypeError, refusal.Type, "called beyond the limit")
 	assert.Equal(t, signal.CodeViewersFull, refusal.Code)
 	assert.Contains(t, refusal.Reason, "1 viewers at most")
 	assert.Len(t, hub.Viewers(), 1)
 
 	require.NoError(t, first.Close())
 	eventually(t, 10*time.Second, func() bool { _, ended := ev.counts(); return ended == 1 }, "the first viewer's session did not end")
-	for {
-		m, err := waiting.Recv(ctx)
-		require.NoError(t, err, "the waiting viewer was not called")
-		if m.Type == signal.TypeOffer {
-			break
-		}
-	}
+	nextOf(ctx, t, waiting, signal.TypeOffer)
 	eventually(t, 5*time.Second, func() bool { return len(hub.Viewers()) == 1 }, "the waiting viewer is not served")
 }
 

@@ -65,10 +65,7 @@ func TestKeyframeFromSampleSource(t *testing.T) {
 	eventually(t, 5*time.Second, func() bool { return src.samples.Load() > 10 }, "the source did not start")
 	assert.Zero(t, src.requests.Load(), "a keyframe asked for with no one watching")
 
-	video := newVideoCollector()
-	viewer, err := rtclink.New(rtclink.Config{Signaler: dial(t, url, "k"), ReceiveVideo: videoReceiver(video), Logger: testLogger()})
-	require.NoError(t, err)
-	defer viewer.Close()
+	_, video := startViewer(t, url, "k")
 	video.waitFirst(t)
 	framesOver(t, robot, video, 10)
 	assert.Positive(t, src.requests.Load())

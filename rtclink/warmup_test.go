@@ -49,10 +49,7 @@ func TestEncoderWarmedUpWhileWaiting(t *testing.T) {
 	assert.Equal(t, 1, enc.count(), "frames encoded with no one watching")
 	assert.Zero(t, robot.Stats().VideoOut.FramesSent)
 
-	video := newVideoCollector()
-	viewer, err := rtclink.New(rtclink.Config{Signaler: dial(t, url, "w"), ReceiveVideo: videoReceiver(video), Logger: testLogger()})
-	require.NoError(t, err)
-	defer viewer.Close()
+	_, video := startViewer(t, url, "w")
 	video.waitFirst(t)
 	framesOver(t, robot, video, 10)
 	assert.Zero(t, robot.Stats().VideoOut.PLIsReceived, "the viewer had to ask for a keyframe")
