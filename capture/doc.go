@@ -13,4 +13,11 @@
 // its own goroutine. A source blocks until it has the next frame and returns
 // the newest one it has; it never needs to queue old frames, because the
 // session drops stale frames rather than let latency grow.
+//
+// A source is read by one consumer. [ShareVideo] and [ShareAudio] let
+// several read one camera or microphone: each consumer, such as an rtclink
+// session serving one viewer, takes a reader as its source, and closing it
+// detaches only that consumer; the source closes with the last reader.
+// Each consumer still encodes what it reads; package capture/broadcast
+// encodes once for all of them.
 package capture
