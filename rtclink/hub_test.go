@@ -6,9 +6,13 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/avlink/avlink/capture"
+	"github.com/avlink/avlink/capture/synth"
+	capvp8 "github.com/avlink/avlink/capture/vp8"
 	"github.com/avlink/avlink/rtclink"
 	"github.com/avlink/avlink/signal"
 	"github.com/stretchr/testify/assert"
@@ -154,4 +158,52 @@ func TestHubClose(t *testing.T) {
 		t.Fatal("Done not closed")
 	}
 	assert.Empty(t, hub.Viewers())
+}
+
+// closeCounter is a real source that counts its Close calls.
+type closeCounter struct {
+	capture.VideoSource
+	closes atomic.Int32
+}
+
+func (c *closeCounter) Close() error { c.closes.Add(1); return c.VideoSource.Close() }
+
+// Two viewers of one camera, shared: each decodes it; the first leaving
+// does not close the camera or stall the second; the Hub's end closes it,
+// once.
+func TestHubSharedCamera(t *testing.T) {
+	url := signalServer(t)
+	pattern, err := synth.NewPattern(synth.PatternConfig{Width: 160, Height: 120})
+	require.NoError(t, err)
+	cam := &closeCounter{VideoSource: pattern}
+	shared := capture.ShareVideo(cam)
+	hub, err := rtclink.NewHub(rtclink.HubConfig{
+		Signaler: dial(t, url, "s"), Logger: testLogger(),
+		NewSession: func(string) (rtclink.Config, error) {
+			r, err := shared.NewReader()
+			if err != nil {
+				return rtclink.Config{}, err
+			}
+			enc, err := capvp8.NewEncoder(capvp8.EncoderConfig{})
+			if err != nil {
+				return rtclink.Config{}, errors.Join(err, r.Close())
+			}
+			return rtclink.Config{Video: &rtclink.VideoSender{Source: r, Encoder: enc}}, nil
+		},
+	})
+	require.NoError(t, err)
+	defer hub.Close()
+
+	first, v1 := startViewer(t, url, "s")
+	_, v2 := startViewer(t, url, "s")
+	v1.waitFirst(t)
+	v2.waitFirst(t)
+	require.NoError(t, first.Close())
+	eventually(t, 10*time.Second, func() bool { return len(hub.Viewers()) == 1 }, "the first viewer's session did not end")
+	frames, _, _ := v2.count()
+	eventually(t, 10*time.Second, func() bool { f, _, _ := v2.count(); return f > frames+30 }, "the second viewer's video stalled")
+	assert.Zero(t, cam.closes.Load(), "the camera closed while a viewer still watches")
+
+	require.NoError(t, hub.Close())
+	assert.Equal(t, int32(1), cam.closes.Load(), "the camera closed with the last viewer")
 }
