@@ -52,3 +52,12 @@ type SampleSource interface {
 type KeyframeSource interface {
 	RequestKeyframe()
 }
+
+// BitrateFollower is implemented by a SampleSource whose encoder can
+// follow the viewer's link: a session reports its congestion controller's
+// target for the track, in bits per second, each time it changes (a
+// shared encoder follows the lowest of its viewers'). Zero or less
+// withdraws the report. SetTargetBitrate must not block.
+type BitrateFollower interface {
+	SetTargetBitrate(bps int)
+}

@@ -44,9 +44,11 @@ type VideoSender struct {
 	Source  capture.VideoSource
 	Encoder capture.VideoEncoder
 	// Samples replaces Source and Encoder for pre-encoded video (an IVF
-	// file, a hardware H.264 encoder). Its samples go out untouched; one
-	// that implements capture.KeyframeSource is asked for a keyframe when
-	// a viewer connects and when a viewer asks for one.
+	// file, a hardware H.264 encoder, a capture/broadcast reader). Its
+	// samples go out untouched; one that implements
+	// capture.KeyframeSource is asked for a keyframe when a viewer
+	// connects and when a viewer asks for one, and one that implements
+	// capture.BitrateFollower is told the congestion controller's target.
 	Samples capture.SampleSource
 	// MinBitrate and MaxBitrate clamp the congestion controller's
 	// estimate before it reaches the encoder. 0 means 100 kbit/s and

@@ -23,6 +23,7 @@ type encodedSource struct {
 	want     atomic.Bool
 	samples  atomic.Int32
 	requests atomic.Int32
+	target   atomic.Int64 // the latest bitrate the session reported
 }
 
 func newEncodedSource(t *testing.T) *encodedSource {
@@ -37,6 +38,11 @@ func newEncodedSource(t *testing.T) *encodedSource {
 func (e *encodedSource) Codec() capture.Codec { return e.enc.Codec() }
 func (e *encodedSource) Close() error         { return e.src.Close() }
 func (e *encodedSource) RequestKeyframe()     { e.requests.Add(1); e.want.Store(true) }
+
+func (e *encodedSource) SetTargetBitrate(bps int) {
+	e.target.Store(int64(bps))
+	_ = e.enc.SetBitrate(bps)
+}
 
 func (e *encodedSource) ReadSample(ctx context.Context) (*capture.Sample, error) {
 	for {
@@ -69,4 +75,23 @@ func TestKeyframeFromSampleSource(t *testing.T) {
 	video.waitFirst(t)
 	framesOver(t, robot, video, 10)
 	assert.Positive(t, src.requests.Load())
+}
+
+// A pre-encoded source that can follow the viewer's link is told the
+// congestion controller's target, within the track's bounds.
+func TestSampleSourceFollowsEstimate(t *testing.T) {
+	url := signalServer(t)
+	src := newEncodedSource(t)
+	vs := &rtclink.VideoSender{Samples: src, MinBitrate: 120_000, MaxBitrate: 900_000}
+	robot, err := rtclink.New(rtclink.Config{Signaler: dial(t, url, "b"), Role: rtclink.Offerer, Video: vs, Logger: testLogger()})
+	require.NoError(t, err)
+	defer robot.Close()
+	_, video := startViewer(t, url, "b")
+	video.waitFirst(t)
+	eventually(t, 10*time.Second, func() bool { return src.target.Load() > 0 }, "no target reported")
+	got := src.target.Load()
+	assert.GreaterOrEqual(t, got, int64(120_000))
+	assert.LessOrEqual(t, got, int64(900_000))
+	eventually(t, 5*time.Second, func() bool { return int64(robot.Stats().VideoOut.TargetBitrate) == src.target.Load() },
+		"the target reported is not the one in the stats")
 }

@@ -414,7 +414,7 @@ func (s *PeerSession) followEstimateOf(est cc.BandwidthEstimator) (stop func()) 
 		var encoded []*videoSend
 		total := 0
 		for _, v := range s.videos {
-			if v.enc != nil && v.cfg.Samples == nil {
+			if v.follows() {
 				encoded = append(encoded, v)
 				_, hi, _ := v.cfg.bitrates()
 				total += hi
@@ -431,16 +431,33 @@ func (s *PeerSession) followEstimateOf(est cc.BandwidthEstimator) (stop func()) 
 	return func() { stopped.Store(true) }
 }
 
-// follow moves v's target towards bps and returns the new target.
+// follows reports whether v's bitrate follows the congestion estimate:
+// its own encoder, or a pre-encoded source that takes the estimate.
+func (v *videoSend) follows() bool {
+	if v.cfg.Samples == nil {
+		return v.enc != nil
+	}
+	_, ok := v.cfg.Samples.(capture.BitrateFollower)
+	return ok
+}
+
+// follow moves v's target towards bps and returns the new target; a
+// pre-encoded source that takes it is told.
 func (v *videoSend) follow(bps int) int {
 	lo, hi, _ := v.cfg.bitrates()
 	cur := int(v.target.Load())
+	if cur == 0 {
+		_, _, cur = v.cfg.bitrates()
+	}
 	next := bps
 	if bps > cur {
 		next = cur + (bps-cur)/2
 	}
 	next = min(max(next, lo), hi)
 	v.target.Store(int64(next))
+	if bf, ok := v.cfg.Samples.(capture.BitrateFollower); ok {
+		bf.SetTargetBitrate(next)
+	}
 	return next
 }
 

@@ -6,17 +6,10 @@ import (
 	"github.com/avlink/avlink/capture"
 )
 
-// BitrateReporter is implemented by [VideoReader]: a consumer that knows
-// its viewer's congestion estimate (rtclink's bandwidth estimator) reports
-// it, so that the one encoder can follow what the viewers' links carry.
-type BitrateReporter interface {
-	SetTargetBitrate(bps int)
-}
-
 var (
-	_ capture.SampleSource   = (*VideoReader)(nil)
-	_ capture.KeyframeSource = (*VideoReader)(nil)
-	_ BitrateReporter        = (*VideoReader)(nil)
+	_ capture.SampleSource    = (*VideoReader)(nil)
+	_ capture.KeyframeSource  = (*VideoReader)(nil)
+	_ capture.BitrateFollower = (*VideoReader)(nil)
 )
 
 // VideoReader is one viewer's share of a [Video]: a
