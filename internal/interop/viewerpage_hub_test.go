@@ -39,7 +39,8 @@ func TestViewerPageHubFull(t *testing.T) {
 
 	require.NoError(t, first.Close())
 	require.NoError(t, firstSig.Close())
-	st = b.live(30 * time.Second)
+	b.live(30 * time.Second)
+	st = b.waitState(10*time.Second, "the robot's picture size", func(s viewerState) bool { return s.FrameWidth > 0 })
 	assert.Equal(t, 320, st.FrameWidth)
 	assert.Empty(t, st.Message, "the message stays after the call came")
 }

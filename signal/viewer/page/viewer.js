@@ -281,6 +281,9 @@
   const ICE_FRESH_MS = 30000;
   let icePrefetch = null;
   function prefetchIce() {
+    // One made moments ago is warm already: a robot's offer often follows
+    // its join within tens of ms.
+    if (icePrefetch && Date.now() - icePrefetch.at < ICE_FRESH_MS / 2) return;
     dropPrefetch();
     const cfg = iceConfiguration();
     const pc = cfg.then((c) => new RTCPeerConnection(c)).catch(() => null);
