@@ -6,6 +6,7 @@
 //	go run ./examples/sender -signal ws://localhost:3000 -room realsense
 //	go run ./examples/sender -video clip.y4m -audio speech.wav
 //	go run ./examples/sender -video camera.h264        # pre-encoded, passed through
+//	go run ./examples/sender -viewers 4                # four viewers at once, encoded once
 package main
 
 import (
@@ -25,6 +26,7 @@ import (
 	"github.com/avlink/avlink/capture/vp8"
 	"github.com/avlink/avlink/examples/internal/cli"
 	"github.com/avlink/avlink/rtclink"
+	"github.com/avlink/avlink/rtclink/teleop"
 )
 
 func main() {
@@ -42,28 +44,35 @@ func run() error {
 		size    = flag.String("size", "640x480", "test pattern size")
 		bitrate = flag.Int("bitrate", 500_000, "start video bitrate (bit/s)")
 		loop    = flag.Bool("loop", true, "repeat .h264 files")
+		viewers = flag.Int("viewers", 1, "viewers served at once; above 1 video and audio are encoded once for all, and the first viewer drives")
 	)
 	flag.Parse()
 	log := common.Logger()
 
+	if *viewers < 1 {
+		return fmt.Errorf("-viewers %d: at least 1", *viewers)
+	}
 	cfg := common.Config()
 	cfg.Role = rtclink.Offerer
-	tp, err := cli.TeleopRobot(log)
-	if err != nil {
-		return err
-	}
-	defer tp.Close()
 	cfg.OnData = func(ch rtclink.Channel, data []byte) {
 		log.Info("sender: data", "channel", ch, "text", string(data))
 	}
-	tp.Wire(&cfg)
+	var err error
 	if cfg.Video, err = videoSender(*video, *size, *bitrate, *loop, log); err != nil {
 		return err
 	}
 	if cfg.Audio, err = audioSender(*audio); err != nil {
 		return err
 	}
-
+	if *viewers > 1 {
+		return common.RunViewers(cfg, *viewers, func() (*teleop.Robot, error) { return cli.TeleopRobot(log) })
+	}
+	tp, err := cli.TeleopRobot(log)
+	if err != nil {
+		return err
+	}
+	defer tp.Close()
+	tp.Wire(&cfg)
 	return common.Run(cfg, func(s rtclink.Session) { tp.Attach(s) })
 }
 

@@ -1,0 +1,248 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/avlink/avlink/capture/broadcast"
+	"github.com/avlink/avlink/rtclink"
+	"github.com/avlink/avlink/rtclink/teleop"
+	"github.com/avlink/avlink/signal/wsclient"
+)
+
+// shared is a robot's media encoded once for every viewer.
+type shared struct {
+	videos []*sharedVideo
+	audio  *broadcast.Audio
+}
+
+type sharedVideo struct {
+	b   *broadcast.Video
+	cfg rtclink.VideoSender // name and bitrate bounds for each viewer's track
+}
+
+// share moves cfg's video and audio into broadcasts. Pre-encoded files
+// cannot be shared: a viewer joining midway would wait for a keyframe
+// the file may never have.
+func share(cfg *rtclink.Config, log *slog.Logger) (*shared, error) {
+	sh := &shared{}
+	for _, v := range append([]*rtclink.VideoSender{cfg.Video}, cfg.MoreVideo...) {
+		if v == nil {
+			continue
+		}
+		if v.Samples != nil {
+			return nil, errors.Join(errors.New("several viewers need a live video source (the test pattern, a camera or a .y4m file), not a pre-encoded file"), sh.close())
+		}
+		b, err := broadcast.NewVideo(broadcast.VideoConfig{Source: v.Source, Encoder: v.Encoder,
+			MinBitrate: v.MinBitrate, MaxBitrate: v.MaxBitrate, StartBitrate: v.StartBitrate, Logger: log})
+		if err != nil {
+			return nil, errors.Join(err, sh.close())
+		}
+		sh.videos = append(sh.videos, &sharedVideo{b: b, cfg: rtclink.VideoSender{Name: v.Name, MinBitrate: v.MinBitrate, MaxBitrate: v.MaxBitrate, StartBitrate: v.StartBitrate}})
+	}
+	if a := cfg.Audio; a != nil {
+		if a.Samples != nil {
+			return nil, errors.Join(errors.New("several viewers need live audio (the tone, a microphone or a .wav file), not a pre-encoded file"), sh.close())
+		}
+		b, err := broadcast.NewAudio(broadcast.AudioConfig{Source: a.Source, Encoder: a.Encoder, Logger: log})
+		if err != nil {
+			return nil, errors.Join(err, sh.close())
+		}
+		sh.audio = b
+	}
+	cfg.Video, cfg.MoreVideo, cfg.Audio = nil, nil, nil
+	return sh, nil
+}
+
+// readers fills cfg with one viewer's readers.
+func (sh *shared) readers(cfg *rtclink.Config) error {
+	var senders []*rtclink.VideoSender
+	var errs []error
+	for _, v := range sh.videos {
+		r, err := v.b.NewReader()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		vs := v.cfg
+		vs.Samples = r
+		senders = append(senders, &vs)
+	}
+	if len(senders) > 0 {
+		cfg.Video, cfg.MoreVideo = senders[0], senders[1:]
+	}
+	if sh.audio != nil {
+		r, err := sh.audio.NewReader()
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			cfg.Audio = &rtclink.AudioSender{Samples: r}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (sh *shared) close() error {
+	var errs []error
+	for _, v := range sh.videos {
+		errs = append(errs, v.b.Close())
+	}
+	if sh.audio != nil {
+		errs = append(errs, sh.audio.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// RunViewers serves up to n viewers at once in the flags' room until
+// Ctrl-C or SIGTERM: cfg's video and audio are encoded once
+// (capture/broadcast) and each viewer gets a session of its own
+// (rtclink.Hub) reading them. With newTeleop, the first viewer drives: its
+// session gets a teleop.Robot from newTeleop, the others only watch; once
+// it leaves, the next viewer to come drives.
+func (c *Common) RunViewers(cfg rtclink.Config, n int, newTeleop func() (*teleop.Robot, error)) error {
+	log := c.Logger()
+	fetched, err := c.iceFrom(context.Background(), *c.token)
+	if err != nil {
+		return err
+	}
+	cfg.ICEServers = append(cfg.ICEServers, fetched...)
+	if *c.cpuProfile != "" {
+		f, err := os.Create(*c.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	sh, err := share(&cfg, log)
+	if err != nil {
+		return err
+	}
+	defer sh.close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	sig, err := wsclient.Dial(dctx, *c.signal, *c.room, &wsclient.DialOptions{Token: *c.token, Logger: log})
+	if err != nil {
+		return err
+	}
+	log.Info("connected to the signaling server", "url", *c.signal, "room", *c.room, "announces_peers", sig.AcknowledgesJoins())
+
+	var op operator
+	hub, err := rtclink.NewHub(rtclink.HubConfig{
+		Signaler:   sig,
+		MaxViewers: n,
+		Logger:     log,
+		NewSession: func(viewer string) (rtclink.Config, error) {
+			vc := cfg
+			vc.Channels = slices.Clone(cfg.Channels)
+			if err := sh.readers(&vc); err != nil {
+				return vc, err
+			}
+			if newTeleop != nil && op.take(viewer) {
+				tp, err := newTeleop()
+				if err != nil {
+					op.leave(viewer)
+					return vc, err
+				}
+				tp.Wire(&vc)
+				op.set(tp)
+				log.Info("this viewer drives; later viewers watch", "viewer", viewer)
+			}
+			return vc, nil
+		},
+		OnViewer: func(viewer string, s *rtclink.PeerSession) {
+			if s != nil {
+				op.attach(viewer, s)
+				return
+			}
+			if op.leave(viewer) {
+				log.Info("the viewer who drove has left; the next viewer to come drives", "viewer", viewer)
+			}
+		},
+	})
+	if err != nil {
+		_ = sig.Close()
+		return err
+	}
+	defer hub.Close()
+	log.Info("serving several viewers, each video and audio encoded once", "room", *c.room, "max_viewers", n)
+
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-hub.Done():
+			return fmt.Errorf("signaling ended: %w", hub.Err())
+		case <-t.C:
+			args := []any{"viewers", len(hub.Viewers())}
+			if len(sh.videos) > 0 {
+				st := sh.videos[0].b.Stats()
+				args = append(args, "frames_encoded", st.Encoded, "keyframes", st.Keyframes, "kbps", st.Bitrate/1000)
+			}
+			log.Info("stats", args...)
+		}
+	}
+}
+
+// operator is the one viewer whose teleop commands the robot takes.
+type operator struct {
+	mu     sync.Mutex
+	viewer string
+	tp     *teleop.Robot
+}
+
+// take makes viewer the operator when there is none.
+func (o *operator) take(viewer string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.viewer != "" {
+		return false
+	}
+	o.viewer = viewer
+	return true
+}
+
+func (o *operator) set(tp *teleop.Robot) {
+	o.mu.Lock()
+	o.tp = tp
+	o.mu.Unlock()
+}
+
+func (o *operator) attach(viewer string, s *rtclink.PeerSession) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.viewer == viewer && o.tp != nil {
+		o.tp.Attach(s)
+	}
+}
+
+// leave frees the operator's place if viewer held it.
+func (o *operator) leave(viewer string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.viewer != viewer {
+		return false
+	}
+	if o.tp != nil {
+		_ = o.tp.Close()
+	}
+	o.viewer, o.tp = "", nil
+	return true
+}
