@@ -12,7 +12,8 @@ import (
 )
 
 // examples/sender, built and run as a user runs it, reaches the measuring
-// receiver; examples/receiver decodes it; both report their own process.
+// receiver; examples/receiver decodes it; both report their own process;
+// with -viewers it serves several measuring receivers at once.
 func TestProgramRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the example programs")
@@ -45,6 +46,21 @@ func TestProgramRuns(t *testing.T) {
 	assert.Nil(t, run.Receiver)
 	assert.Positive(t, run.ReceiverCPUPercent, "examples/receiver used no CPU while decoding")
 	assert.Positive(t, run.SenderCPUPercent)
+
+	// Two viewers of a sender that serves three, each its own process:
+	// both decode, from the one encoder.
+	vr, err := RunViewers(exe, progs, url, "programs-viewers", recv, 2, 3, nil)
+	require.NoError(t, err)
+	require.Len(t, vr.Receivers, 2)
+	for _, p := range vr.Receivers {
+		assert.Positive(t, p.Frames, "a viewer decoded nothing")
+		assert.NotEmpty(t, p.LatencyMs, "a viewer read no stamp")
+	}
+	assert.Positive(t, vr.MinFPS())
+	assert.Positive(t, vr.LatencyP50())
+	assert.Positive(t, vr.SenderCPUPercent)
+	_, err = RunViewers(exe, progs, url, "bad", recv, 3, 2, nil)
+	assert.ErrorIs(t, err, ErrConfig)
 
 	rep := &Report{Programs: []ProgramRun{run}}
 	rows := rep.programRows()

@@ -56,6 +56,7 @@ func main() {
 	only := flag.String("only", "programs,node,receiver,video,samples,audio,psnr,memory", "comma-separated kinds of run to make: programs (examples/sender as users run it, into the measuring receiver), node (the same through the original Node.js server), receiver (examples/sender into examples/receiver), then the library-level runs")
 	repo := flag.String("repo", ".", "module root, where the example programs are built")
 	profile := flag.String("profile", "", "directory for CPU profiles of the measurement window of each kind's first run (KIND-sender.pprof, KIND-receiver.pprof)")
+	viewers := flag.String("viewers", "", "instead of the usual runs, measure examples/sender serving this many viewers at once (comma-separated counts, e.g. 1,2,4,8)")
 	verbose := flag.Bool("v", false, "pass the peers' stderr through (set "+logEnv+"=1 for their debug logs)")
 	flag.Parse()
 
@@ -74,6 +75,13 @@ func main() {
 	var logTo io.Writer
 	if *verbose {
 		logTo = os.Stderr
+	}
+	if *viewers != "" {
+		if err := runViewers(ctx, *viewers, *repo, base, *runs, os.Stdout, logTo); err != nil {
+			fmt.Fprintln(os.Stderr, "mediabench:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if err := run(ctx, base, *runs, kinds(*only), *profile, *repo, logTo); err != nil {
 		fmt.Fprintln(os.Stderr, "mediabench:", err)
