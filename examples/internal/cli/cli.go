@@ -60,26 +60,40 @@ func (c *Common) Config() rtclink.Config {
 // profiling it with -cpuprofile. With -ice-from it first adds the ICE
 // servers fetched from there to cfg's.
 func (c *Common) Run(cfg rtclink.Config, started ...func(rtclink.Session)) error {
-	fetched, err := c.iceFrom(context.Background(), *c.token)
+	done, err := c.prepare(&cfg)
 	if err != nil {
 		return err
+	}
+	defer done()
+	return Run(cfg, *c.signal, *c.room, *c.token, c.Logger(), started...)
+}
+
+// prepare adds the ICE servers -ice-from fetches to cfg's and starts the
+// -cpuprofile profile, which done ends.
+func (c *Common) prepare(cfg *rtclink.Config) (done func(), err error) {
+	fetched, err := c.iceFrom(context.Background(), *c.token)
+	if err != nil {
+		return nil, err
 	}
 	if len(fetched) > 0 {
 		c.Logger().Info("ICE servers fetched", "servers", len(fetched))
 	}
 	cfg.ICEServers = append(cfg.ICEServers, fetched...)
-	if *c.cpuProfile != "" {
-		f, err := os.Create(*c.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	if *c.cpuProfile == "" {
+		return func() {}, nil
 	}
-	return Run(cfg, *c.signal, *c.room, *c.token, c.Logger(), started...)
+	f, err := os.Create(*c.cpuProfile)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // iceFlags registers -ice, -ice-user and -ice-pass and returns a function

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"slices"
 	"sync"
 	"syscall"
@@ -110,22 +109,11 @@ func (sh *shared) close() error {
 // it leaves, the next viewer to come drives.
 func (c *Common) RunViewers(cfg rtclink.Config, n int, newTeleop func() (*teleop.Robot, error)) error {
 	log := c.Logger()
-	fetched, err := c.iceFrom(context.Background(), *c.token)
+	done, err := c.prepare(&cfg)
 	if err != nil {
 		return err
 	}
-	cfg.ICEServers = append(cfg.ICEServers, fetched...)
-	if *c.cpuProfile != "" {
-		f, err := os.Create(*c.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
+	defer done()
 	sh, err := share(&cfg, log)
 	if err != nil {
 		return err
