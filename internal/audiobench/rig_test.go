@@ -60,26 +60,25 @@ func TestToneEndToEnd(t *testing.T) {
 	// machine, which the jitter buffer then trims away.
 	assert.GreaterOrEqual(t, span, 2.97, "3 s of tone came out as %.3f s", span)
 	assert.LessOrEqual(t, span, 3.3, "3 s of tone came out as %.3f s", span)
-	// The median over 100 ms windows that hold no dropout: on a loaded
-	// machine the speaker's underruns play silence (counted, and bounded
-	// by the span above), and a window with a gap in it reads a lower
-	// pitch; the pitch is the resampling's, measured where the tone is.
-	var freqs, amps []float64
+	// On a loaded machine the speaker's device may be fed late and play
+	// short dropouts (bounded by the span above). The pitch is the median
+	// period over the whole tone, which a dropout does not move; the
+	// level, the median over 100 ms windows, which a dropout lowers only
+	// in the windows it falls in.
 	gappy := 0
+	var amps []float64
 	for at := first; at+Rate/10 <= last; at += Rate / 10 {
 		w := got[at : at+Rate/10]
 		if hasDropout(w, Rate/1000) {
 			gappy++
-			continue
 		}
-		f, a := synth.MeasureTone(w, Rate)
-		freqs, amps = append(freqs, f), append(amps, a)
+		_, a := synth.MeasureTone(w, Rate)
+		amps = append(amps, a)
 	}
-	t.Logf("%d windows of 100 ms, %d with a dropout", len(freqs)+gappy, gappy)
-	require.GreaterOrEqual(t, len(freqs), 5, "too few windows without a dropout (%d with one)", gappy)
-	slices.Sort(freqs)
+	t.Logf("%d windows of 100 ms, %d with a dropout", len(amps), gappy)
+	freq, _ := synth.MeasureTone(got[first:last+1], Rate)
 	slices.Sort(amps)
-	assert.InEpsilon(t, 1000, freqs[len(freqs)/2], 0.005, "pitch, median of %d windows %v", len(freqs), freqs)
+	assert.InEpsilon(t, 1000, freq, 0.005, "pitch")
 	assert.InDelta(t, 0.5, amps[len(amps)/2], 0.1, "level")
 
 	// The receiver's level report shows the tone: a sine at half of full
