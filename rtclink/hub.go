@@ -36,10 +36,9 @@ type HubConfig struct {
 	// capture/broadcast to encode once for all viewers). An error refuses
 	// the viewer, and is logged.
 	NewSession func(viewer string) (Config, error)
-	// OnViewer, when set, is called on the Hub's goroutine with each
-	// viewer's session once it is made, and with a nil session when the
-	// viewer's call has ended and its session is closed. It must not
-	// block.
+	// OnViewer, when set, is called with each viewer's session once it
+	// is made, and with a nil session when the viewer's call has ended
+	// and its session is closed; one call at a time. It must not block.
 	OnViewer func(viewer string, s *PeerSession)
 	// Logger receives the Hub's log lines, and is the sessions' logger
 	// when their Config has none. Nil means slog.Default().
@@ -57,6 +56,10 @@ type Hub struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	// arriveMu makes arrivals one at a time, so two cannot both take
+	// the last place or both serve one viewer; cbMu, OnViewer's calls.
+	arriveMu, cbMu sync.Mutex
 
 	mu      sync.Mutex
 	self    string
@@ -238,6 +241,8 @@ func (h *Hub) arrived(id string) {
 	if id == "" || h.ctx.Err() != nil {
 		return
 	}
+	h.arriveMu.Lock()
+	defer h.arriveMu.Unlock()
 	h.mu.Lock()
 	if v := h.viewers[id]; v != nil {
 		v.left = time.Time{}
@@ -283,9 +288,16 @@ func (h *Hub) arrived(id string) {
 	n := len(h.viewers)
 	h.mu.Unlock()
 	h.log.Info("rtclink hub: serving viewer", "viewer", id, "viewers", n)
-	if h.cfg.OnViewer != nil {
-		h.cfg.OnViewer(id, sess)
+	h.onViewer(id, sess)
+}
+
+func (h *Hub) onViewer(id string, s *PeerSession) {
+	if h.cfg.OnViewer == nil {
+		return
 	}
+	h.cbMu.Lock()
+	defer h.cbMu.Unlock()
+	h.cfg.OnViewer(id, s)
 }
 
 // gone tells a viewer's session that it left signaling; the sweep ends
@@ -347,9 +359,7 @@ func (h *Hub) end(v *hubViewer) error {
 	err := v.sess.Close()
 	_ = v.sig.Close()
 	h.log.Info("rtclink hub: viewer's call ended", "viewer", v.id)
-	if h.cfg.OnViewer != nil {
-		h.cfg.OnViewer(v.id, nil)
-	}
+	h.onViewer(v.id, nil)
 	return err
 }
 
