@@ -67,16 +67,20 @@ func record(t *testing.T, play func()) []int16 {
 	return rec.Samples()
 }
 
-// checkTone checks the pitch and level of what was played, and its
-// length: none of it lost, and no more than a few refills of silence (a
-// loaded machine may pace the writes late) added.
-func checkTone(t *testing.T, got []int16, freq, amp float64, seconds float64) {
+// checkTone checks the pitch and level of what s played, and its length:
+// none of it lost, and no more silence added than the underruns s counted
+// explain (a loaded machine may pace the writes late, or feed the device
+// late): each plays at most the largest target, 90 ms, and a block of
+// silence.
+func checkTone(t *testing.T, s *Sink, got []int16, freq, amp float64, seconds float64) {
 	t.Helper()
 	first, last := pulsetest.Span(got, amp/5)
 	require.GreaterOrEqual(t, first, 0, "nothing played")
 	span := float64(last-first+1) / 48000
+	st := s.Stats()
+	extra := 0.15 + 0.1*float64(st.Underruns+st.DeviceUnderruns)
 	assert.GreaterOrEqual(t, span, seconds-0.03, "played %.3f s of %.3f s", span, seconds)
-	assert.LessOrEqual(t, span, seconds+0.25, "played %.3f s of %.3f s", span, seconds)
+	assert.LessOrEqual(t, span, seconds+extra, "played %.3f s of %.3f s: %+v", span, seconds, st)
 	mid := (first + last) / 2
 	f, a := synth.MeasureTone(got[mid-12000:mid+12000], 48000)
 	// A wrong rate is off by percents (44.1 against 48 kHz: 8%); the
@@ -108,7 +112,7 @@ func TestPlaysDecodedAudio(t *testing.T) {
 	assert.Equal(t, 48000, s.Rate())
 	assert.Equal(t, 1, s.Channels())
 	got := record(t, func() { paced(t, s, decoded) })
-	checkTone(t, got, 660, 0.4, 1.5)
+	checkTone(t, s, got, 660, 0.4, 1.5)
 	written := int64(len(decoded) * 960)
 	rtctest.Eventually(t, 10*time.Second, func() bool { st := s.Stats(); return st.Played+st.Dropped == written },
 		"%d samples written, not all played or counted as dropped: %+v", written, s.Stats())
@@ -120,7 +124,7 @@ func TestConvertsRateAndChannels(t *testing.T) {
 	pulse.Require(t)
 	s := open(t, Config{MaxBuffer: roomy})
 	got := record(t, func() { paced(t, s, frames(pulsetest.Sine(440, 0.5, 44100, 2, 44100), 44100, 2, 441)) })
-	checkTone(t, got, 440, 0.5, 1)
+	checkTone(t, s, got, 440, 0.5, 1)
 }
 
 // The original deployment's receiver opened the device at 44.1 kHz in
@@ -130,7 +134,7 @@ func TestPlaysAtTheOriginalReceiversFormat(t *testing.T) {
 	s := open(t, Config{Rate: 44100, Channels: 1, BlockSize: 120, MaxBuffer: roomy})
 	assert.Equal(t, 44100, s.Rate())
 	got := record(t, func() { paced(t, s, frames(pulsetest.Sine(1000, 0.5, 48000, 1, 48000), 48000, 1, 960)) })
-	checkTone(t, got, 1000, 0.5, 1)
+	checkTone(t, s, got, 1000, 0.5, 1)
 }
 
 // Nothing plays until Target is buffered, and Buffered says how much is.
