@@ -92,8 +92,12 @@
         const st = reader.readStamp(ctx.getImageData(0, 0, w, bh), h);
         if (st) {
           r.stamped++;
-          // Wall-clock time at which this picture is shown.
-          r.latencyMs.push(Date.now() + (shownAt - performance.now()) - st.timeMs);
+          // Wall-clock time at which this picture is shown. A callback
+          // run late on a loaded machine may draw a newer picture than
+          // the one meta describes; that one is at least as old as it is
+          // now, which the first term alone could put before its capture.
+          const wallNow = Date.now();
+          r.latencyMs.push(Math.max(wallNow + (shownAt - performance.now()), wallNow) - st.timeMs);
         }
       } catch (err) {
         if (r.errors.length < 10) r.errors.push(String(err));
