@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/avlink/avlink/capture"
+	"github.com/avlink/avlink/internal/mailbox"
 	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
@@ -132,7 +133,7 @@ func (s *PeerSession) newVideoSend(v *VideoSender) (*videoSend, error) {
 	if err != nil {
 		return nil, err
 	}
-	vs := &videoSend{s: s, cfg: v, enc: v.Encoder, tr: tr, box: newMailbox[*capture.VideoFrame]()}
+	vs := &videoSend{s: s, cfg: v, enc: v.Encoder, tr: tr, box: mailbox.New[*capture.VideoFrame]()}
 	vs.recycler, _ = v.Source.(capture.VideoRecycler)
 	tr.onPLI = vs.onPLI
 	if v.Encoder != nil && v.Samples == nil {
@@ -235,7 +236,7 @@ type videoSend struct {
 	cfg     *VideoSender
 	enc     capture.VideoEncoder
 	tr      *sendTrack
-	box     *mailbox[*capture.VideoFrame]
+	box     *mailbox.Box[*capture.VideoFrame]
 	sending atomic.Bool
 	kf      atomic.Bool
 	held    atomic.Pointer[capture.VideoFrame]
@@ -275,7 +276,7 @@ const maxHeldAge = 200 * time.Millisecond
 // the next capture.
 func (v *videoSend) connected() {
 	v.requestKeyframe()
-	if f := v.held.Swap(nil); f != nil && (time.Since(f.Time) >= maxHeldAge || !v.box.putIfEmpty(f)) {
+	if f := v.held.Swap(nil); f != nil && (time.Since(f.Time) >= maxHeldAge || !v.box.PutIfEmpty(f)) {
 		v.recycle(f)
 	}
 }
@@ -303,7 +304,7 @@ func (v *videoSend) readLoop() {
 		if f.Time.IsZero() {
 			f.Time = time.Now()
 		}
-		if old, replaced := v.box.put(f); replaced {
+		if old, replaced := v.box.Put(f); replaced {
 			v.s.stats.videoOut.stale.Add(1)
 			v.s.log.Debug("rtclink: video frame dropped: the encoder was still busy with the one before", "captured", old.Time)
 			v.recycle(old)
@@ -316,11 +317,11 @@ func (v *videoSend) encodeLoop() {
 	var lastErr time.Time
 	for {
 		select {
-		case <-v.box.notify:
+		case <-v.box.Notify:
 		case <-v.s.ctx.Done():
 			return
 		}
-		f, ok := v.box.take()
+		f, ok := v.box.Take()
 		if !ok {
 			continue
 		}

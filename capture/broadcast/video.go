@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/avlink/avlink/capture"
+	"github.com/avlink/avlink/internal/mailbox"
 )
 
 // Video encodes one video source once and hands every encoded sample to
@@ -28,7 +29,7 @@ type Video struct {
 	codec    capture.Codec
 	recycler capture.VideoRecycler
 	g        *group
-	box      *mailbox
+	box      *mailbox.Box[*capture.VideoFrame]
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -65,7 +66,7 @@ func NewVideo(cfg VideoConfig) (*Video, error) {
 		return nil, fmt.Errorf("%w: encoder bitrate: %w", ErrConfig, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	v := &Video{cfg: c, log: c.Logger, codec: c.Encoder.Codec(), g: newGroup(), box: newMailbox(),
+	v := &Video{cfg: c, log: c.Logger, codec: c.Encoder.Codec(), g: newGroup(), box: mailbox.New[*capture.VideoFrame](),
 		ctx: ctx, cancel: cancel, srcDone: make(chan struct{}), applied: c.StartBitrate}
 	v.recycler, _ = c.Source.(capture.VideoRecycler)
 	v.target.Store(int64(c.StartBitrate))
@@ -102,7 +103,9 @@ func (v *Video) Close() error {
 		srcErr := v.cfg.Source.Close()
 		v.wg.Wait()
 		v.g.finish(io.EOF)
-		v.recycle(v.box.take())
+		if f, ok := v.box.Take(); ok {
+			v.recycle(f)
+		}
 		v.closeErr = errors.Join(srcErr, v.cfg.Encoder.Close())
 	})
 	return v.closeErr
@@ -174,7 +177,7 @@ func (v *Video) readLoop() {
 		if f.Time.IsZero() {
 			f.Time = time.Now()
 		}
-		if old := v.box.put(f); old != nil {
+		if old, replaced := v.box.Put(f); replaced {
 			v.stale.Add(1)
 			v.recycle(old)
 		}
@@ -186,10 +189,10 @@ func (v *Video) encodeLoop() {
 	var taps []*tap
 	for {
 		select {
-		case <-v.box.notify:
+		case <-v.box.Notify:
 		case <-v.srcDone:
 			// Encode the last frame, then pass the source's end on.
-			if f := v.box.take(); f != nil {
+			if f, ok := v.box.Take(); ok {
 				taps = v.encode(f, taps)
 				v.recycle(f)
 			}
@@ -203,8 +206,8 @@ func (v *Video) encodeLoop() {
 		case <-v.ctx.Done():
 			return
 		}
-		f := v.box.take()
-		if f == nil {
+		f, ok := v.box.Take()
+		if !ok {
 			continue
 		}
 		taps = v.encode(f, taps)
