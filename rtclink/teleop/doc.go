@@ -25,7 +25,8 @@
 // action's name has 1 to 64 characters; a message has at most 1024
 // bytes. The robot answers each command with {"type":"echo","seq":N,"t":T}
 // when it ran it, or {"type":"refused","seq":N,"t":T,"why":W} when it did
-// not: W is "stale", "order", "estop" or "unsynced" (Refusal).
+// not: W is "stale", "order", "estop", "unsynced" or, with several
+// viewers, "observer" (Refusal).
 //
 // The same channel carries the clock sync. The robot sends
 // {"type":"sync","id":K,"t0":R0} when the channel opens, five more 50 ms
@@ -44,7 +45,7 @@
 //
 // When the robot stops by itself it says so on this channel if it is
 // still there: {"type":"stopped","why":W}, W being "deadman", "link",
-// "channel" or "estop" (StopReason).
+// "channel", "estop" or "control" (StopReason).
 //
 // "estop" (EStopLabel, EStopChannelConfig) is reliable and ordered, apart
 // from the commands so that a flood of them cannot hold an E-stop up. The
@@ -85,9 +86,23 @@
 // latched true.
 //
 // Invalid messages on either channel are counted, logged and dropped;
-// nothing else happens. Which of several viewers holds control is not
-// decided here: every command is taken as the operator's ("observer" is
-// reserved for that).
+// nothing else happens.
+//
+// # Several viewers
+//
+// A robot that several viewers watch at once (rtclink.Hub) lets one of
+// them drive at a time with a [Control]: each viewer's session gets its
+// Robot from Control.Robot, and Control.Leave ends a viewer's part. The
+// first viewer drives; the others' commands, stops included, are refused
+// "observer", but any viewer's E-stop stops the robot and latches it for
+// everyone, and only that viewer (or the driver, once it has left)
+// releases it. A viewer asks to drive with {"type":"control-request"} and
+// the driver lets go with {"type":"control-release"}; every page is told
+// who drives with {"type":"control","you":B,"driver":ID,"waiting":B} and
+// a refused request's answer carries "why":"busy". By default a request is
+// granted once the driver has left the robot still for DefaultIdle;
+// ControlConfig.Grant sets another rule. A driver losing control while it
+// moves the robot stops it first (StopControl).
 //
 // # Wiring it into a robot program
 //

@@ -68,12 +68,12 @@ type Config struct {
 
 // RefusedCounts counts refused commands by reason.
 type RefusedCounts struct {
-	Stale, Order, EStop, Unsynced uint64
+	Stale, Order, EStop, Unsynced, Observer uint64
 }
 
 // StopCounts counts the robot's own stops by reason.
 type StopCounts struct {
-	Deadman, Link, Channel, EStop uint64
+	Deadman, Link, Channel, EStop, Control uint64
 }
 
 // Stats are a Robot's current figures.
@@ -110,8 +110,13 @@ type Robot struct {
 	sometime rate.Sometimes
 
 	// act serialises each decision with the callbacks it makes, so that
-	// a command and a stop never reach the program out of order.
-	act sync.Mutex
+	// a command and a stop never reach the program out of order. The
+	// Robots of one Control share theirs.
+	act *sync.Mutex
+
+	// ctl, when set, is the Control deciding whether viewer drives.
+	ctl    *Control
+	viewer string
 
 	mu      sync.Mutex
 	out     Sender
@@ -132,6 +137,7 @@ type Robot struct {
 	accepted bool    // a command was accepted in this page session
 	driving  bool
 	lastGood time.Time // robot time of the last accepted drive or stop
+	lastMove time.Time // robot time of the last accepted moving drive
 
 	// The clock sync.
 	filter   clockFilter
@@ -140,7 +146,7 @@ type Robot struct {
 	nextSync time.Time
 	burst    int
 
-	// The E-stop.
+	// The E-stop; a Control's latch when there is one.
 	latched    bool
 	estopFloor uint64
 
@@ -170,6 +176,7 @@ func New(cfg Config) (*Robot, error) {
 		return nil, fmt.Errorf("%w: check interval %v longer than the deadman %v", ErrConfig, cfg.CheckInterval, cfg.Deadman)
 	}
 	r := &Robot{
+		act:      new(sync.Mutex),
 		cfg:      cfg,
 		clock:    cfg.Clock,
 		log:      cfg.Logger,
@@ -213,7 +220,7 @@ func (r *Robot) Stats() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.stats
-	st.Driving, st.Latched = r.driving, r.latched
+	st.Driving, st.Latched = r.driving, r.isLatched()
 	st.Samples = r.filter.total
 	if s, ok := r.filter.best(); ok {
 		st.Synced = true
@@ -263,9 +270,12 @@ func (r *Robot) HandleChannel(ch rtclink.Channel, open bool) bool {
 		msg := r.openTeleop()
 		r.mu.Unlock()
 		r.send(Label, msg)
+		if r.ctl != nil {
+			r.ctl.arrive(r)
+		}
 	case ch == EStopLabel && open:
 		r.estopOpen, r.estopFloor = true, 0
-		latched := r.latched
+		latched := r.isLatched()
 		r.mu.Unlock()
 		r.send(EStopLabel, estopStateMsg(latched, 0))
 	default:
@@ -334,6 +344,10 @@ func (r *Robot) handleTeleop(data []byte) {
 		r.handleSyncReply(data)
 		return
 	}
+	if err == nil && r.ctl != nil && (typ == TypeControlRequest || typ == TypeControlRelease) {
+		r.ctl.handle(r, typ)
+		return
+	}
 	var c Command
 	if err == nil {
 		c, err = Parse(data)
@@ -359,7 +373,7 @@ func (r *Robot) handleTeleop(data []byte) {
 	now := r.clock.Now()
 	var why Refusal
 	switch {
-	case c.Type == TypeStop:
+	case c.Type == TypeStop && !r.observerLocked():
 		// Stopping is always safe: a late, overtaken or unsynced stop
 		// runs too, but only a fresh one moves the seq floor.
 		if r.refusal(c, now) == "" {
@@ -373,6 +387,9 @@ func (r *Robot) handleTeleop(data []byte) {
 			r.stats.Accepted++
 			if c.Type == TypeDrive {
 				r.driving, r.lastGood = c.Moving(), now
+				if r.driving {
+					r.lastMove = now
+				}
 			}
 		}
 	}
@@ -400,11 +417,16 @@ func (r *Robot) gate(c Command, now time.Time) Refusal {
 		r.stats.Refused.EStop++
 	case RefusedUnsynced:
 		r.stats.Refused.Unsynced++
+	case RefusedObserver:
+		r.stats.Refused.Observer++
 	}
 	return why
 }
 
 func (r *Robot) refusal(c Command, now time.Time) Refusal {
+	if r.observerLocked() {
+		return RefusedObserver
+	}
 	if !r.fresh(c.T, now) {
 		if _, ok := r.filter.best(); !ok {
 			return RefusedUnsynced
@@ -419,7 +441,7 @@ func (r *Robot) refusal(c Command, now time.Time) Refusal {
 			return RefusedOrder
 		}
 	}
-	if r.latched && c.Type != TypeStop {
+	if r.isLatched() && c.Type != TypeStop {
 		return RefusedEStop
 	}
 	return ""
@@ -485,19 +507,20 @@ func (r *Robot) handleEStop(data []byte) {
 	if m.Type == TypeRelease {
 		// A release must be fresh: on the synced clock, within the age
 		// gate, and newer than every message before it.
-		release = r.latched && m.Seq > r.estopFloor && r.fresh(m.T, r.clock.Now())
+		release = r.isLatched() && m.Seq > r.estopFloor && r.fresh(m.T, r.clock.Now()) &&
+			(r.ctl == nil || r.ctl.mayRelease(r.viewer))
 	}
 	r.estopFloor = max(r.estopFloor, m.Seq)
 	switch {
 	case m.Type == TypeEStop:
 		// Every E-stop stops, latched before or not.
-		r.latched = true
+		r.setLatched(true)
 		r.stopLocked(StopEStop)
 		if r.cfg.OnEStop != nil {
 			r.cfg.OnEStop(true)
 		}
 	case release:
-		r.latched = false
+		r.setLatched(false)
 		r.mu.Unlock()
 		if r.cfg.OnEStop != nil {
 			r.cfg.OnEStop(false)
@@ -506,9 +529,36 @@ func (r *Robot) handleEStop(data []byte) {
 		r.mu.Unlock()
 	}
 	r.mu.Lock()
-	latched := r.latched
+	latched := r.isLatched()
 	r.mu.Unlock()
 	r.send(EStopLabel, estopStateMsg(latched, m.Seq))
+	if r.ctl != nil {
+		r.ctl.latchChanged(r, latched, m.Type == TypeEStop)
+	}
+}
+
+// isLatched reports the E-stop latch, the Control's when there is one;
+// r.mu is held.
+func (r *Robot) isLatched() bool {
+	if r.ctl != nil {
+		return r.ctl.isLatched()
+	}
+	return r.latched
+}
+
+// setLatched sets the E-stop latch; r.mu is held.
+func (r *Robot) setLatched(on bool) {
+	if r.ctl != nil {
+		r.ctl.setLatched(on, r.viewer)
+		return
+	}
+	r.latched = on
+}
+
+// observerLocked reports whether r's viewer watches while another
+// drives; r.mu is held.
+func (r *Robot) observerLocked() bool {
+	return r.ctl != nil && !r.ctl.holds(r.viewer)
 }
 
 // stopLocked stops a driving robot (any robot, for an E-stop): it tells
@@ -529,6 +579,8 @@ func (r *Robot) stopLocked(why StopReason) {
 		r.stats.Stops.Channel++
 	case StopEStop:
 		r.stats.Stops.EStop++
+	case StopControl:
+		r.stats.Stops.Control++
 	}
 	open := r.teleopOpen
 	r.mu.Unlock()

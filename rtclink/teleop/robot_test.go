@@ -28,6 +28,9 @@ type wireMsg struct {
 	RTT     float64         `json:"rtt"`
 	Err     float64         `json:"err"`
 	Latched bool            `json:"latched"`
+	You     bool            `json:"you"`
+	Driver  string          `json:"driver"`
+	Waiting bool            `json:"waiting"`
 }
 
 // recorder is a Sender that keeps what the robot sends.
@@ -94,13 +97,19 @@ type unit struct {
 
 func newUnit(t *testing.T, cfg Config) *unit {
 	t.Helper()
-	u := &unit{clock: newTickClock(), out: &recorder{}, off: 123456.5}
+	return newUnitFrom(t, cfg, newTickClock(), New)
+}
+
+// newUnitFrom is newUnit with the Robot made by mk on clock.
+func newUnitFrom(t *testing.T, cfg Config, clock *tickClock, mk func(Config) (*Robot, error)) *unit {
+	t.Helper()
+	u := &unit{clock: clock, out: &recorder{}, off: 123456.5}
 	cfg.Clock = u.clock
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg.OnCommand = func(c Command) { u.mu.Lock(); u.cmds = append(u.cmds, c); u.mu.Unlock() }
 	cfg.OnStop = func(w StopReason) { u.mu.Lock(); u.stops = append(u.stops, w); u.mu.Unlock() }
 	cfg.OnEStop = func(l bool) { u.mu.Lock(); u.estop = append(u.estop, l); u.mu.Unlock() }
-	r, err := New(cfg)
+	r, err := mk(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { r.Close() })
 	r.Attach(u.out)

@@ -16,6 +16,10 @@ const (
 	TypeEStop      = "estop"       // page, E-stop channel: stop and latch
 	TypeRelease    = "release"     // page, E-stop channel: unlatch
 	TypeEStopState = "estop-state" // robot, E-stop channel: the latch after each message
+
+	TypeControl        = "control"         // robot: who drives, sent to every viewer of a Control
+	TypeControlRequest = "control-request" // page: asks to drive
+	TypeControlRelease = "control-release" // page: lets go of control
 )
 
 // Refusal is why the robot did not execute a command, the "why" of a
@@ -33,8 +37,7 @@ const (
 	RefusedEStop Refusal = "estop"
 	// RefusedUnsynced: no clock estimate yet, so its age is unknown.
 	RefusedUnsynced Refusal = "unsynced"
-	// RefusedObserver is reserved for a viewer that does not hold
-	// control; this package does not send it.
+	// RefusedObserver: another viewer holds control (see [Control]).
 	RefusedObserver Refusal = "observer"
 )
 
@@ -52,6 +55,9 @@ const (
 	StopChannel StopReason = "channel"
 	// StopEStop: the page's E-stop.
 	StopEStop StopReason = "estop"
+	// StopControl: control passed to another viewer while this one
+	// drove (see [Control]).
+	StopControl StopReason = "control"
 )
 
 func refusedMsg(c Command, why Refusal) []byte {
