@@ -1,4 +1,4 @@
-// Command sender is the robot's side of the original system without its
+// Command sender stands in for the Python aiortc robot without its
 // hardware: it offers video and audio to whoever joins its room, from a
 // test pattern and a tone or from files. It opens the viewer page's
 // teleop channel (rtclink/teleop), logs each command and echoes it.
@@ -26,7 +26,6 @@ import (
 	"github.com/avlink/avlink/capture/vp8"
 	"github.com/avlink/avlink/examples/internal/cli"
 	"github.com/avlink/avlink/rtclink"
-	"github.com/avlink/avlink/rtclink/teleop"
 )
 
 func main() {
@@ -44,7 +43,7 @@ func run() error {
 		size    = flag.String("size", "640x480", "test pattern size")
 		bitrate = flag.Int("bitrate", 500_000, "start video bitrate (bit/s)")
 		loop    = flag.Bool("loop", true, "repeat .h264 files")
-		viewers = flag.Int("viewers", 1, "viewers served at once; above 1 video and audio are encoded once for all, and the first viewer drives")
+		viewers = flag.Int("viewers", 1, "viewers served at once; above 1 video and audio are encoded once for all, and one viewer drives at a time (the first, then whoever asks)")
 	)
 	flag.Parse()
 	log := common.Logger()
@@ -65,7 +64,8 @@ func run() error {
 		return err
 	}
 	if *viewers > 1 {
-		return common.RunViewers(cfg, *viewers, func() (*teleop.Robot, error) { return cli.TeleopRobot(log) })
+		tcfg := cli.TeleopConfig(log)
+		return common.RunViewers(cfg, *viewers, &tcfg)
 	}
 	tp, err := cli.TeleopRobot(log)
 	if err != nil {

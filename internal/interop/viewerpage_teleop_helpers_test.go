@@ -458,7 +458,12 @@ type safetyState struct {
 		Since     *float64 `json:"since"`
 		LastFrame *float64 `json:"lastFrame"`
 	} `json:"lockout"`
-	Drive  string `json:"drive"`
+	Drive   string `json:"drive"`
+	Control *struct {
+		You     bool   `json:"you"`
+		Driver  string `json:"driver"`
+		Waiting bool   `json:"waiting"`
+	} `json:"control"`
 	Limits struct {
 		StaleMs      float64 `json:"staleMs"`
 		MaxLatencyMs float64 `json:"maxLatencyMs"`

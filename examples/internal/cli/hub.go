@@ -46,7 +46,14 @@ func share(cfg *rtclink.Config, log *slog.Logger) (*shared, error) {
 		if err != nil {
 			return nil, errors.Join(err, sh.close())
 		}
-		sh.videos = append(sh.videos, &sharedVideo{b: b, cfg: rtclink.VideoSender{Name: v.Name, MinBitrate: v.MinBitrate, MaxBitrate: v.MaxBitrate, StartBitrate: v.StartBitrate}})
+		// A live camera, though each viewer reads it as Samples: render it
+		// at once unless the program said otherwise.
+		playout := v.Playout
+		if playout == rtclink.PlayoutDefault {
+			playout = rtclink.PlayoutImmediate
+		}
+		sh.videos = append(sh.videos, &sharedVideo{b: b, cfg: rtclink.VideoSender{Name: v.Name, MinBitrate: v.MinBitrate,
+			MaxBitrate: v.MaxBitrate, StartBitrate: v.StartBitrate, Playout: playout}})
 	}
 	if a := cfg.Audio; a != nil {
 		if a.Samples != nil {
@@ -104,10 +111,12 @@ func (sh *shared) close() error {
 // RunViewers serves up to n viewers at once in the flags' room until
 // Ctrl-C or SIGTERM: cfg's video and audio are encoded once
 // (capture/broadcast) and each viewer gets a session of its own
-// (rtclink.Hub) reading them. With newTeleop, the first viewer drives: its
-// session gets a teleop.Robot from newTeleop, the others only watch; once
-// it leaves, the next viewer to come drives.
-func (c *Common) RunViewers(cfg rtclink.Config, n int, newTeleop func() (*teleop.Robot, error)) error {
+// (rtclink.Hub) reading them. With tcfg, every viewer gets the teleop and
+// E-stop channels and one of them drives at a time (teleop.Control): the
+// first to come, then whoever asks once the driver has left the robot
+// still, or the longest-waiting viewer when the driver leaves. Any
+// viewer's E-stop holds for all.
+func (c *Common) RunViewers(cfg rtclink.Config, n int, tcfg *teleop.Config) error {
 	log := c.Logger()
 	done, err := c.prepare(&cfg)
 	if err != nil {
@@ -130,7 +139,16 @@ func (c *Common) RunViewers(cfg rtclink.Config, n int, newTeleop func() (*teleop
 	}
 	log.Info("connected to the signaling server", "url", *c.signal, "room", *c.room, "announces_peers", sig.AcknowledgesJoins())
 
-	var op operator
+	var ctl *teleop.Control
+	if tcfg != nil {
+		ctl, err = teleop.NewControl(teleop.ControlConfig{Logger: log})
+		if err != nil {
+			_ = sig.Close()
+			return err
+		}
+	}
+	var mu sync.Mutex
+	robots := map[string]*teleop.Robot{}
 	hub, err := rtclink.NewHub(rtclink.HubConfig{
 		Signaler:   sig,
 		MaxViewers: n,
@@ -141,25 +159,33 @@ func (c *Common) RunViewers(cfg rtclink.Config, n int, newTeleop func() (*teleop
 			if err := sh.readers(&vc); err != nil {
 				return vc, err
 			}
-			if newTeleop != nil && op.take(viewer) {
-				tp, err := newTeleop()
+			if ctl != nil {
+				tp, err := ctl.Robot(viewer, *tcfg)
 				if err != nil {
-					op.leave(viewer)
 					return vc, err
 				}
 				tp.Wire(&vc)
-				op.set(tp)
-				log.Info("this viewer drives; later viewers watch", "viewer", viewer)
+				mu.Lock()
+				robots[viewer] = tp
+				mu.Unlock()
 			}
 			return vc, nil
 		},
 		OnViewer: func(viewer string, s *rtclink.PeerSession) {
-			if s != nil {
-				op.attach(viewer, s)
+			if ctl == nil {
 				return
 			}
-			if op.leave(viewer) {
-				log.Info("the viewer who drove has left; the next viewer to come drives", "viewer", viewer)
+			mu.Lock()
+			tp := robots[viewer]
+			if s == nil {
+				delete(robots, viewer)
+			}
+			mu.Unlock()
+			switch {
+			case s != nil && tp != nil:
+				tp.Attach(s)
+			case s == nil:
+				ctl.Leave(viewer)
 			}
 		},
 	})
@@ -180,6 +206,9 @@ func (c *Common) RunViewers(cfg rtclink.Config, n int, newTeleop func() (*teleop
 			return fmt.Errorf("signaling ended: %w", hub.Err())
 		case <-t.C:
 			args := []any{"viewers", len(hub.Viewers())}
+			if ctl != nil {
+				args = append(args, "driver", ctl.Holder())
+			}
 			if len(sh.videos) > 0 {
 				st := sh.videos[0].b.Stats()
 				args = append(args, "frames_encoded", st.Encoded, "keyframes", st.Keyframes, "kbps", st.Bitrate/1000)
@@ -187,50 +216,4 @@ func (c *Common) RunViewers(cfg rtclink.Config, n int, newTeleop func() (*teleop
 			log.Info("stats", args...)
 		}
 	}
-}
-
-// operator is the one viewer whose teleop commands the robot takes.
-type operator struct {
-	mu     sync.Mutex
-	viewer string
-	tp     *teleop.Robot
-}
-
-// take makes viewer the operator when there is none.
-func (o *operator) take(viewer string) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.viewer != "" {
-		return false
-	}
-	o.viewer = viewer
-	return true
-}
-
-func (o *operator) set(tp *teleop.Robot) {
-	o.mu.Lock()
-	o.tp = tp
-	o.mu.Unlock()
-}
-
-func (o *operator) attach(viewer string, s *rtclink.PeerSession) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.viewer == viewer && o.tp != nil {
-		o.tp.Attach(s)
-	}
-}
-
-// leave frees the operator's place if viewer held it.
-func (o *operator) leave(viewer string) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.viewer != viewer {
-		return false
-	}
-	if o.tp != nil {
-		_ = o.tp.Close()
-	}
-	o.viewer, o.tp = "", nil
-	return true
 }

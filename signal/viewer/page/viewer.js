@@ -77,6 +77,9 @@
       alert: '', // the refusal or stop shown under the picture
     },
     clock: null, // the robot's estimate {offset, rtt, err}: offset = page clock - robot clock
+    // With several viewers, who drives: {you, driver, waiting}; null
+    // when the robot does not say (then this page drives).
+    control: null,
     estop: { available: false, latched: false, pending: '', sent: 0, acks: 0 },
     lockout: {
       locked: false, reason: '', text: '', // reason: 'stale' or 'latency'
@@ -667,11 +670,13 @@
     unsynced: 'the robot has not synced its clock with this page yet',
     observer: 'another viewer holds control',
   };
+  const controlWords = { busy: 'the driver is moving the robot; you drive when they let go or leave' };
   const stoppedWords = {
     deadman: 'no valid command came in time',
     link: 'the connection was lost',
     channel: 'the teleop channel closed',
     estop: 'E-stop',
+    control: 'another viewer took control',
   };
 
   // parseMessage reads a channel message, text or bytes (rtclink sends
@@ -742,6 +747,17 @@
           note('robot stopped by itself: ' + why);
           break;
         }
+        case 'control': {
+          if (typeof m.you !== 'boolean') return;
+          const was = state.control;
+          state.control = { you: m.you, driver: String(m.driver || ''), waiting: !!m.waiting };
+          if (!was || was.you !== m.you || was.driver !== state.control.driver) {
+            note(m.you ? 'this page drives' : m.driver ? 'another viewer drives' : 'nobody drives');
+          }
+          if (m.why) showAlert('The robot did not give this page control: ' + (controlWords[m.why] || m.why) + '.', 'warn');
+          safety();
+          return;
+        }
         case 'clock':
           if (![m.offset, m.rtt, m.err].every(Number.isFinite)) return;
           if (!state.clock) note('clock synced with the robot: ' + m.offset.toFixed(1) + ' ± ' + m.err.toFixed(1) + ' ms');
@@ -767,6 +783,7 @@
     state.teleop.open = false;
     state.teleop.ackAgeMs = null;
     state.clock = null;
+    state.control = null;
   }
 
   function showAlert(text, kind) {
@@ -775,7 +792,26 @@
     teleop.alertUntil = performance.now() + 6000;
   }
 
+  // observing: another viewer drives, so this page sends no command,
+  // not even a stop, which would stop the driver's robot.
+  function observing() {
+    return !!state.control && !state.control.you;
+  }
+
+  // sendControl asks for control or lets go of it.
+  function sendControl(type) {
+    const dc = teleop.dc;
+    if (!dc || dc.readyState !== 'open') return;
+    try {
+      dc.send(JSON.stringify({ type: type }));
+      note(type === 'control-request' ? 'asked to drive' : 'let go of control');
+    } catch (e) {
+      note('teleop send failed: ' + e.message);
+    }
+  }
+
   function sendCommand(cmd) {
+    if (observing()) return;
     if (cmd.type === 'drive' && state.drive) return; // never, whatever called
     teleop.lastSend = performance.now();
     cmd.seq = ++teleop.seq;
@@ -982,6 +1018,11 @@
   }
 
   $('estop').addEventListener('click', pressEstop);
+  $('control-ask').addEventListener('click', () => sendControl('control-request'));
+  $('control-release').addEventListener('click', () => {
+    release();
+    sendControl('control-release');
+  });
   $('estop-release').addEventListener('click', () => {
     if (state.estop.latched && !state.estop.pending) sendEstop('release');
     render();
@@ -1048,7 +1089,7 @@
   function safety() {
     checkVideo();
     const s = state.estop;
-    state.drive = s.latched || s.pending === 'estop' ? 'estop' : state.lockout.reason;
+    state.drive = s.latched || s.pending === 'estop' ? 'estop' : observing() ? 'observer' : state.lockout.reason;
     if (state.drive && teleop.held.size > 0) {
       note('stopping: driving is off (' + state.drive + ')');
       release();
@@ -1499,7 +1540,7 @@
     return ['waiting', 'wait', 'Waiting for the robot to join room "' + room + '"…'];
   }
 
-  const driveWords = { estop: 'E-stop', stale: 'video frozen', latency: 'video late' };
+  const driveWords = { estop: 'E-stop', observer: 'another viewer drives', stale: 'video frozen', latency: 'video late' };
 
   function renderTeleop() {
     const t = state.teleop;
@@ -1541,6 +1582,16 @@
     $('teleop-alert').hidden = !t.alert;
     setText('teleop-alert', t.alert);
     setText('s-drive', !t.open ? '–' : state.drive ? 'off: ' + driveWords[state.drive] : 'on');
+    const ctl = state.control;
+    $('control').hidden = !ctl;
+    if (ctl) {
+      const text = ctl.you ? 'You drive.' : (ctl.driver ? 'Another viewer drives' : 'Nobody drives') +
+        (ctl.waiting ? '; you are next.' : '.');
+      setText('control-text', text);
+      $('control-ask').hidden = ctl.you;
+      $('control-release').hidden = !ctl.you;
+    }
+    setText('s-control', !ctl ? '–' : ctl.you ? 'you drive' : ctl.driver ? 'another viewer' + (ctl.waiting ? ' (you are next)' : '') : 'nobody');
     document.querySelectorAll('#pad button[data-dir]').forEach((b) => {
       b.disabled = !!state.drive && b.dataset.dir !== 'stop';
     });
