@@ -47,6 +47,11 @@
 // page loads, before the sender joins (Config.ColdAudio leaves it to the
 // call), so that the figure shows the call and not the container.
 //
+// Freeze to lockout (Bench.Lockout): examples/sender calls our page and
+// is frozen (SIGSTOP) again and again, its video with it; the figure is
+// the time from the last picture the page showed to the page turning
+// driving off, on the page's clock.
+//
 // Command browserbench (cmd/browserbench) runs every path a number of
-// times and prints a Markdown table.
+// times and prints a Markdown table, then the freeze to lockout figures.
 package browserbench

@@ -11,6 +11,10 @@
 // Run it from the module root (or give -repo). It needs /usr/bin/chromium
 // and, for the aiortc path, Debian's python3-aiortc. Runs go round the
 // paths in turn, so a change in the machine's load falls on all of them.
+//
+// Then, unless -freezes is 0, it freezes examples/sender (SIGSTOP) that
+// many times while our page can drive, and prints how soon after the
+// last picture the page turned driving off (freeze → lockout, p50 / p95).
 package main
 
 import (
@@ -41,6 +45,7 @@ func main() {
 	chromiumArgs := flag.String("chromium-args", "", "more comma-separated switches for every Chromium, e.g. --disable-features=WebRtcHideLocalIpsWithMdns")
 	python := flag.String("python", "", "python3 with aiortc (default $AVLINK_PYTHON or /usr/bin/python3)")
 	coldAudio := flag.Bool("cold-audio", false, "leave each page's audio output to start with its first call (by default it is started when the page loads, before the sender joins)")
+	freezes := flag.Int("freezes", 9, "times the robot is frozen for the freeze → lockout figure; 0 skips it")
 	verbose := flag.Bool("v", false, "pass every program's and browser's output through to stderr, and log each stage of a run")
 	flag.Parse()
 
@@ -56,7 +61,7 @@ func main() {
 		level = slog.LevelDebug
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	if err := run(ctx, cfg, *runs, *paths, os.Stdout); err != nil {
+	if err := run(ctx, cfg, *runs, *paths, *freezes, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "browserbench:", err)
 		os.Exit(1)
 	}
@@ -80,7 +85,7 @@ func joinPaths() string {
 	return strings.Join(s, ", ")
 }
 
-func run(ctx context.Context, cfg browserbench.Config, runs int, pathList string, out io.Writer) error {
+func run(ctx context.Context, cfg browserbench.Config, runs int, pathList string, freezes int, out io.Writer) error {
 	if runs < 1 {
 		return fmt.Errorf("%w: -runs must be at least 1", browserbench.ErrConfig)
 	}
@@ -129,6 +134,14 @@ func run(ctx context.Context, cfg browserbench.Config, runs int, pathList string
 	fmt.Fprintf(out, "browserbench: %d runs of each path, %v window after %v warm-up; %s; %s, %d CPUs, load average %s; took %v\n\n",
 		runs, cfg.Window, cfg.Warmup, audio, runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), loadavg(), time.Since(start).Round(time.Second))
 	browserbench.WriteTable(out, sums)
+	if freezes > 0 {
+		l, err := b.Lockout(ctx, freezes)
+		if err != nil {
+			return fmt.Errorf("freeze → lockout: %w", err)
+		}
+		fmt.Fprintln(out)
+		browserbench.WriteLockout(out, l)
+	}
 	return nil
 }
 
