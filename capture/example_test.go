@@ -51,8 +51,9 @@ func Example_customVideoSource() {
 	// Output: I420 640 480 luma 16
 }
 
-// The article's microphone gives 44.1 kHz mono in blocks of 120 samples;
-// Opus wants 20 ms frames at 48 kHz. A Reframer converts between them.
+// The Python aiortc microphone sender captures 44.1 kHz mono in blocks of
+// 120 samples; Opus wants 20 ms frames at 48 kHz. A Reframer converts
+// between them.
 func ExampleReframer() {
 	r, err := capture.NewReframer(capture.ReframerConfig{Rate: 48000, Channels: 1, FrameSize: 960})
 	if err != nil {

@@ -142,7 +142,7 @@ func TestReframerMakesExactFramesWithSteadyTimes(t *testing.T) {
 	start := time.Unix(1700000000, 0)
 	in := tone(44100, 44100, 1, 1000, 0.5)
 	var frames []*AudioFrame
-	// 44.1 kHz mono in blocks of 120, as the article's microphone sender.
+	// 44.1 kHz mono in blocks of 120, as the Python aiortc microphone sender.
 	for i := 0; i+120 <= len(in); i += 120 {
 		blk := &AudioFrame{Rate: 44100, Channels: 1, Samples: in[i : i+120],
 			Time: start.Add(time.Duration(i) * time.Second / 44100)}

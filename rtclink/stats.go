@@ -41,12 +41,21 @@ type Stats struct {
 	// State is the peer connection's state; StateNone without one.
 	State State
 
-	Room      RoomStats
+	// Room is the signaling room: its name, this session's id and how
+	// many others are there.
+	Room RoomStats
+	// Transport is the network path: candidate types, round trip and
+	// bytes on the wire.
 	Transport TransportStats
-	VideoOut  VideoOutStats
-	VideoIn   VideoInStats
-	AudioOut  AudioOutStats
-	AudioIn   AudioInStats
+	// VideoOut is the video sent, all tracks together and each on its
+	// own.
+	VideoOut VideoOutStats
+	// VideoIn is the video received.
+	VideoIn VideoInStats
+	// AudioOut is the audio sent.
+	AudioOut AudioOutStats
+	// AudioIn is the audio received.
+	AudioIn AudioInStats
 }
 
 // RoomStats is what the session knows of its signaling room.
@@ -155,6 +164,8 @@ type AudioOutStats struct {
 
 // AudioInStats describes the audio this session receives.
 type AudioInStats struct {
+	// PacketsReceived counts RTP packets received; PacketsLost counts
+	// sequence numbers still missing, net of packets that arrived late.
 	PacketsReceived, PacketsLost int64
 	// Bytes counts RTP payload bytes received.
 	Bytes uint64

@@ -45,3 +45,15 @@ func ExampleDevices() {
 		fmt.Printf("%d: %s, %d channels, %d Hz%s\n", d.Index, d.Name, d.Channels, d.DefaultRate, def)
 	}
 }
+
+// A Config is checked before any device is touched, so a mistake in it
+// shows on any machine, with or without a microphone, as an error that
+// wraps ErrConfig.
+func ExampleOpen_invalidConfig() {
+	_, err := mic.Open(mic.Config{Rate: 44100, BlockSize: -120})
+	fmt.Println(errors.Is(err, mic.ErrConfig))
+	fmt.Println(err)
+	// Output:
+	// true
+	// mic: invalid config: rate 44100, 0 channels, blocks of -120, latency 0s, queue 0s
+}

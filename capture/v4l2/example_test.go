@@ -42,6 +42,19 @@ func ExampleFind() {
 	fmt.Println(dev)
 }
 
+// Look for a camera by name and carry on with a test pattern when there
+// is none. No camera's card name contains "no such camera", so this runs
+// the same on any machine.
+func ExampleFind_missing() {
+	dev, err := v4l2.Find("no such camera")
+	if errors.Is(err, v4l2.ErrNoDevice) || errors.Is(err, v4l2.ErrNotSupported) {
+		fmt.Println("no such camera: sending a test pattern")
+		return
+	}
+	fmt.Println(dev, err)
+	// Output: no such camera: sending a test pattern
+}
+
 func ExampleParseFourCC() {
 	f, err := v4l2.ParseFourCC("mjpeg")
 	fmt.Println(f, err, f.Convertible())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"math"
+	"time"
 
 	"github.com/avlink/avlink/capture"
 	"github.com/avlink/avlink/playback/speaker"
@@ -46,4 +47,17 @@ func ExampleDevices() {
 	for _, d := range devs {
 		fmt.Printf("%d: %s, %d channels, %d Hz, default %v\n", d.Index, d.Name, d.Channels, d.DefaultRate, d.Default)
 	}
+}
+
+// A Config is checked before any device is touched, so a mistake in it
+// shows on any machine, with or without a speaker, as an error that
+// wraps ErrConfig: here a jitter buffer whose MaxTarget is below its
+// Target.
+func ExampleOpen_invalidConfig() {
+	_, err := speaker.Open(speaker.Config{Target: 100 * time.Millisecond, MaxTarget: 60 * time.Millisecond})
+	fmt.Println(errors.Is(err, speaker.ErrConfig))
+	fmt.Println(err)
+	// Output:
+	// true
+	// speaker: invalid config: max target 60ms is less than the target 100ms
 }
