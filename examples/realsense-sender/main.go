@@ -10,6 +10,7 @@
 //	go run ./examples/realsense-sender -list-cameras
 //	go run ./examples/realsense-sender -depth realsense       # and the depth picture, as a second track
 //	go run ./examples/realsense-sender -mic none -speaker "USB Audio"
+//	go run ./examples/realsense-sender -viewers 3             # three viewers at once
 //
 // It logs each phase of the connection, and stops within a moment of
 // Ctrl-C or SIGTERM, releasing its devices. A device that fails (a camera
@@ -41,10 +42,14 @@ func run() error {
 	depthCam := depthFlags()
 	audio := audioFlags()
 	loopback := flag.Bool("loopback", false, "gather 127.0.0.1 candidates too, for a viewer on this machine with no other network")
+	viewers := flag.Int("viewers", 1, "viewers served at once; above 1 the camera and microphone are encoded once for all, what they say is mixed on the speaker, and one drives at a time")
 	flag.Parse()
 	log := common.Logger()
 	if camera.list {
 		return listCameras(os.Stdout)
+	}
+	if *viewers < 1 {
+		return fmt.Errorf("-viewers %d: at least 1", *viewers)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -76,6 +81,10 @@ func run() error {
 	}
 	if cfg.ReceiveAudio, err = audio.audioReceiver(devs, log); err != nil {
 		return err
+	}
+	if *viewers > 1 {
+		tcfg := cli.TeleopConfig(log)
+		return common.RunViewers(cfg, *viewers, &tcfg)
 	}
 	tp, err := teleopRobot(&cfg, log)
 	if err != nil {

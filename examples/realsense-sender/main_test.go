@@ -73,8 +73,16 @@ type started struct {
 // test's end kills it if it is still running.
 func start(t *testing.T, args ...string) *started {
 	t.Helper()
+	return startEnv(t, nil, args...)
+}
+
+// startEnv is start with env as the program's environment (nil: the
+// test's own).
+func startEnv(t *testing.T, env []string, args ...string) *started {
+	t.Helper()
 	r := &started{cmd: exec.Command(program(t), args...), logs: &syncbuf.Buffer{}, done: make(chan struct{})}
 	r.cmd.Stdout, r.cmd.Stderr = r.logs, r.logs
+	r.cmd.Env = env
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/avlink/avlink/capture"
 	"github.com/avlink/avlink/capture/broadcast"
+	"github.com/avlink/avlink/playback"
 	"github.com/avlink/avlink/rtclink"
 	"github.com/avlink/avlink/rtclink/teleop"
 	"github.com/avlink/avlink/signal/wsclient"
@@ -22,6 +24,9 @@ import (
 type shared struct {
 	videos []*sharedVideo
 	audio  *broadcast.Audio
+	// mix plays every viewer's talk-back on the robot's one speaker.
+	mix       *playback.Mixer
+	newDecode func(capture.Codec) (playback.AudioDecoder, error)
 }
 
 type sharedVideo struct {
@@ -65,7 +70,18 @@ func share(cfg *rtclink.Config, log *slog.Logger) (*shared, error) {
 		}
 		sh.audio = b
 	}
-	cfg.Video, cfg.MoreVideo, cfg.Audio = nil, nil, nil
+	if ra := cfg.ReceiveAudio; ra != nil {
+		sink, ok := ra.Sink.(playback.AudioSink)
+		if !ok || ra.NewDecoder == nil {
+			return nil, errors.Join(errors.New("several viewers' talk-back needs a decoder and a sink for decoded audio"), sh.close())
+		}
+		mix, err := playback.NewMixer(playback.MixerConfig{Sink: sink, Logger: log})
+		if err != nil {
+			return nil, errors.Join(err, sh.close())
+		}
+		sh.mix, sh.newDecode = mix, ra.NewDecoder
+	}
+	cfg.Video, cfg.MoreVideo, cfg.Audio, cfg.ReceiveAudio = nil, nil, nil, nil
 	return sh, nil
 }
 
@@ -94,6 +110,9 @@ func (sh *shared) readers(cfg *rtclink.Config) error {
 			cfg.Audio = &rtclink.AudioSender{Samples: r}
 		}
 	}
+	if sh.mix != nil {
+		cfg.ReceiveAudio = &rtclink.AudioReceiver{NewDecoder: sh.newDecode, Sink: sh.mix.Input()}
+	}
 	return errors.Join(errs...)
 }
 
@@ -105,13 +124,17 @@ func (sh *shared) close() error {
 	if sh.audio != nil {
 		errs = append(errs, sh.audio.Close())
 	}
+	if sh.mix != nil {
+		errs = append(errs, sh.mix.Close())
+	}
 	return errors.Join(errs...)
 }
 
 // RunViewers serves up to n viewers at once in the flags' room until
 // Ctrl-C or SIGTERM: cfg's video and audio are encoded once
 // (capture/broadcast) and each viewer gets a session of its own
-// (rtclink.Hub) reading them. With tcfg, every viewer gets the teleop and
+// (rtclink.Hub) reading them. What the viewers say (cfg.ReceiveAudio) is
+// mixed into its one sink (playback.Mixer). With tcfg, every viewer gets the teleop and
 // E-stop channels and one of them drives at a time (teleop.Control): the
 // first to come, then whoever asks once the driver has left the robot
 // still, or the longest-waiting viewer when the driver leaves. Any
