@@ -11,6 +11,11 @@ import (
 // AddVideo starts sending a video track on a running session (the first,
 // or another camera); the session renegotiates with its peer. It fails
 // if the session already sends a track of the same VideoSender.Name.
+//
+// The track's share of the congestion controller's estimate is clamped to
+// its own MinBitrate..MaxBitrate. The controller of a call is sized when
+// the call begins, by the video sent then, or from 30 kbit/s to
+// 10 Mbit/s when there was none.
 func (s *PeerSession) AddVideo(v *VideoSender) error {
 	cfg := Config{Signaler: s.cfg.Signaler, Video: v}
 	if err := cfg.validate(); err != nil {

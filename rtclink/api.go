@@ -77,11 +77,7 @@ func (s *PeerSession) buildAPI(est *cc.BandwidthEstimator) (*webrtc.API, error) 
 	// Congestion control runs whether or not video is sent yet: a video
 	// track added mid-call must find an estimate to follow.
 	if !s.cfg.DisableCongestionControl {
-		v := s.cfg.Video
-		if v == nil {
-			v = &VideoSender{}
-		}
-		lo, hi, start := v.bitrates()
+		lo, hi, start := s.ccBitrates()
 		f, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
 			// No pacer: the encoder already sends at the target rate,
 			// and a pacing queue would only add latency.
@@ -167,6 +163,34 @@ func (s *PeerSession) resendTarget() int {
 	}
 	return sum
 }
+
+// ccBitrates is the range and first value of the congestion controller
+// of a new peer connection. Its estimate is shared among the video tracks
+// in proportion to their MaxBitrate and each share is clamped to its
+// track's range, so the controller spans the sum of the tracks' ranges.
+// A session that sends no video yet gets the widest range a track is
+// likely to want, ccFloor to ccCeiling: the estimator's range cannot change
+// once made, and a track added mid-call clamps its share to its own.
+func (s *PeerSession) ccBitrates() (lo, hi, start int) {
+	s.mediaMu.Lock()
+	defer s.mediaMu.Unlock()
+	if len(s.videos) == 0 {
+		_, _, start = (&VideoSender{}).bitrates()
+		return ccFloor, ccCeiling, start
+	}
+	for _, v := range s.videos {
+		l, h, st := v.cfg.bitrates()
+		lo, hi, start = lo+l, hi+h, start+st
+	}
+	return lo, hi, start
+}
+
+// ccFloor and ccCeiling bound the congestion controller of a session that
+// sends no video yet: capture/vp8's default encoder range.
+const (
+	ccFloor   = 30_000
+	ccCeiling = 10_000_000
+)
 
 // h264ExtraPT is the payload type of an H.264 profile outside pion's
 // defaults: a dynamic type the defaults leave free (an occupied one would

@@ -185,9 +185,10 @@ func TestFirstStatsHasRates(t *testing.T) {
 	assert.Positive(t, vst.VideoIn.PacketsReceived)
 }
 
-// Video added to a call that had none gets congestion control: under a
-// bandwidth cap far below its start bitrate, the target follows the cap
-// down.
+// Video added to a call that had none gets congestion control within its
+// own range: under an 80 kbit/s cap, far below its 800 kbit/s start, the
+// target falls under 100 kbit/s (the default MinBitrate), as the track's
+// MinBitrate of 30 kbit/s allows.
 func TestLateVideoFollowsCongestionControl(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for the estimate to settle")
@@ -224,8 +225,30 @@ func TestLateVideoFollowsCongestionControl(t *testing.T) {
 	video.waitFirst(t)
 	eventually(t, 30*time.Second, func() bool {
 		tb := robot.Stats().VideoOut.TargetBitrate
-		return tb > 0 && tb < 300_000
-	}, "the target did not follow the 80 kbit/s cap down from 800 kbit/s (target %d)", robot.Stats().VideoOut.TargetBitrate)
+		return tb > 0 && tb < 100_000
+	}, "the target did not follow the 80 kbit/s cap below 100 kbit/s")
+	assert.GreaterOrEqual(t, robot.Stats().VideoOut.TargetBitrate, 30_000, "below the track's MinBitrate")
+}
+
+// A track added to a call that had no video, with a MaxBitrate below the
+// default, is never given more than its MaxBitrate, though the call's
+// congestion controller starts at 500 kbit/s and may go up to 10 Mbit/s.
+func TestLateVideoKeepsItsMaxBitrate(t *testing.T) {
+	url := signalServer(t)
+	robot, err := rtclink.New(rtclink.Config{Signaler: dial(t, url, "m"), Role: rtclink.Offerer, DataChannels: true, Logger: testLogger()})
+	require.NoError(t, err)
+	defer robot.Close()
+	_, video := startViewer(t, url, "m")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, robot.WaitConnected(ctx))
+
+	src := newEncodedSource(t)
+	require.NoError(t, robot.AddVideo(&rtclink.VideoSender{Samples: src, MaxBitrate: 200_000}))
+	video.waitFirst(t)
+	eventually(t, 20*time.Second, func() bool { return src.told.Load() >= 10 }, "the estimate did not reach the track ten times")
+	assert.LessOrEqual(t, src.highest.Load(), int64(200_000), "the track was given more than its MaxBitrate")
+	assert.LessOrEqual(t, robot.Stats().VideoOut.TargetBitrate, 200_000)
 }
 
 // recordingSignaler is a Signaler that delivers nothing, records what is

@@ -52,9 +52,10 @@ type VideoSender struct {
 	Samples capture.SampleSource
 	// MinBitrate and MaxBitrate clamp the congestion controller's
 	// estimate before it reaches the encoder. 0 means 100 kbit/s and
-	// 2.5 Mbit/s.
+	// 2.5 Mbit/s; negative values are refused.
 	MinBitrate, MaxBitrate int
-	// StartBitrate is the first target. 0 means 500 kbit/s.
+	// StartBitrate is the first target, raised or lowered into
+	// MinBitrate..MaxBitrate. 0 means 500 kbit/s.
 	StartBitrate int
 	// Playout asks a receiver that understands the playout-delay RTP
 	// header extension (browsers) to render frames at once. The zero
@@ -171,7 +172,8 @@ type Config struct {
 
 	// DisconnectedGrace is how long the connection may stay
 	// "disconnected" before the offerer restarts ICE. ICE often recovers
-	// by itself, so restarting at once would flap. 0 means 4 s.
+	// by itself, so restarting at once would flap. 0 means 4 s; a
+	// negative value is refused.
 	DisconnectedGrace time.Duration
 
 	// IncludeLoopback gathers 127.0.0.1 candidates too, for peers on the
@@ -185,16 +187,24 @@ type Config struct {
 	Net transport.Net
 	// Logger receives negotiation and connection events. Pion's own
 	// messages arrive through it too: its debug and info at debug level,
-	// and the warnings every normal call produces (a ping before any
-	// candidate pair, RTCP for a stream not yet bound, DTLS and mux
-	// messages after a close) at debug level as well; other warnings and
-	// errors keep their level. Nil means slog.Default().
+	// and the warnings and errors every normal call produces (a ping
+	// before any candidate pair, RTCP for a stream not yet bound, the
+	// messages of a connection being closed) at debug level as well; other
+	// warnings and errors keep their level. A normal call, hung up and
+	// closed, logs nothing above info. Nil means slog.Default().
 	Logger *slog.Logger
+
+	// aloneEvery is how often the log says the session still waits for a
+	// peer; 0 means aloneInterval. Tests shorten it.
+	aloneEvery time.Duration
 }
 
 func (c *Config) validate() error {
 	if c.Signaler == nil {
 		return fmt.Errorf("%w: Signaler is nil", ErrConfig)
+	}
+	if c.DisconnectedGrace < 0 {
+		return fmt.Errorf("%w: DisconnectedGrace %v is negative", ErrConfig, c.DisconnectedGrace)
 	}
 	if len(c.MoreVideo) > 0 && c.Video == nil {
 		return fmt.Errorf("%w: MoreVideo needs Video", ErrConfig)
@@ -209,6 +219,9 @@ func (c *Config) validate() error {
 		}
 		if v.MinBitrate < 0 || v.MaxBitrate < 0 || (v.MaxBitrate > 0 && v.MinBitrate > v.MaxBitrate) {
 			return fmt.Errorf("%w: video %q bitrate range %d..%d", ErrConfig, v.name(), v.MinBitrate, v.MaxBitrate)
+		}
+		if v.StartBitrate < 0 {
+			return fmt.Errorf("%w: video %q StartBitrate %d is negative", ErrConfig, v.name(), v.StartBitrate)
 		}
 		if names[v.name()] {
 			return fmt.Errorf("%w: two video tracks named %q", ErrConfig, v.name())
@@ -277,8 +290,15 @@ func (v *VideoSender) bitrates() (lo, hi, start int) {
 }
 
 func (c *Config) grace() time.Duration {
-	if c.DisconnectedGrace <= 0 {
+	if c.DisconnectedGrace == 0 {
 		return 4 * time.Second
 	}
 	return c.DisconnectedGrace
+}
+
+func (c *Config) aloneReminder() time.Duration {
+	if c.aloneEvery == 0 {
+		return aloneInterval
+	}
+	return c.aloneEvery
 }

@@ -24,12 +24,14 @@ type encodedSource struct {
 	samples  atomic.Int32
 	requests atomic.Int32
 	target   atomic.Int64 // the latest bitrate the session reported
+	highest  atomic.Int64 // the highest bitrate it reported
+	told     atomic.Int32 // how often it reported one
 }
 
 func newEncodedSource(t *testing.T) *encodedSource {
 	src, err := synth.NewPattern(synth.PatternConfig{Width: 320, Height: 240})
 	require.NoError(t, err)
-	enc, err := capvp8.NewEncoder(capvp8.EncoderConfig{Width: 320, Height: 240, KeyframeInterval: -1})
+	enc, err := capvp8.NewEncoder(capvp8.EncoderConfig{Width: 320, Height: 240, NoAutoKeyframes: true})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = enc.Close() })
 	return &encodedSource{src: src, enc: enc}
@@ -41,6 +43,13 @@ func (e *encodedSource) RequestKeyframe()     { e.requests.Add(1); e.want.Store(
 
 func (e *encodedSource) SetTargetBitrate(bps int) {
 	e.target.Store(int64(bps))
+	for {
+		h := e.highest.Load()
+		if int64(bps) <= h || e.highest.CompareAndSwap(h, int64(bps)) {
+			break
+		}
+	}
+	e.told.Add(1)
 	_ = e.enc.SetBitrate(bps)
 }
 

@@ -145,6 +145,7 @@ func TestConfigErrors(t *testing.T) {
 		"video without encoder": {Signaler: sig, Video: &rtclink.VideoSender{}},
 		"audio without source":  {Signaler: sig, Audio: &rtclink.AudioSender{}},
 		"receiver without sink": {Signaler: sig, ReceiveVideo: &rtclink.VideoReceiver{}},
+		"negative grace":        {Signaler: sig, DisconnectedGrace: -time.Second},
 	} {
 		_, err := rtclink.New(cfg)
 		assert.ErrorIs(t, err, rtclink.ErrConfig, name)
@@ -157,6 +158,16 @@ func TestConfigErrors(t *testing.T) {
 	_, err = rtclink.New(rtclink.Config{Signaler: sig, Video: vs})
 	require.ErrorIs(t, err, rtclink.ErrConfig)
 	assert.Contains(t, err.Error(), "bitrate range 500000..100000")
+
+	// A negative start is refused, at New and when the track comes later.
+	vs.MinBitrate, vs.MaxBitrate, vs.StartBitrate = 0, 0, -1
+	_, err = rtclink.New(rtclink.Config{Signaler: sig, Video: vs})
+	require.ErrorIs(t, err, rtclink.ErrConfig)
+	assert.Contains(t, err.Error(), "StartBitrate -1")
+	s, err := rtclink.New(rtclink.Config{Signaler: sig, Logger: testLogger()})
+	require.NoError(t, err)
+	defer s.Close()
+	assert.ErrorIs(t, s.AddVideo(vs), rtclink.ErrConfig)
 }
 
 func TestCloseIsIdempotentAndStopsEverything(t *testing.T) {

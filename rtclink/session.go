@@ -149,7 +149,7 @@ func (s *PeerSession) start() {
 			}
 		})
 	}
-	s.afterFunc(aloneInterval, s.remindAlone)
+	s.afterFunc(s.cfg.aloneReminder(), s.remindAlone)
 }
 
 // legacyJoinWait is how long an offerer waits for "joined" from a
@@ -169,7 +169,7 @@ func (s *PeerSession) remindAlone() {
 			s.log.Info("rtclink: still waiting for a peer", "room", s.room.name)
 		}
 	}
-	s.afterFunc(aloneInterval, s.remindAlone)
+	s.afterFunc(s.cfg.aloneReminder(), s.remindAlone)
 }
 
 // post runs f on the session loop.

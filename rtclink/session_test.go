@@ -1,10 +1,13 @@
 package rtclink_test
 
 import (
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/avlink/avlink/internal/syncbuf"
 	"github.com/avlink/avlink/rtclink"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,11 +20,15 @@ func TestMain(m *testing.M) {
 
 // The original deployment's directions: the robot (A) sends video and
 // audio, the viewer (B) sends audio back; a data channel carries a command
-// and its reply.
+// and its reply. A normal call, from the first offer to the robot hanging
+// up and the viewer closing, logs no warning and no error, pion's
+// included.
 func TestTwoPeersExchangeMedia(t *testing.T) {
 	for _, robotRole := range []rtclink.Role{rtclink.Offerer, rtclink.Answerer} {
 		t.Run("robot is "+robotRole.String(), func(t *testing.T) {
 			url := signalServer(t)
+			var logs syncbuf.Buffer
+			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 			video := newVideoCollector()
 			atRobot, atViewer := &audioCollector{}, &audioCollector{}
 			var gotCmd, gotReply sync.WaitGroup
@@ -42,7 +49,7 @@ func TestTwoPeersExchangeMedia(t *testing.T) {
 				ReceiveAudio:    audioReceiver(atViewer),
 				DataChannels:    true,
 				IncludeLoopback: true,
-				Logger:          testLogger(),
+				Logger:          logger.With("peer", "viewer"),
 				OnData: func(ch rtclink.Channel, data []byte) {
 					if string(data) == "forward 0.5" && ch == rtclink.Reliable {
 						_ = viewer.SendData(rtclink.Reliable, []byte("ok"))
@@ -61,7 +68,7 @@ func TestTwoPeersExchangeMedia(t *testing.T) {
 				ReceiveAudio:    audioReceiver(atRobot),
 				DataChannels:    true,
 				IncludeLoopback: true,
-				Logger:          testLogger(),
+				Logger:          logger.With("peer", "robot"),
 				OnData: func(ch rtclink.Channel, data []byte) {
 					if string(data) == "ok" {
 						gotReply.Done()
@@ -100,6 +107,15 @@ func TestTwoPeersExchangeMedia(t *testing.T) {
 			st := robot.Stats()
 			assert.Equal(t, rtclink.StateConnected, st.State)
 			assert.Equal(t, "host", st.Transport.LocalCandidate)
+
+			require.NoError(t, robot.Close())
+			eventually(t, 10*time.Second, func() bool { return viewer.Stats().State != rtclink.StateConnected },
+				"the viewer did not see the robot hang up")
+			require.NoError(t, viewer.Close())
+			for _, line := range strings.Split(logs.String(), "\n") {
+				assert.NotContains(t, line, "level=WARN")
+				assert.NotContains(t, line, "level=ERROR")
+			}
 		})
 	}
 }

@@ -43,7 +43,7 @@ type VideoConfig struct {
 	Source capture.VideoSource
 	// Encoder encodes each frame once for every reader. The Video owns
 	// it: Close closes it. Give it automatic keyframes rarely or never
-	// (capture/vp8: KeyframeInterval -1): readers ask for keyframes when
+	// (capture/vp8: NoAutoKeyframes): readers ask for keyframes when
 	// they need them.
 	Encoder capture.VideoEncoder
 	// MinBitrate is the floor of the encoder's bitrate, whatever the

@@ -19,7 +19,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	// Automatic keyframes off: each viewer asks for one when it joins.
-	enc, err := vp8.NewEncoder(vp8.EncoderConfig{KeyframeInterval: -1})
+	enc, err := vp8.NewEncoder(vp8.EncoderConfig{NoAutoKeyframes: true})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func newTestVideo(t *testing.T, o videoOpts) *testVideo {
 	pat, err := synth.NewPattern(synth.PatternConfig{Width: 320, Height: 240, FPS: o.fps, Clock: o.clock})
 	require.NoError(t, err)
 	src := &countingSource{VideoSource: pat, limit: o.limit, err: o.err}
-	enc, err := capvp8.NewEncoder(capvp8.EncoderConfig{Width: 320, Height: 240, FrameRate: o.fps, KeyframeInterval: -1})
+	enc, err := capvp8.NewEncoder(capvp8.EncoderConfig{Width: 320, Height: 240, FrameRate: o.fps, NoAutoKeyframes: true})
 	require.NoError(t, err)
 	v, err := broadcast.NewVideo(broadcast.VideoConfig{Source: src, Encoder: enc, Queue: o.queue, Logger: quiet})
 	require.NoError(t, err)

@@ -23,7 +23,7 @@ func TestTwoViewersOverRTCLink(t *testing.T) {
 	url := rtctest.WS(rtctest.SignalServer(t, nil))
 	pat, err := synth.NewPattern(synth.PatternConfig{Width: 320, Height: 240})
 	require.NoError(t, err)
-	venc, err := capvp8.NewEncoder(capvp8.EncoderConfig{KeyframeInterval: -1})
+	venc, err := capvp8.NewEncoder(capvp8.EncoderConfig{NoAutoKeyframes: true})
 	require.NoError(t, err)
 	video, err := broadcast.NewVideo(broadcast.VideoConfig{Source: pat, Encoder: venc, Logger: rtctest.Logger()})
 	require.NoError(t, err)

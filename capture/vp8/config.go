@@ -64,9 +64,14 @@ type EncoderConfig struct {
 	// of the program.
 	Threads int
 	// KeyframeInterval is the longest run of frames between automatic
-	// keyframes. 0 means DefaultKeyframeInterval; a negative value turns
-	// automatic keyframes off, so keyframes come only on demand.
+	// keyframes. 0 means DefaultKeyframeInterval; a negative value is
+	// refused.
 	KeyframeInterval int
+	// NoAutoKeyframes turns automatic keyframes off: after the first
+	// frame, a keyframe comes only when Encode is asked for one, as
+	// rtclink does for a new viewer or a lost picture. KeyframeInterval is
+	// then ignored.
+	NoAutoKeyframes bool
 	// FrameDropThreshold lets the rate control drop frames when its
 	// buffer falls below this percentage (libwebrtc uses 30). 0 never
 	// drops a frame.
@@ -124,6 +129,8 @@ func (c EncoderConfig) withDefaults() (EncoderConfig, error) {
 		return c, fmt.Errorf("%w: frame drop threshold %d%%", ErrConfig, c.FrameDropThreshold)
 	case c.NoiseSensitivity < 0 || c.NoiseSensitivity > 6:
 		return c, fmt.Errorf("%w: noise sensitivity %d", ErrConfig, c.NoiseSensitivity)
+	case c.KeyframeInterval < 0:
+		return c, fmt.Errorf("%w: keyframe interval %d is negative (set NoAutoKeyframes to turn automatic keyframes off)", ErrConfig, c.KeyframeInterval)
 	}
 	c.Bitrate = c.clamp(c.Bitrate)
 	return c, nil

@@ -172,8 +172,8 @@ func (e *Encoder) open(w, h int) error {
 		e.enc = nil
 	}
 	kf := e.cfg.KeyframeInterval
-	if kf < 0 {
-		kf = 0
+	if e.cfg.NoAutoKeyframes {
+		kf = 0 // libvpx: no automatic keyframes
 	}
 	enc, err := vpx.NewEncoder(vpx.EncoderParams{
 		Width:              w,

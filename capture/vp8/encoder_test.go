@@ -3,6 +3,7 @@ package vp8
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -218,10 +219,39 @@ func TestConfigErrors(t *testing.T) {
 		{MinBitrate: 2_000_000, MaxBitrate: 1_000_000},
 		{FrameDropThreshold: 101},
 		{FrameRate: -5},
+		{KeyframeInterval: -1},
+		{KeyframeInterval: -1, NoAutoKeyframes: true},
 	} {
 		if _, err := NewEncoder(c); !errors.Is(err, ErrConfig) {
 			t.Errorf("%+v: %v", c, err)
 		}
+	}
+}
+
+// Automatic keyframes come every KeyframeInterval frames, and not at all
+// with NoAutoKeyframes, which still gives a keyframe when asked.
+func TestAutoKeyframes(t *testing.T) {
+	keys := func(cfg EncoderConfig, force int) []int {
+		t.Helper()
+		cfg.Width, cfg.Height = 160, 120
+		e := newEncoder(t, cfg)
+		var out []int
+		for i := range 25 {
+			s, err := e.Encode(vpxtest.Picture(160, 120, i), i == force)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Keyframe {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	if got := keys(EncoderConfig{KeyframeInterval: 10}, -1); !slices.Equal(got, []int{0, 10, 20}) {
+		t.Errorf("KeyframeInterval 10: keyframes at %v", got)
+	}
+	if got := keys(EncoderConfig{NoAutoKeyframes: true, KeyframeInterval: 10}, 17); !slices.Equal(got, []int{0, 17}) {
+		t.Errorf("NoAutoKeyframes: keyframes at %v, want the first and the one asked for", got)
 	}
 }
 

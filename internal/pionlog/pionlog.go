@@ -61,15 +61,22 @@ func (g *logger) Errorf(format string, args ...any) {
 	g.logExpected(slog.LevelError, fmt.Sprintf(format, args...))
 }
 
-// expected lists pion warnings that every normal call produces and that
-// say nothing is wrong: ICE pinging before it has a candidate pair, RTCP
-// for a stream not bound yet, and the DTLS and mux messages of a
-// connection being closed. They go to debug.
+// expected lists pion warnings and errors that every normal call produces
+// and that say nothing is wrong: ICE pinging before it has a candidate
+// pair, RTCP for a stream not bound yet, and the messages of a connection
+// being closed (DTLS and mux; the loops that wait for new RTP and RTCP
+// streams ending; candidate-pair stats asked of a closed ICE agent, as
+// Stats does when the peer hangs up). They go to debug. Each names the
+// close it follows, so that the same message with another cause keeps its
+// level.
 var expected = []string{
 	"Failed to ping without candidate pairs",
 	"Incoming unhandled RTCP ssrc",
 	"dtls fatal: conn is closed",
 	"mux: no endpoint for packet",
+	"Failed to accept RTP stream is already closed",
+	"Failed to accept RTCP stream is already closed",
+	"Failed to get selected candidate pair stats: the agent is closed",
 }
 
 // logExpected logs msg at l, or at debug when it is an expected one.

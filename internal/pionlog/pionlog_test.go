@@ -34,17 +34,28 @@ func TestExpectedWarningsGoToDebug(t *testing.T) {
 	l.Warnf("Incoming unhandled RTCP ssrc(%d), OnTrack will not be fired", 1234)
 	l.Errorf("Failed to start manager: %v", "dtls fatal: conn is closed")
 	l.Warnf("Warning: mux: no endpoint for packet starting with %d", 23)
+	l.Warnf("Failed to accept RTP %v", "stream is already closed")
+	l.Warnf("Failed to accept RTCP %v", "stream is already closed")
+	l.Errorf("Failed to get selected candidate pair stats: %v", "the agent is closed")
+	// The same messages with another cause, and other warnings, are real.
 	l.Warnf("Failed to start SCTP: %s", "timeout")
+	l.Warnf("Failed to accept RTP %v", "srtp: invalid key")
+	l.Errorf("Failed to get selected candidate pair stats: %v", "no selected pair")
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 5 {
-		t.Fatalf("want 5 lines, got %q", buf.String())
+	if len(lines) != 10 {
+		t.Fatalf("want 10 lines, got %q", buf.String())
 	}
-	for _, line := range lines[:4] {
+	for _, line := range lines[:7] {
 		if !strings.Contains(line, "level=DEBUG") {
 			t.Errorf("expected noise not at debug: %q", line)
 		}
 	}
-	if !strings.Contains(lines[4], "level=WARN") {
-		t.Errorf("a real warning lost its level: %q", lines[4])
+	for _, line := range lines[7:] {
+		if strings.Contains(line, "level=DEBUG") {
+			t.Errorf("a real warning or error lost its level: %q", line)
+		}
+	}
+	if !strings.Contains(lines[9], "level=ERROR") {
+		t.Errorf("an error is no longer an error: %q", lines[9])
 	}
 }
