@@ -234,7 +234,8 @@ func (c *Common) RunViewers(cfg rtclink.Config, n int, tcfg *teleop.Config) erro
 			}
 			if len(sh.videos) > 0 {
 				st := sh.videos[0].b.Stats()
-				args = append(args, "frames_encoded", st.Encoded, "keyframes", st.Keyframes, "kbps", st.Bitrate/1000)
+				args = append(args, "frames_captured", st.Captured, "frames_stale", st.Stale, "frames_encoded", st.Encoded,
+					"keyframes", st.Keyframes, "kbps", st.Bitrate/1000)
 			}
 			log.Info("stats", args...)
 		}
