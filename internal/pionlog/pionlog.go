@@ -79,12 +79,24 @@ var expected = []string{
 	"Failed to get selected candidate pair stats: the agent is closed",
 }
 
+// closedReads are the starts of messages that a socket being closed
+// produces as the agent shuts down (a relayed candidate's read loop); they
+// are expected only with that cause, closedConn.
+var closedReads = []string{"Failed to read from candidate"}
+
+const closedConn = "use of closed network connection"
+
 // logExpected logs msg at l, or at debug when it is an expected one.
 func (g *logger) logExpected(l slog.Level, msg string) {
 	for _, e := range expected {
 		if strings.Contains(msg, e) {
 			l = slog.LevelDebug
 			break
+		}
+	}
+	for _, e := range closedReads {
+		if strings.HasPrefix(msg, e) && strings.HasSuffix(msg, closedConn) {
+			l = slog.LevelDebug
 		}
 	}
 	g.log(l, msg)

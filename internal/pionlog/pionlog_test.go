@@ -37,25 +37,27 @@ func TestExpectedWarningsGoToDebug(t *testing.T) {
 	l.Warnf("Failed to accept RTP %v", "stream is already closed")
 	l.Warnf("Failed to accept RTCP %v", "stream is already closed")
 	l.Errorf("Failed to get selected candidate pair stats: %v", "the agent is closed")
+	l.Warnf("Failed to read from candidate %s: %v", "udp4 relay 192.0.2.2:63080", "read udp 192.0.2.2:63080: use of closed network connection")
 	// The same messages with another cause, and other warnings, are real.
 	l.Warnf("Failed to start SCTP: %s", "timeout")
 	l.Warnf("Failed to accept RTP %v", "srtp: invalid key")
 	l.Errorf("Failed to get selected candidate pair stats: %v", "no selected pair")
+	l.Warnf("Failed to read from candidate %s: %v", "udp4 relay 192.0.2.2:63080", "read udp 192.0.2.2:63080: i/o timeout")
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 10 {
-		t.Fatalf("want 10 lines, got %q", buf.String())
+	if len(lines) != 12 {
+		t.Fatalf("want 12 lines, got %q", buf.String())
 	}
-	for _, line := range lines[:7] {
+	for _, line := range lines[:8] {
 		if !strings.Contains(line, "level=DEBUG") {
 			t.Errorf("expected noise not at debug: %q", line)
 		}
 	}
-	for _, line := range lines[7:] {
+	for _, line := range lines[8:] {
 		if strings.Contains(line, "level=DEBUG") {
 			t.Errorf("a real warning or error lost its level: %q", line)
 		}
 	}
-	if !strings.Contains(lines[9], "level=ERROR") {
-		t.Errorf("an error is no longer an error: %q", lines[9])
+	if !strings.Contains(lines[10], "level=ERROR") {
+		t.Errorf("an error is no longer an error: %q", lines[10])
 	}
 }
