@@ -123,9 +123,18 @@ func goRobot(t *testing.T, p *pageServer, mutate func(*rtclink.Config)) *robotSi
 		}
 	}, Logger: testLogger()})
 	require.NoError(t, err)
-	r.sig = dial(t, wsURL(p.base()), "realsense")
+	r.PeerSession, r.sig = robotSession(t, p, tp, mutate)
+	return r
+}
+
+// robotSession starts the robot's Session on the page server's room
+// "realsense" with tp wired in as a robot program wires it: test pattern
+// and tone, and what mutate adds. The test's end closes both.
+func robotSession(t *testing.T, p *pageServer, tp *teleop.Robot, mutate func(*rtclink.Config)) (*rtclink.PeerSession, *wsclient.Client) {
+	t.Helper()
+	sig := dial(t, wsURL(p.base()), "realsense")
 	cfg := rtclink.Config{
-		Signaler:        r.sig,
+		Signaler:        sig,
 		Role:            rtclink.Offerer,
 		Video:           videoSender(t, 640, 480),
 		Audio:           audioSender(t, 1000),
@@ -135,13 +144,12 @@ func goRobot(t *testing.T, p *pageServer, mutate func(*rtclink.Config)) *robotSi
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	tp.Wire(&cfg) // the teleop and estop channels, as a robot program wires them
+	tp.Wire(&cfg) // the teleop and estop channels, and their events
 	s, err := rtclink.New(cfg)
 	require.NoError(t, err)
 	tp.Attach(s)
-	r.PeerSession = s
 	t.Cleanup(func() { s.Close(); tp.Close() })
-	return r
+	return s, sig
 }
 
 type robotSide struct {

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/avlink/avlink/rtclink"
 	"github.com/avlink/avlink/rtclink/teleop"
 	"github.com/avlink/avlink/signal/viewer"
 	"github.com/stretchr/testify/assert"
@@ -62,21 +61,7 @@ func startTeleopRobot(t *testing.T, p *pageServer, cfg teleop.Config) *teleopRob
 	tp, err := teleop.New(cfg)
 	require.NoError(t, err)
 	r.tp = tp
-	r.sig = dial(t, wsURL(p.base()), "realsense")
-	rc := rtclink.Config{
-		Signaler:        r.sig,
-		Role:            rtclink.Offerer,
-		Video:           videoSender(t, 640, 480),
-		Audio:           audioSender(t, 1000),
-		IncludeLoopback: true,
-		Logger:          testLogger(),
-	}
-	tp.Wire(&rc)
-	s, err := rtclink.New(rc)
-	require.NoError(t, err)
-	tp.Attach(s)
-	r.PeerSession = s
-	t.Cleanup(func() { s.Close(); tp.Close() })
+	r.PeerSession, r.sig = robotSession(t, p, tp, nil)
 	return r
 }
 
