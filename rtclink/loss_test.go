@@ -56,19 +56,28 @@ type lossFigures struct {
 	meanBitrate   float64       // the same, averaged over the seconds
 	givenUp, plis int64
 	sent, decoded int64 // frames the robot sent and the viewer decoded in the run
+	// Audio blocks the robot sent and the viewer decoded (lost ones
+	// concealed included) in the run.
+	audioSent, audioDecoded int64
 }
 
-// isVideoRTP reports whether c is an RTP packet of the VP8 stream (payload
-// type 96, sent without RTX, so retransmissions included) from the host
-// with address from.
-func isVideoRTP(c vnet.Chunk, from string) bool {
+// RTP payload types of the robot's streams. VP8 is sent without RTX, so
+// its retransmissions carry its own payload type.
+const (
+	vp8PT  = 96
+	opusPT = 111
+)
+
+// isRTP reports whether c is an RTP packet of payload type pt from the
+// host with address from.
+func isRTP(c vnet.Chunk, from string, pt byte) bool {
 	a, ok := c.SourceAddr().(*net.UDPAddr)
 	d := c.UserData()
-	return ok && a.IP.String() == from && len(d) > 12 && d[0]>>6 == 2 && d[1]&0x7f == 96
+	return ok && a.IP.String() == from && len(d) > 12 && d[0]>>6 == 2 && d[1]&0x7f == pt
 }
 
-// runLossy sends 320x240 video over a simulated LAN that drops a share p
-// of the packets each way, for 20 s after the first frame. The packets
+// runLossy sends 320x240 video and a tone over a simulated LAN that drops
+// a share p of the packets each way, for 20 s after the first frame. The packets
 // per frame follow the bitrate more than the size; a small picture keeps
 // the encoder from starving on a test machine busy with other tests.
 func runLossy(t *testing.T, p float64) lossFigures {
@@ -76,12 +85,15 @@ func runLossy(t *testing.T, p float64) lossFigures {
 	net := newVnetPair(t)
 	rng := rand.New(rand.NewPCG(1, uint64(p*1000)))
 	var rngMu sync.Mutex
-	var lost atomic.Int64
+	var lost, audioBytes atomic.Int64
 	net.filter = func(c vnet.Chunk) bool {
+		if isRTP(c, "10.0.0.1", opusPT) {
+			audioBytes.Add(int64(len(c.UserData())))
+		}
 		rngMu.Lock()
 		drop := rng.Float64() < p
 		rngMu.Unlock()
-		if drop && isVideoRTP(c, "10.0.0.1") {
+		if drop && isRTP(c, "10.0.0.1", vp8PT) {
 			lost.Add(1)
 		}
 		return !drop
@@ -90,12 +102,12 @@ func runLossy(t *testing.T, p float64) lossFigures {
 	frames := &frameTimes{}
 	viewer, err := rtclink.New(rtclink.Config{
 		Signaler: dial(t, url, "r"), Net: net.b, Logger: testLogger(),
-		ReceiveVideo: videoReceiver(playback.VideoSink(frames)),
+		ReceiveVideo: videoReceiver(playback.VideoSink(frames)), ReceiveAudio: audioReceiver(&audioCollector{}),
 	})
 	require.NoError(t, err)
 	defer viewer.Close()
 	robot, err := rtclink.New(rtclink.Config{
-		Signaler: dial(t, url, "r"), Role: rtclink.Offerer, Video: videoSender(t, 320, 240), Net: net.a, Logger: testLogger(),
+		Signaler: dial(t, url, "r"), Role: rtclink.Offerer, Video: videoSender(t, 320, 240), Audio: audioSender(t, 440), Net: net.a, Logger: testLogger(),
 	})
 	require.NoError(t, err)
 	defer robot.Close()
@@ -105,16 +117,23 @@ func runLossy(t *testing.T, p float64) lossFigures {
 	start := time.Now()
 	lost0, resent0 := lost.Load(), robot.Stats().VideoOut.PacketsResent
 	sent0, decoded0 := robot.Stats().VideoOut.FramesSent, viewer.Stats().VideoIn.FramesDecoded
+	audioSent0, audioDecoded0 := robot.Stats().AudioOut.FramesSent, viewer.Stats().AudioIn.FramesDecoded
 	prevTarget := float64(robot.Stats().VideoOut.TargetBitrate)
+	prevAudio, prevAt := audioBytes.Load(), time.Now()
 	for i := range 20 {
 		time.Sleep(time.Until(start.Add(time.Duration(i+1) * time.Second)))
 		st := robot.Stats()
+		// The target is the video's: the audio is sent besides it, so
+		// what the robot sent of it is taken out of the bitrate held.
+		audio, at := audioBytes.Load(), time.Now()
+		rate := st.Transport.BitrateOut - float64(audio-prevAudio)*8/at.Sub(prevAt).Seconds()
+		prevAudio, prevAt = audio, at
 		// The target in force during the second is the one at its start
 		// until the estimate moves: hold the bitrate against the higher.
 		target := float64(st.VideoOut.TargetBitrate)
 		if in := max(prevTarget, target); in > 0 {
-			fig.worstBitrate = max(fig.worstBitrate, st.Transport.BitrateOut/in)
-			fig.meanBitrate += st.Transport.BitrateOut / in / 20
+			fig.worstBitrate = max(fig.worstBitrate, rate/in)
+			fig.meanBitrate += rate / in / 20
 		}
 		prevTarget = target
 	}
@@ -128,8 +147,10 @@ func runLossy(t *testing.T, p float64) lossFigures {
 	fig.lost, fig.resent = lost.Load()-lost0, st.PacketsResent-resent0
 	fig.givenUp, fig.plis = viewer.Stats().VideoIn.FramesGivenUp, st.PLIsReceived
 	fig.sent, fig.decoded = st.FramesSent-sent0, viewer.Stats().VideoIn.FramesDecoded-decoded0
-	t.Logf("%.0f%% loss each way: decoded fps per 5 s %v, longest gap %v, %d media packets lost, %d re-sent (%d stale, %d over budget), sent/target %.2f mean, %.2f worst 1 s, %d frames given up, %d PLIs, %d of %d frames sent decoded",
-		p*100, fig.fps, fig.longestGap.Round(time.Millisecond), fig.lost, fig.resent, st.ResendsStale, st.ResendsCapped, fig.meanBitrate, fig.worstBitrate, fig.givenUp, fig.plis, fig.decoded, fig.sent)
+	fig.audioSent = robot.Stats().AudioOut.FramesSent - audioSent0
+	fig.audioDecoded = viewer.Stats().AudioIn.FramesDecoded - audioDecoded0
+	t.Logf("%.0f%% loss each way: decoded fps per 5 s %v, longest gap %v, %d media packets lost, %d re-sent (%d stale, %d over budget), sent/target %.2f mean, %.2f worst 1 s, %d frames given up, %d PLIs, %d of %d frames sent decoded; audio: %d of %d blocks sent decoded or concealed",
+		p*100, fig.fps, fig.longestGap.Round(time.Millisecond), fig.lost, fig.resent, st.ResendsStale, st.ResendsCapped, fig.meanBitrate, fig.worstBitrate, fig.givenUp, fig.plis, fig.decoded, fig.sent, fig.audioDecoded, fig.audioSent)
 	return fig
 }
 
@@ -162,6 +183,10 @@ func TestLossFivePercent(t *testing.T) {
 	// asked for by a PLI may go higher; a storm goes many times over.
 	assert.LessOrEqual(t, fig.meanBitrate, 1.25, "sent bitrate over the target in force, averaged over the seconds")
 	assert.LessOrEqual(t, fig.worstBitrate, 1.6, "sent bitrate over the target in force, worst second")
+	// Audio is not re-sent: the decoder conceals a lost block, and the
+	// sound goes on. 20 s of 20 ms blocks is 1000.
+	assert.Greater(t, fig.audioSent, int64(900), "audio blocks sent")
+	assert.GreaterOrEqual(t, float64(fig.audioDecoded), 0.9*float64(fig.audioSent), "audio blocks decoded or concealed against those sent")
 }
 
 // At 15% loss each way the same figures are reported, not held to aims.

@@ -28,6 +28,19 @@ const resendHistory = 1024
 // newer than the newest already sent is a retransmission: it goes out
 // only while its first sending is recent enough to matter and the
 // retransmission budget allows.
+//
+// The receiving side asks for a missing packet every 100 ms, at most
+// maxNacksPerPacket times, rather than on a timer from the round-trip
+// time: pion's NACK generator offers only a fixed interval. Where the
+// round trip is longer than that, a packet may be asked for again before
+// its first re-sending arrives; the cap bounds those duplicates.
+//
+// Nor does the receiver hold back its requests after a network cut (it
+// asks for every packet it missed, and a keyframe once it gives up on a
+// frame). The bound on a cut's backlog is here, at the sender: requests
+// for packets first sent over maxResendAge ago are dropped, and what is
+// re-sent is capped at resendShare of the target, so a cut's worth of
+// requests never turns into a burst.
 type resendGuard struct {
 	interceptor.NoOp
 	budget *resendBudget

@@ -11,12 +11,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The robot (examples/sender, LAN 0) and the viewer (examples/receiver,
-// LAN 1) behind real Linux NATs, with the same ICE servers every time:
-// direct across two cone NATs, through turnsrv over UDP when either NAT
-// is symmetric (over UDP in most runs), over TCP when the robot's network
-// blocks UDP, over TLS on 443 when it leaves only that (and the signaling
-// server) open.
+// The robot (examples/sender in LAN 0, and in one case realsense-sender
+// with its test pattern) and the viewer (examples/receiver, LAN 1) behind
+// real Linux NATs, with the same ICE servers every time: direct across
+// two cone NATs, through turnsrv over UDP when either NAT is symmetric
+// (over UDP in most runs), over TCP when the robot's network blocks UDP,
+// over TLS on 443 when it leaves only that (and the signaling server)
+// open.
 func TestRealNATMatrix(t *testing.T) {
 	blockUDP := func(lan *netlab.LAN) error { return lan.BlockUDP() }
 	only443 := func(lan *netlab.LAN) error {
@@ -31,20 +32,22 @@ func TestRealNATMatrix(t *testing.T) {
 		robotFault func(*netlab.LAN) error
 		relayed    bool
 		transport  string // the robot's relay transport, when it must relay
+		robot      string // the robot program, when not examples/sender
 	}{
-		{"cone/cone", netlab.Cone, netlab.Cone, nil, false, ""},
-		{"cone/symmetric", netlab.Cone, netlab.Symmetric, nil, true, ""},
-		{"symmetric/cone", netlab.Symmetric, netlab.Cone, nil, true, ""},
-		{"symmetric/symmetric", netlab.Symmetric, netlab.Symmetric, nil, true, ""},
-		{"UDP blocked at the robot", netlab.Cone, netlab.Cone, blockUDP, true, "tcp"},
-		{"only TCP 443 and signaling open at the robot", netlab.Cone, netlab.Cone, only443, true, "tls"},
+		{"cone/cone", netlab.Cone, netlab.Cone, nil, false, "", ""},
+		{"cone/symmetric", netlab.Cone, netlab.Symmetric, nil, true, "", ""},
+		{"symmetric/cone", netlab.Symmetric, netlab.Cone, nil, true, "", ""},
+		{"symmetric/symmetric", netlab.Symmetric, netlab.Symmetric, nil, true, "", ""},
+		{"UDP blocked at the robot", netlab.Cone, netlab.Cone, blockUDP, true, "tcp", ""},
+		{"only TCP 443 and signaling open at the robot", netlab.Cone, netlab.Cone, only443, true, "tls", ""},
+		{"cone/cone, realsense-sender", netlab.Cone, netlab.Cone, nil, false, "", "realsense-sender"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			w := newWorld(t, c.a, c.b)
 			if c.robotFault != nil {
 				require.NoError(t, c.robotFault(w.lab.LANs[0]))
 			}
-			r := w.call(t, callOpts{})
+			r := w.call(t, callOpts{robot: c.robot})
 			tx, rx := r.sender, r.receiver
 			t.Logf("%s: robot %s, viewer %s, RTT %.1f ms; sender start → first decoded frame %v, join → first frame %v; %d frames decoded, %d audio packets",
 				c.name, tx.pair(), rx.pair(), tx.RTTMillis, ms(r.startToFrame()), ms(r.joinToFrame()),
@@ -55,7 +58,11 @@ func TestRealNATMatrix(t *testing.T) {
 			assert.False(t, tx.Connected.IsZero(), "the robot connected")
 			assert.False(t, rx.Connected.IsZero(), "the viewer connected")
 			assert.Greater(t, rx.VideoIn.FramesDecoded, int64(45), "video decoded in the three seconds after connecting")
-			assert.Greater(t, rx.AudioIn.FramesDecoded, int64(50), "audio decoded")
+			if c.robot == "" {
+				assert.Greater(t, rx.AudioIn.FramesDecoded, int64(50), "audio decoded")
+			} else {
+				assert.Zero(t, rx.AudioIn.PacketsReceived, "no audio from a robot without a microphone")
+			}
 			assert.Equal(t, c.relayed, tx.relayed(), "robot's pair %s", tx.pair())
 			assert.Equal(t, c.relayed, rx.relayed(), "viewer's pair %s", rx.pair())
 			for _, s := range []*stats{tx, rx} {
@@ -137,36 +144,80 @@ func TestRealCap(t *testing.T) {
 }
 
 // 5% of the packets lost at random each way between the LANs: the video
-// keeps its frame rate.
+// keeps its frame rate and never freezes for long, and what is re-sent
+// stays in proportion to what was lost. At 15% the same figures are only
+// reported.
 func TestRealLoss(t *testing.T) {
-	w := newWorld(t, netlab.Cone, netlab.Cone)
-	var from, to time.Time
-	r := w.call(t, callOpts{during: func(time.Time) {
-		time.Sleep(3 * time.Second)
-		require.NoError(t, w.lab.LANs[0].Loss(0.05))
-		from = time.Now()
-		time.Sleep(20 * time.Second)
-		to = time.Now()
-	}})
-	tx, rx := r.sender, r.receiver
-	fps := rx.windows(from, to)
-	gapText := fmt.Sprint(rx.longestPause(from, to))
-	if gapText == "0s" {
-		gapText = "under 100ms"
-	}
-	t.Logf("5%% loss each way: decoded fps per 5 s %s, longest gap %s; video packets lost %d of %d, NACKs %d, re-sent %d, frames given up %d",
-		fmtFPS(fps), gapText, rx.VideoIn.PacketsLost, rx.VideoIn.PacketsReceived+rx.VideoIn.PacketsLost,
-		tx.VideoOut.NACKsReceived, tx.VideoOut.PacketsResent, rx.VideoIn.FramesGivenUp)
+	for _, c := range []struct {
+		name string
+		p    float64
+		held bool // false: report the figures only
+	}{
+		{"5%", 0.05, true},
+		{"15%", 0.15, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t, netlab.Cone, netlab.Cone)
+			lan := w.lab.LANs[0]
+			var from, to time.Time
+			var dropOut, dropIn int64
+			r := w.call(t, callOpts{during: func(time.Time) {
+				time.Sleep(3 * time.Second)
+				require.NoError(t, lan.Loss(c.p))
+				from = time.Now()
+				time.Sleep(20 * time.Second)
+				to = time.Now()
+				var err error
+				dropOut, dropIn, err = lan.Dropped()
+				require.NoError(t, err)
+			}})
+			tx, rx := r.sender, r.receiver
+			fps := rx.windows(from, to)
+			gap := rx.longestPause(from, to)
+			gapText := fmt.Sprint(ms(gap))
+			if gap == 0 {
+				gapText = "under 100ms"
+			}
+			over200 := 0
+			for _, g := range rx.Gaps {
+				if !g.Start.Before(from) && g.Start.Before(to) && g.Millis > 200 {
+					over200++
+				}
+			}
+			t.Logf("%s loss each way: decoded fps per 5 s %s, longest gap %s, %d gaps over 200 ms; the robot's router dropped %d packets going out (video, audio and RTCP) and %d coming in; re-sent %d (%.2f× those dropped going out), NACKs %d; video packets still missing at the viewer %d of %d, frames given up %d; audio blocks decoded %d",
+				c.name, fmtFPS(fps), gapText, over200, dropOut, dropIn, tx.VideoOut.PacketsResent, float64(tx.VideoOut.PacketsResent)/float64(max(dropOut, 1)),
+				tx.VideoOut.NACKsReceived, rx.VideoIn.PacketsLost, rx.VideoIn.PacketsReceived+rx.VideoIn.PacketsLost,
+				rx.VideoIn.FramesGivenUp, rx.AudioIn.FramesDecoded)
+			if !c.held {
+				return
+			}
 
-	require.Len(t, fps, 4)
-	for i, f := range fps {
-		assert.GreaterOrEqual(t, f, 15.0, "window %d: the video keeps its frame rate under loss", i)
+			require.Len(t, fps, 4)
+			for i, f := range fps {
+				assert.GreaterOrEqual(t, f, 15.0, "window %d: the video keeps its frame rate under loss", i)
+			}
+			// The aim is no gap over 500 ms. A frame whose lost packet is
+			// not repaired in time is given up on, and the picture waits
+			// for the keyframe a picture-loss request brings; on a loaded
+			// two-core test machine that has taken 550–755 ms (755 at a
+			// load average of 11, the whole suite running beside it), so
+			// it gets 1 s here, where real processes and the kernel share
+			// the cores; a frozen picture takes far longer.
+			assert.LessOrEqual(t, gap, time.Second, "longest time without a decoded frame")
+			assert.Positive(t, tx.VideoOut.PacketsResent, "lost packets are re-sent")
+			// The drops counted going out are the robot's audio and RTCP
+			// as well as its video, so this bound is looser than
+			// rtclink's, which counts video alone; a storm re-sends
+			// tens of times what was lost.
+			assert.LessOrEqual(t, float64(tx.VideoOut.PacketsResent), 1.5*float64(dropOut), "re-sent packets against packets dropped")
+		})
 	}
-	assert.Positive(t, tx.VideoOut.PacketsResent, "lost packets are re-sent")
 }
 
-// The robot's link cut for 5 s, then restored: the video comes back, and
-// the robot does not flood the restored link.
+// The robot's link cut for 5 s, then restored: the video comes back
+// within a second, and in the 10 s after the restore no second carries
+// more than 1.5× what the robot sends when it is not catching up (before
+// the cut, or once settled after it).
 func TestRealCut(t *testing.T) {
 	w := newWorld(t, netlab.Cone, netlab.Cone)
 	lan := w.lab.LANs[0]
@@ -200,13 +251,25 @@ func TestRealCut(t *testing.T) {
 	}
 	require.NotEmpty(t, after)
 	_, _, lastFrames, lastSecs := rx.between(end.Add(-5*time.Second), end)
-	t.Logf("5 s cut: video back %v after the restore; the robot sent %.0f kbit/s in the 5 s before the cut, and in the 10 s after the restore %.0f kbit/s on average, at most %.0f kbit/s in a second (%.2f× before); decoded fps in the last 5 s %.1f",
+	settled, _, _, ss := tx.between(end.Add(-5*time.Second), end)
+	require.Positive(t, ss)
+	settledRate := float64(settled) * 8 / float64(ss)
+	t.Logf("5 s cut: video back %v after the restore; the robot sent %.0f kbit/s in the 5 s before the cut, and in the 10 s after the restore %.0f kbit/s on average, at most %.0f kbit/s in a second (%.2f× before), %.0f kbit/s in the last 5 s; final target %d kbit/s; decoded fps in the last 5 s %.1f",
 		ms(back.Sub(restored)), beforeRate/1000, sum/float64(len(after))/1000, peak/1000, peak/beforeRate,
-		float64(lastFrames)/float64(max(lastSecs, 1)))
+		settledRate/1000, tx.VideoOut.TargetBitrate/1000, float64(lastFrames)/float64(max(lastSecs, 1)))
 
 	require.False(t, back.IsZero(), "the video came back after the restore (no pause spans the restore)")
+	assert.Less(t, back.Sub(restored), time.Second, "video back within a second of the restore")
 	assert.Greater(t, lastFrames, int64(5*lastSecs), "the video keeps coming after the restore")
-	assert.Less(t, peak, 2*beforeRate, "no burst after the restore")
+	// The aim is at most 1.5× the target at the cut. What the robot
+	// sends of the test pattern stays well under its target (about 320
+	// kbit/s against 750 kbit/s and more), so its rate is the stricter
+	// reference. The keyframe the viewer asks for after the restore
+	// leaves the encoder at a higher level for the same picture (320 →
+	// 410–480 kbit/s, flat for the rest of the call, at the same or a
+	// lower target), which is no burst: the peak is held against the
+	// higher of the rate before the cut and the rate it settles at.
+	assert.Less(t, peak, 1.5*max(beforeRate, settledRate), "no burst after the restore")
 }
 
 func ms(d time.Duration) time.Duration { return d.Round(time.Millisecond) }

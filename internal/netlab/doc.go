@@ -12,8 +12,8 @@
 // lets in only replies to what its LAN sent. LAN.ProbeMapping checks
 // which one a router is, as a STUN client would, by asking two STUN
 // ports from one socket. Faults are set on a LAN's router or link: UDP
-// or a TCP port blocked, random loss (iptables -m statistic), an upload
-// cap (tc tbf), a cut link.
+// or a TCP port blocked, random loss (iptables -m statistic; LAN.Dropped
+// counts what it dropped each way), an upload cap (tc tbf), a cut link.
 //
 // Nothing leaves the namespaces: they have no link to the host's network,
 // and the public namespace drops whatever it has no route for. Programs

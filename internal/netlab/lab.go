@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -441,13 +442,65 @@ func (lan *LAN) BlockTCPPort(port int) error {
 }
 
 // Loss makes the router drop a share p (0 < p < 1) of the packets it
-// forwards, picked at random, in each direction.
+// forwards, picked at random, in each direction. Dropped counts them.
 func (lan *LAN) Loss(p float64) error {
 	if !(p > 0 && p < 1) {
 		return fmt.Errorf("%w: loss %v: want 0 < p < 1", ErrConfig, p)
 	}
-	return lan.Router.iptables("-A", "faults", "-m", "statistic", "--mode", "random",
-		"--probability", strconv.FormatFloat(p, 'f', 4, 64), "-j", "DROP")
+	// A rule for each direction, so that each counts its own drops.
+	for _, in := range []string{"lan0", "wan0"} {
+		if err := lan.Router.iptables("-A", "faults", "-i", in, "-m", "statistic", "--mode", "random",
+			"--probability", strconv.FormatFloat(p, 'f', 4, 64), "-j", "DROP"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Dropped returns how many packets Loss has made the router drop since
+// the faults were last cleared: out of the LAN, and into it.
+func (lan *LAN) Dropped() (out, in int64, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	// -S with counters: one "-A faults ... -c PACKETS BYTES" line a rule.
+	b, err := exec.CommandContext(ctx, "ip", "netns", "exec", lan.Router.Name, "iptables", "-w", "5", "-S", "faults", "-v").Output()
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w: iptables -S faults -v in %s: %w", ErrCommand, lan.Router.Name, err)
+	}
+	return parseDropped(string(b))
+}
+
+// parseDropped sums the packet counters of the loss rules in the output
+// of iptables -S faults -v, by the interface they match.
+func parseDropped(s string) (out, in int64, err error) {
+	for _, line := range strings.Split(s, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] != "-A" || !slices.Contains(f, "statistic") {
+			continue
+		}
+		var iface string
+		var pkts int64 = -1
+		for i := 0; i+1 < len(f); i++ {
+			switch f[i] {
+			case "-i":
+				iface = f[i+1]
+			case "-c":
+				if pkts, err = strconv.ParseInt(f[i+1], 10, 64); err != nil {
+					return 0, 0, fmt.Errorf("%w: counter in %q: %w", ErrCommand, line, err)
+				}
+			}
+		}
+		if pkts < 0 {
+			return 0, 0, fmt.Errorf("%w: no counter in %q", ErrCommand, line)
+		}
+		switch iface {
+		case "lan0":
+			out += pkts
+		case "wan0":
+			in += pkts
+		}
+	}
+	return out, in, nil
 }
 
 // Cap limits what the LAN sends out to bitsPerSecond with a token bucket

@@ -75,7 +75,14 @@ func TestFaults(t *testing.T) {
 	got := blast(t, l, 600, 0, 2*time.Millisecond)
 	t.Logf("30%% loss: %d of 600 packets arrived", got)
 	assert.InDelta(t, 420, got, 60)
+	out, in, err := lan.Dropped()
+	require.NoError(t, err)
+	assert.Equal(t, int64(600-got), out, "drops counted on the way out")
+	assert.Zero(t, in, "nothing came in")
 	require.NoError(t, lan.ClearFaults())
+	out, _, err = lan.Dropped()
+	require.NoError(t, err)
+	assert.Zero(t, out, "no loss rule after ClearFaults")
 
 	// 1 Mbit/s cap: a second of 5 Mbit/s brings a second's worth, the
 	// 100 ms queue and the 5 kB burst: at most about 1.2 Mbit.

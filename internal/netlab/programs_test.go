@@ -28,11 +28,34 @@ import (
 	"go.uber.org/goleak"
 )
 
-// The example programs, built once for the package's tests.
+// The example programs, each built once for the package's tests, in a
+// directory removed at the end.
 var built struct {
+	mu     sync.Mutex
+	dir    string
+	groups map[string]*buildGroup // by program name
+}
+
+// buildGroup is programs built by one go build.
+type buildGroup struct {
 	once sync.Once
-	dir  string
+	pkgs []string
 	err  error
+}
+
+func init() {
+	built.groups = map[string]*buildGroup{}
+	for _, g := range [][]string{
+		{"sender", "receiver", "signal-server", "turn-server"},
+		// Built only for the tests that run it.
+		{"realsense-sender"},
+	} {
+		bg := &buildGroup{}
+		for _, name := range g {
+			bg.pkgs = append(bg.pkgs, "./examples/"+name)
+			built.groups[name] = bg
+		}
+	}
 }
 
 func TestMain(m *testing.M) {
@@ -52,22 +75,27 @@ func TestMain(m *testing.M) {
 // program returns the path of the built example program name.
 func program(t *testing.T, name string) string {
 	t.Helper()
-	built.once.Do(func() {
+	built.mu.Lock()
+	if built.dir == "" {
 		dir, err := os.MkdirTemp("", "netlab-programs-")
 		if err != nil {
-			built.err = err
-			return
+			built.mu.Unlock()
+			t.Fatal(err)
 		}
 		built.dir = dir
-		cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
-			"./examples/sender", "./examples/receiver", "./examples/signal-server", "./examples/turn-server")
+	}
+	dir, g := built.dir, built.groups[name]
+	built.mu.Unlock()
+	require.NotNil(t, g, "no example program %s", name)
+	g.once.Do(func() {
+		cmd := exec.Command("go", append([]string{"build", "-o", dir + string(filepath.Separator)}, g.pkgs...)...)
 		cmd.Dir = filepath.Join("..", "..")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("go build the examples: %w: %s", err, out)
+			g.err = fmt.Errorf("go build %s: %w: %s", strings.Join(g.pkgs, " "), err, out)
 		}
 	})
-	require.NoError(t, built.err)
-	return filepath.Join(built.dir, name)
+	require.NoError(t, g.err)
+	return filepath.Join(dir, name)
 }
 
 const (
@@ -433,15 +461,19 @@ func readStats(t *testing.T, path string) *stats {
 
 // callOpts are the variations of a call.
 type callOpts struct {
-	// senderArgs are added to the sender's command line.
+	// robot is the program run as the robot: "sender" (examples/sender,
+	// the default, with its test pattern and tone) or "realsense-sender"
+	// (with its test pattern, no microphone and no speaker).
+	robot string
+	// senderArgs are added to the robot's command line.
 	senderArgs []string
 	// during runs once the sender says it is connected; the call ends
 	// when it returns. Nil holds the call for three seconds.
 	during func(connected time.Time)
 }
 
-// call is one run of examples/sender in LAN 0 (the robot) to
-// examples/receiver in LAN 1 (the viewer).
+// call is one run of the robot program in LAN 0 to examples/receiver in
+// LAN 1 (the viewer).
 type call struct {
 	senderStart      time.Time // when the sender's process was started
 	connected        time.Time // when the sender said its peer connection was connected
@@ -466,8 +498,12 @@ func (w *world) call(t *testing.T, o callOpts) *call {
 	rxJSON, txJSON := filepath.Join(dir, "receiver.json"), filepath.Join(dir, "sender.json")
 	rx := start(t, w.lab.LANs[1].Host, "receiver", program(t, "receiver"), env, append(common, "-stats-json", rxJSON)...)
 	rx.waitLine(t, "connected to the signaling server", 10*time.Second)
-	tx := start(t, w.lab.LANs[0].Host, "sender", program(t, "sender"), env,
-		append(append(common, "-stats-json", txJSON, "-size", "640x480"), o.senderArgs...)...)
+	robot, robotArgs := "sender", []string{"-size", "640x480"}
+	if o.robot == "realsense-sender" {
+		robot, robotArgs = o.robot, []string{"-camera", "testpattern", "-size", "640x480", "-mic", "none", "-speaker", "none"}
+	}
+	tx := start(t, w.lab.LANs[0].Host, robot, program(t, robot), env,
+		append(append(append(common, "-stats-json", txJSON), robotArgs...), o.senderArgs...)...)
 	c := &call{senderStart: tx.started}
 	c.connected = tx.waitLine(t, "state=connected", 30*time.Second)
 	if o.during != nil {
