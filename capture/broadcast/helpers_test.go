@@ -24,6 +24,7 @@ type countingSource struct {
 	err    error
 	reads  atomic.Int64
 	closed atomic.Bool
+	first  atomic.Pointer[time.Time] // the first frame's capture time
 }
 
 func (c *countingSource) ReadVideo(ctx context.Context) (*capture.VideoFrame, error) {
@@ -33,6 +34,8 @@ func (c *countingSource) ReadVideo(ctx context.Context) (*capture.VideoFrame, er
 	f, err := c.VideoSource.ReadVideo(ctx)
 	if err == nil {
 		c.reads.Add(1)
+		t := f.Time
+		c.first.CompareAndSwap(nil, &t)
 	}
 	return f, err
 }

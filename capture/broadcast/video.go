@@ -44,6 +44,7 @@ type Video struct {
 	closeErr  error
 
 	// Owned by the encoding goroutine.
+	warm      bool      // the encoder has seen a frame
 	keyServed uint64    // keyReq value the last keyframe answered
 	lastKey   time.Time // capture time of the last keyframe
 	applied   int       // bitrate last given to the encoder
@@ -238,6 +239,19 @@ func (v *Video) encode(f *capture.VideoFrame, taps []*tap) []*tap {
 			v.applied = t
 			v.bitrate.Store(int64(t))
 		}
+	}
+	if !v.warm {
+		// libvpx spends tens of milliseconds over its first frame; the
+		// frames captured meanwhile would be replaced unencoded and
+		// leave a gap right after the readers' first keyframe. So the
+		// first frame only warms the encoder up, and the stream starts
+		// at the next one, a keyframe.
+		v.warm = true
+		v.encoded.Add(1)
+		if _, err := v.cfg.Encoder.Encode(f, true); err != nil {
+			v.fail("broadcast: video encode failed", err)
+		}
+		return taps
 	}
 	req := v.keyReq.Load()
 	force := false

@@ -52,6 +52,21 @@ func TestReadersGetSameBytes(t *testing.T) {
 	assert.LessOrEqual(t, st.Keyframes, uint64(2), "more keyframes than the two readers asked for")
 }
 
+// The first frame only warms the encoder up: the stream starts at a
+// keyframe of a later frame, so the frames captured during libvpx's slow
+// first encode cannot leave a gap after the readers' first picture.
+func TestFirstFrameWarmsEncoderUp(t *testing.T) {
+	v := newTestVideo(t, videoOpts{})
+	s := readN(t, newReader(t, v.Video), 10)
+	require.True(t, s[0].Keyframe)
+	first := v.src.first.Load()
+	require.NotNil(t, first)
+	assert.True(t, s[0].Time.After(*first), "the first frame captured went out")
+	require.NoError(t, v.Close())
+	st := v.Stats()
+	assert.Equal(t, st.Samples+1, st.Encoded, "one frame encoded and not sent: %+v", st)
+}
+
 // A reader that joins a running stream first gets a keyframe that
 // decodes on its own. Its request is inside the keyframe interval of the
 // first reader's keyframe, so it is served when that ends: no sooner,
