@@ -110,7 +110,9 @@ func (s *Server) authenticate(ra *turn.RequestAttributes) (string, []byte, bool)
 // that refusal and nothing else, since pion signs no answer to a request
 // that failed authentication. The corrected answer must be signed again
 // with the client's key, so the key pion obtained for each ChannelBind is
-// kept here, by client address, until the answer to it leaves.
+// kept here, by client address, until the answer to it leaves. The fix
+// in pion/turn itself is testdata/pion-turn-channelbind-403.patch, a
+// one-line change in the form pion takes contributions.
 type bindKeys struct {
 	mu   sync.Mutex
 	keys map[bindClient]bindKey
