@@ -12,6 +12,13 @@
 // microphone, and plain HTTP and WS to everyone else, so robots and the
 // original deployment's clients keep dialling ws://host:3000/.
 //
+// With -nats (one or more NATS URLs) it shares its rooms with every other
+// signal-server on the same NATS system, so a room's members may connect
+// to any of them; -nats-creds, -nats-ca, -nats-cert and -nats-key give
+// credentials and TLS, and tls:// URLs ask for TLS with the system's CAs:
+//
+//	go run ./examples/signal-server -nats nats://n1:4222,nats://n2:4222 -nats-creds signal.creds
+//
 // SIGINT or SIGTERM shuts it down gracefully: every client is closed with
 // status 1001 (going away), for up to -shutdown-timeout; a second signal
 // stops it at once.
@@ -32,6 +39,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/avlink/avlink/examples/internal/tlsserve"
 	"github.com/avlink/avlink/signal/viewer"
@@ -87,8 +96,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 		turnSec           = fs.String("turn-secret", os.Getenv("AVLINK_TURN_SECRET"), "TURN REST shared secret (coturn static-auth-secret): /ice-servers mints credentials (default $AVLINK_TURN_SECRET)")
 		turnTTL           = fs.Duration("turn-ttl", 24*time.Hour, "how long a minted TURN credential is valid")
 		shutdownT         = fs.Duration("shutdown-timeout", 5*time.Second, "how long to wait for connections to close on SIGINT or SIGTERM")
+		natsCreds         = fs.String("nats-creds", "", "NATS credentials file (JWT and NKey seed), for -nats")
+		natsCA            = fs.String("nats-ca", "", "CA certificate file (PEM) to verify the NATS servers by, for -nats (tls:// URLs use the system's otherwise)")
+		natsCert          = fs.String("nats-cert", "", "client certificate file (PEM) for NATS servers that ask for one, with -nats-key")
+		natsKey           = fs.String("nats-key", "", "private key file (PEM) of -nats-cert")
+		natsPrefix        = fs.String("nats-prefix", "", "first token of the NATS subjects, to keep fleets apart (empty: avlink)")
 		iceList, turnURLs listFlag
+		natsURLs          listFlag
 	)
+	fs.Var(&natsURLs, "nats", "NATS server URL (repeatable, or comma-separated), e.g. nats://host:4222 or tls://host:4222: share rooms with the other servers on it")
 	fs.Var(&iceList, "ice", "STUN (or credential-free TURN) URL handed out on /ice-servers (repeatable), e.g. stun:stun.example.com:3478")
 	fs.Var(&turnURLs, "turn-url", "TURN URL handed out with minted credentials (repeatable), e.g. turn:turn.example.com:3478")
 	fs.Usage = func() {
@@ -122,6 +138,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 	if len(turnURLs) > 0 && *turnSec == "" {
 		return errors.New("-turn-url needs -turn-secret (or $AVLINK_TURN_SECRET) to mint credentials; give a credential-free server with -ice")
 	}
+	if len(natsURLs) == 0 && (*natsCreds != "" || *natsCA != "" || *natsCert != "" || *natsKey != "" || *natsPrefix != "") {
+		return errors.New("-nats-creds, -nats-ca, -nats-cert, -nats-key and -nats-prefix need -nats: the NATS servers to connect to")
+	}
+	if (*natsCert == "") != (*natsKey == "") {
+		return errors.New("-nats-cert and -nats-key go together")
+	}
 
 	level := slog.LevelInfo
 	if *verbose {
@@ -144,6 +166,37 @@ func run(ctx context.Context, args []string, stderr io.Writer, listening func(ne
 	}
 	if *origins != "" {
 		cfg.AllowedOrigins = strings.Split(*origins, ",")
+	}
+	if len(natsURLs) > 0 {
+		opts := []nats.Option{
+			nats.Name("avlink-signal-server"),
+			nats.MaxReconnects(-1), // a signaling server waits for NATS to come back
+			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+				log.Warn("signal-server: NATS disconnected", "err", err)
+			}),
+			nats.ReconnectHandler(func(nc *nats.Conn) {
+				log.Info("signal-server: NATS reconnected", "url", nc.ConnectedUrlRedacted())
+			}),
+			nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+				log.Warn("signal-server: NATS", "err", err)
+			}),
+		}
+		if *natsCreds != "" {
+			opts = append(opts, nats.UserCredentials(*natsCreds))
+		}
+		if *natsCA != "" {
+			opts = append(opts, nats.RootCAs(*natsCA))
+		}
+		if *natsCert != "" {
+			opts = append(opts, nats.ClientCert(*natsCert, *natsKey))
+		}
+		nc, err := nats.Connect(strings.Join(natsURLs, ","), opts...)
+		if err != nil {
+			return fmt.Errorf("NATS: %w", err)
+		}
+		defer nc.Close() // after srv.Close, deferred below
+		log.Info("signal-server: rooms shared over NATS", "url", nc.ConnectedUrlRedacted())
+		cfg.NATS, cfg.NATSPrefix = nc, *natsPrefix
 	}
 	var tlsCfg *tls.Config
 	if *tlsCert != "" || *tlsKey != "" || *selfSign != "" {

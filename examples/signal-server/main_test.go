@@ -14,6 +14,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/avlink/avlink/internal/natstest"
 )
 
 // syncBuffer is the server's log, written from several goroutines.
@@ -92,4 +94,62 @@ func TestFlags(t *testing.T) {
 	err = run(context.Background(), []string{"-bogus"}, &out, nil)
 	var bad badFlags
 	assert.ErrorAs(t, err, &bad)
+}
+
+// Two servers on one NATS share a room.
+func TestNATSRoomAcrossTwoServers(t *testing.T) {
+	ns := natstest.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var addrs []string
+	var dones []chan error
+	for range 2 {
+		var logs syncBuffer
+		addrc := make(chan net.Addr, 1)
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-no-viewer", "-nats", ns.ClientURL(), "-nats-prefix", "t"}, &logs, func(a net.Addr) { addrc <- a })
+		}()
+		select {
+		case a := <-addrc:
+			addrs = append(addrs, a.String())
+		case err := <-done:
+			t.Fatalf("run ended: %v\n%s", err, logs.String())
+		}
+		dones = append(dones, done)
+	}
+
+	dctx, dcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer dcancel()
+	var conns []*websocket.Conn
+	for _, addr := range addrs {
+		c, _, err := websocket.Dial(dctx, "ws://"+addr, nil)
+		require.NoError(t, err)
+		defer c.CloseNow()
+		require.NoError(t, c.Write(dctx, websocket.MessageText, []byte(`{"type":"join","room":"r"}`)))
+		_, data, err := c.Read(dctx)
+		require.NoError(t, err)
+		require.Contains(t, string(data), `"joined"`)
+		conns = append(conns, c)
+	}
+	_, data, err := conns[0].Read(dctx)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"peer-joined"`, "a peer on the other server")
+
+	cancel()
+	for _, done := range dones {
+		require.NoError(t, <-done)
+	}
+}
+
+func TestNATSFlags(t *testing.T) {
+	var out bytes.Buffer
+	for _, args := range [][]string{{"-nats-creds", "x.creds"}, {"-nats", "nats://127.0.0.1:1", "-nats-cert", "c.pem"}} {
+		err := run(context.Background(), args, &out, nil)
+		require.Error(t, err, "%v", args)
+		assert.Contains(t, err.Error(), "-nats", "%v", args)
+	}
+	err := run(context.Background(), []string{"-h"}, &out, nil)
+	assert.ErrorIs(t, err, flag.ErrHelp)
+	assert.Contains(t, out.String(), "-nats-creds")
 }

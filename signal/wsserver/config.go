@@ -3,8 +3,10 @@ package wsserver
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -72,6 +74,22 @@ type Config struct {
 	// Registerer receives the server's Prometheus metrics. Nil means a
 	// registry of the server's own, served by [Server.Metrics].
 	Registerer prometheus.Registerer
+
+	// NATS, when set, shares rooms with every other Server on the same
+	// NATS system and NATSPrefix: a room's members may then be connected
+	// to any of them (see "Rooms across servers" in the package
+	// documentation). The connection is the caller's, made with the
+	// URLs, credentials (nats.UserCredentials) and TLS (tls:// URLs,
+	// nats.Secure, nats.RootCAs) its deployment needs; close it after
+	// the Server. Nil keeps rooms within this process.
+	NATS *nats.Conn
+	// NATSPrefix is the first token of the NATS subjects the server uses,
+	// to keep fleets on one NATS system apart. Empty means "avlink".
+	NATSPrefix string
+
+	// heartbeat is the presence interval on NATS; 0 means 1 s. Tests
+	// shorten it.
+	heartbeat time.Duration
 }
 
 // check reports the first field that cannot work.
@@ -89,8 +107,12 @@ func (c *Config) check() error {
 		{"QueueBytes", c.QueueBytes < 0},
 		{"WriteTimeout", c.WriteTimeout < 0},
 		{"PingInterval", c.PingInterval < 0},
+		{"NATSPrefix", strings.ContainsAny(c.NATSPrefix, ".*> \t\r\n")},
 	} {
 		if f.neg {
+			if f.name == "NATSPrefix" {
+				return fmt.Errorf("%w: NATSPrefix %q is not one subject token", ErrConfig, c.NATSPrefix)
+			}
 			hint := ""
 			switch f.name {
 			case "MessagesPerSecond", "MessageBurst":

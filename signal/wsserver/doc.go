@@ -37,4 +37,42 @@
 // clients take as a cue to reconnect without telling their peers anyone
 // left; [Server.Close] drops them at once. An idle connection holds one
 // goroutine with a small stack and no buffers.
+//
+// # Rooms across servers
+//
+// By default a room lives in one process. With Config.NATS set, every
+// Server on the same NATS system (and Config.NATSPrefix) shares its
+// rooms, so a fleet can run several servers behind a load balancer or
+// in several sites:
+//
+//	nc, err := nats.Connect("nats://a:4222,nats://b:4222", nats.UserCredentials("signal.creds"))
+//	...
+//	srv, err := wsserver.New(wsserver.Config{NATS: nc})
+//	...
+//	defer nc.Close() // after srv.Close or srv.Shutdown
+//
+// A room then behaves as on one server: the joined answer lists the
+// members on every server, oldest first (by the servers' clocks);
+// peer-joined and peer-left reach every member; "to" reaches the one peer
+// wherever it is connected; a client that reconnects to another server
+// keeps its id; a sender's messages arrive in the order sent, once, and
+// never in another room. Size and rate limits apply at the server the
+// sender is connected to; MaxPeersPerRoom counts the members on every
+// server, as far as this server has heard of them.
+//
+// Each room has one subject, <prefix>.room.<room>, which a server
+// subscribes to while it has members in the room; the first of them to
+// join asks the other servers who is in the room before its joined
+// answer, waiting at most a heartbeat. Servers heartbeat on
+// <prefix>.presence every second. A server unheard for 3 s is taken for
+// dead: every other server tells its members that the dead one's peers
+// left, within 4 s of its last heartbeat, unless they have come back on
+// another server meanwhile. Shutdown and Close do not announce their
+// peers as left, so clients that reconnect elsewhere within those 3 s
+// keep their peers. After NATS comes back from an outage, servers
+// announce their members again and rooms converge.
+//
+// NATS delivers at most once: a message in flight while a server loses
+// its NATS connection is lost, as one in flight on a dropped WebSocket
+// would be.
 package wsserver

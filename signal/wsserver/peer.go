@@ -20,6 +20,9 @@ type peer struct {
 	// message from this peer: only then can its members know the peer,
 	// so only then is its leaving announced there.
 	heard bool
+	// joinedAt is when it joined its room, for the order of members
+	// across servers. Guarded by srv.mu.
+	joinedAt int64
 
 	// The reader's own state.
 	lim      *rate.Limiter // nil: no limit

@@ -16,9 +16,30 @@ type room struct {
 	// next message needs it. A snapshot is never modified, so it can be
 	// used after srv.mu is released.
 	snap []*peer
+
+	// With a bus only: the members on other servers, by id; whether the
+	// room's subscription is open (ready is closed then) or being opened;
+	// joiners waiting for it, which keep the room from being removed; and
+	// how to unsubscribe.
+	remote   map[string]remotePeer
+	opened   bool
+	opening  bool
+	ready    chan struct{}
+	entering int
+	unsub    func()
 }
 
 func newRoom(name string) *room { return &room{name: name, members: map[*peer]uint64{}} }
+
+// newRoom makes a room, ready for the bus when there is one.
+func (s *Server) newRoom(name string) *room {
+	r := newRoom(name)
+	if s.bus != nil {
+		r.remote = map[string]remotePeer{}
+		r.ready = make(chan struct{})
+	}
+	return r
+}
 
 // add and remove change the membership. Called with srv.mu held.
 func (r *room) add(p *peer) {

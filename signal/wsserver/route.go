@@ -17,45 +17,54 @@ func (s *Server) handle(p *peer, data []byte) {
 		return
 	}
 	joined := env.Type == signal.TypeJoin
-	var joinedWith []*peer
+	var (
+		joinedWith []*peer
+		out        []byte
+	)
 	if joined {
 		name := ""
 		if env.Room != nil {
 			name = *env.Room
 		}
-		ok, others := s.join(p, name, env.ID)
+		ok, others, o := s.join(p, name, env, data)
 		if !ok {
 			return
 		}
-		joinedWith = others
+		joinedWith, out = others, o
+	} else {
+		out = withSender(data, p.id, env.hasSender)
 	}
-	out := withSender(data, p.id, env.hasSender)
 
 	s.mu.Lock()
 	r := p.room
 	var to *peer
 	var all []*peer // may hold p, who is skipped
+	remote := false // the message goes on the bus as well
 	switch {
 	case env.To != "":
 		if to = r.find(env.To); to == p {
 			to = nil
+		} else if to == nil && len(r.remote) > 0 {
+			_, remote = r.remote[env.To]
 		}
 	case joined:
 		// The members the peer joined, as they were at that moment: a
 		// peer that comes in later has its own joined answer listing this
-		// one, and must not hear this join after it.
+		// one, and must not hear this join after it. Other servers had
+		// the join with the join event.
 		all = joinedWith
 	default:
 		all = r.list()
+		remote = len(r.remote) > 0
 	}
-	if r.name == "" && (to != nil || len(all) > 1 || len(all) == 1 && all[0] != p) {
+	if r.name == "" && (to != nil || remote || len(all) > 1 || len(all) == 1 && all[0] != p) {
 		p.heard = true
 	}
 	s.mu.Unlock()
 
 	receivers := 0
 	switch {
-	case env.To != "" && to == nil:
+	case env.To != "" && to == nil && !remote:
 		s.refuse(p, signal.CodeUnknownPeer, "no peer "+env.To+" in this room")
 		return
 	case to != nil:
@@ -69,55 +78,88 @@ func (s *Server) handle(p *peer, data []byte) {
 			}
 		}
 	}
+	if remote {
+		// Outside s.mu: a peer's messages are published by its own
+		// reader, one after another, so they keep their order.
+		s.bus.publish(r.name, busEvent{kind: evMessage, peer: p.id, to: env.To, msg: out})
+	}
 	if s.log.Enabled(context.Background(), slog.LevelDebug) {
-		s.log.Debug("signal: forwarded", "peer", p.id, "type", env.Type, "room", r.name, "receivers", receivers)
+		s.log.Debug("signal: forwarded", "peer", p.id, "type", env.Type, "room", r.name, "receivers", receivers, "remote", remote)
 	}
 }
 
 // join moves p into the named room, telling the old room it left and the
-// new one it came, and returns the room's other members at that moment.
-// It reports false, after telling p why, when the room is full or no more
-// rooms may be made.
-func (s *Server) join(p *peer, name, resume string) (bool, []*peer) {
+// new one it came, and returns the room's other members at that moment
+// and the join message as forwarded. It reports false, after telling p
+// why, when the room is full or no more rooms may be made.
+func (s *Server) join(p *peer, name string, env envelope, data []byte) (bool, []*peer, []byte) {
 	s.mu.Lock()
-	if resume != "" && resume != p.id && validID(resume) && !s.idInUseLocked(resume) {
+	if resume := env.ID; resume != "" && resume != p.id && validID(resume) && !s.idInUseLocked(resume) {
 		// A client back after a dropped connection keeps its id, so its
 		// peers' sessions still know it.
 		s.log.Info("signal: resumed id", "conn", p.conn, "peer", resume)
 		p.id = resume
 	}
+	out := withSender(data, p.id, env.hasSender)
 	old := p.room
 	if old != nil && old.name == name {
 		others := old.membersExcept(p)
-		p.enqueue(encode(signal.Message{Type: signal.TypeJoined, ID: p.id, Room: name, Peers: ids(others)}))
+		p.enqueue(encode(signal.Message{Type: signal.TypeJoined, ID: p.id, Room: name, Peers: old.peerIDs(p)}))
 		s.mu.Unlock()
-		return true, others
+		return true, others, out
 	}
 	r := s.rooms[name]
 	if r == nil && len(s.rooms)-1 >= s.cfg.maxRooms() { // the default room is not counted
 		s.mu.Unlock()
 		s.refuse(p, signal.CodeTooManyRooms, "no more rooms can be made")
-		return false, nil
-	}
-	if r != nil && name != "" && len(r.members) >= s.cfg.maxPeersPerRoom() {
-		s.mu.Unlock()
-		s.refuse(p, signal.CodeRoomFull, "room "+name+" is full")
-		return false, nil
+		return false, nil, nil
 	}
 	if r == nil {
-		r = newRoom(name)
+		r = s.newRoom(name)
 		s.rooms[name] = r
 	}
-	leftBehind := s.leaveLocked(p)
+	if s.bus != nil && !r.opened {
+		// The first joiner here subscribes the room and learns who is in
+		// it on other servers before its joined answer; others wait.
+		r.entering++
+		first := !r.opening
+		r.opening = true
+		s.mu.Unlock()
+		if first {
+			s.openRoom(r)
+		} else {
+			<-r.ready
+		}
+		s.mu.Lock()
+		r.entering--
+	}
+	n := len(r.members) + len(r.remote)
+	if _, ok := r.remote[p.id]; ok {
+		n-- // p itself, back after its server went away
+	}
+	if name != "" && n >= s.cfg.maxPeersPerRoom() {
+		if len(r.members) == 0 && r.entering == 0 {
+			s.removeRoomLocked(r)
+		}
+		s.mu.Unlock()
+		s.refuse(p, signal.CodeRoomFull, "room "+name+" is full")
+		return false, nil, nil
+	}
+	leftBehind := s.leaveLocked(p, true)
 	r.add(p)
 	p.room = r
 	others := r.membersExcept(p)
+	if s.bus != nil {
+		p.joinedAt = time.Now().UnixNano()
+		delete(r.remote, p.id) // an id resumed here after its server went away
+		s.bus.publish(name, busEvent{kind: evJoin, peer: p.id, at: p.joinedAt, msg: out})
+	}
 	nrooms := len(s.rooms) - 1
 	s.metrics.rooms.Set(float64(nrooms))
 	// The answer is queued before the lock is released, so it reaches p
 	// ahead of anything a peer joining after it sends (its peer-joined,
 	// its join), which p's answer does not list.
-	p.enqueue(encode(signal.Message{Type: signal.TypeJoined, ID: p.id, Room: name, Peers: ids(others)}))
+	p.enqueue(encode(signal.Message{Type: signal.TypeJoined, ID: p.id, Room: name, Peers: r.peerIDs(p)}))
 	s.mu.Unlock()
 
 	left := encode(signal.Message{Type: signal.TypePeerLeft, Peer: p.id, Room: old.name})
@@ -129,7 +171,7 @@ func (s *Server) join(p *peer, name, resume string) (bool, []*peer) {
 		o.enqueue(came)
 	}
 	s.log.Info("signal: joined", "peer", p.id, "room", name, "members", len(others)+1, "rooms", nrooms)
-	return true, others
+	return true, others, out
 }
 
 // idInUseLocked reports whether a connected peer has id. Called with
@@ -157,23 +199,33 @@ func validID(id string) bool {
 }
 
 // leaveLocked takes p out of its room, removing the room when it empties,
-// and returns who should hear that it left. Called with s.mu held.
+// and returns who should hear that it left; with publish, other servers
+// hear it too. Called with s.mu held.
 //
 // Arrivals in the default room are not announced, so a peer that never
 // sent anything there is unknown to its members and leaves silently:
 // otherwise every client that connects and joins a named room would
 // message every client still in the default room.
-func (s *Server) leaveLocked(p *peer) []*peer {
+func (s *Server) leaveLocked(p *peer, publish bool) []*peer {
 	r := p.room
 	if r == nil {
 		return nil
 	}
 	r.remove(p)
 	p.room = nil
-	if len(r.members) == 0 && r.name != "" {
-		delete(s.rooms, r.name)
+	announce := r.name != "" || p.heard
+	if publish {
+		s.publishLocked(r.name, busEvent{kind: evLeave, peer: p.id, announce: announce})
 	}
-	if r.name == "" && !p.heard {
+	if _, ok := r.remote[p.id]; ok {
+		// Its client is already back on another server: here only an old
+		// connection ended.
+		announce = false
+	}
+	if len(r.members) == 0 && r.name != "" && r.entering == 0 {
+		s.removeRoomLocked(r)
+	}
+	if !announce {
 		return nil
 	}
 	p.heard = false
@@ -195,6 +247,10 @@ func (s *Server) addPeer(p *peer) (closed, ok bool) {
 	def := s.rooms[""]
 	def.add(p)
 	p.room = def
+	if s.bus != nil {
+		p.joinedAt = time.Now().UnixNano()
+		s.bus.publish("", busEvent{kind: evJoin, peer: p.id, at: p.joinedAt})
+	}
 	n := len(s.peers)
 	s.mu.Unlock()
 	s.metrics.connections.Set(float64(n))
@@ -207,10 +263,10 @@ func (s *Server) addPeer(p *peer) (closed, ok bool) {
 func (s *Server) removePeer(p *peer, announce bool) {
 	s.mu.Lock()
 	r := p.room
-	stayed := s.leaveLocked(p)
+	closing := s.closed
+	stayed := s.leaveLocked(p, !closing)
 	delete(s.peers, p)
 	n, nrooms := len(s.peers), len(s.rooms)-1
-	closing := s.closed
 	id := p.id
 	s.mu.Unlock()
 	s.metrics.connections.Set(float64(n))

@@ -43,6 +43,8 @@ type Server struct {
 	hard   bool // Close ran: connections end at once, without 1001
 
 	wg sync.WaitGroup // handlers and writers
+
+	bus bus // nil: rooms within this process
 }
 
 // New checks cfg and returns a Server ready to serve. An error wraps
@@ -59,14 +61,28 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Server{
+	s := &Server{
 		cfg:     cfg,
 		log:     log,
 		metrics: m,
 		pool:    newBufPool(),
-		rooms:   map[string]*room{"": newRoom("")},
 		peers:   map[*peer]struct{}{},
-	}, nil
+	}
+	var nb *natsBus
+	if cfg.NATS != nil {
+		nb = newNATSBus(cfg.NATS, cfg.NATSPrefix, cfg.heartbeat, s, log)
+		s.bus = nb
+	}
+	def := s.newRoom("")
+	s.rooms = map[string]*room{"": def}
+	if nb != nil {
+		if err := nb.start(); err != nil {
+			return nil, err
+		}
+		def.opening = true
+		s.openRoom(def)
+	}
+	return s, nil
 }
 
 // Metrics returns the handler for the server's Prometheus metrics
@@ -360,11 +376,29 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	go func() { s.wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		s.closeBus()
 		return nil
 	case <-ctx.Done():
 		_ = s.Close()
 		<-done
 		return ctx.Err()
+	}
+}
+
+// closeBus leaves the other servers, without a word: they announce this
+// one's peers as left unless the peers come back elsewhere first.
+func (s *Server) closeBus() {
+	if s.bus == nil {
+		return
+	}
+	s.bus.close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.rooms {
+		if r.unsub != nil {
+			r.unsub()
+			r.unsub = nil
+		}
 	}
 }
 
@@ -389,6 +423,7 @@ func (s *Server) Close() error {
 		}
 	}
 	s.wg.Wait()
+	s.closeBus()
 	return nil
 }
 
