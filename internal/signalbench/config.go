@@ -49,6 +49,13 @@ type Config struct {
 	// Runs is how many times each measurement is made; medians are
 	// reported. 0 means 3.
 	Runs int
+	// Instances, when set, replaces the default run with a comparison of
+	// the Go server as several instances: for each count here, that many
+	// servers (sharing rooms over one NATS server when more than one),
+	// the clients spread evenly over them, in the paced run and in the
+	// throughput phase at each of Counts up to LoadMax. Memory is not
+	// measured. Nil runs the default benchmark.
+	Instances []int
 	// Logger receives progress. Nil means a discard logger.
 	Logger *slog.Logger
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -141,9 +142,106 @@ func thousands(x float64) string {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }
 
+// FleetSummaries returns the medians of the multi-server throughput runs
+// per count and instances, in the order the configuration lists them.
+// Dropped is the most of any run.
+func (r *Report) FleetSummaries() []Fleet {
+	var out []Fleet
+	for _, n := range r.Config.Counts {
+		for _, k := range r.Config.Instances {
+			var rs []Fleet
+			for _, x := range r.Fleet {
+				if x.Instances == k && x.N == n {
+					rs = append(rs, x)
+				}
+			}
+			if len(rs) == 0 {
+				continue
+			}
+			col := func(f func(Fleet) float64) float64 {
+				xs := make([]float64, len(rs))
+				for i, x := range rs {
+					xs[i] = f(x)
+				}
+				return median(xs)
+			}
+			s := Fleet{Instances: k, N: n}
+			for _, x := range rs {
+				s.Dropped = max(s.Dropped, x.Dropped)
+			}
+			s.Delivered = col(func(x Fleet) float64 { return x.Delivered })
+			s.PerCPUSecond = col(func(x Fleet) float64 { return x.PerCPUSecond })
+			s.PerCPUSecondNATS = col(func(x Fleet) float64 { return x.PerCPUSecondNATS })
+			s.ServerCPU = col(func(x Fleet) float64 { return x.ServerCPU })
+			s.NATSCPU = col(func(x Fleet) float64 { return x.NATSCPU })
+			s.ClientCPU = col(func(x Fleet) float64 { return x.ClientCPU })
+			s.ServerDrops = col(func(x Fleet) float64 { return x.ServerDrops })
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// FleetPacedSummaries returns the median paced figures per instances.
+func (r *Report) FleetPacedSummaries() []FleetPaced {
+	var out []FleetPaced
+	for _, k := range r.Config.Instances {
+		var p50, p99, mx []time.Duration
+		s := FleetPaced{Instances: k, Paced: Paced{Kind: KindGo}}
+		for _, p := range r.FleetPaced {
+			if p.Instances != k {
+				continue
+			}
+			s.Clients = p.Clients
+			s.Samples += p.Samples
+			s.Dropped = max(s.Dropped, p.Dropped)
+			p50, p99, mx = append(p50, p.P50), append(p99, p.P99), append(mx, p.Max)
+		}
+		if len(p50) == 0 {
+			continue
+		}
+		s.P50, s.P99, s.Max = medianDur(p50), medianDur(p99), medianDur(mx)
+		out = append(out, s)
+	}
+	return out
+}
+
+// writeFleet writes the multi-server comparison.
+func (r *Report) writeFleet(b *strings.Builder) {
+	c := r.Config
+	fmt.Fprintf(b, "The Go server as 1 to %d instances; more than one share their rooms over one NATS server (nats-server, its own process), one keeps them in process. "+
+		"All on this one machine (%d cores): the servers, the NATS server and the load generator share its cores. Medians of %d runs.\n\n",
+		slices.Max(c.Instances), runtime.NumCPU(), c.Runs)
+	if fs := r.FleetSummaries(); len(fs) > 0 {
+		fmt.Fprintf(b, "Throughput: every client in one room, spread evenly over the servers, each sending %d-byte candidate messages as fast as a window allows (senders at most %d messages ahead of the slowest receiver), measured for %v after %v.\n\n",
+			c.MessageBytes, c.Window, c.Duration, c.Warmup)
+		b.WriteString("| servers | N | delivered msg/s | deliveries per server CPU-s | per CPU-s with NATS | servers CPU | NATS CPU | load CPU | dropped |\n")
+		b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, s := range fs {
+			fmt.Fprintf(b, "| %d | %s | %s | %s | %s | %s | %s | %s | %d |\n",
+				s.Instances, thousands(float64(s.N)), thousands(s.Delivered), thousands(s.PerCPUSecond), thousands(s.PerCPUSecondNATS),
+				num(s.ServerCPU*100, "%.0f%%"), num(s.NATSCPU*100, "%.0f%%"), num(s.ClientCPU*100, "%.0f%%"), s.Dropped)
+		}
+	}
+	if ps := r.FleetPacedSummaries(); len(ps) > 0 {
+		fmt.Fprintf(b, "\nPaced: %d clients in one room, spread evenly over the servers, %.0f messages a second each, for %v after %v; latency from send to receipt (medians of the runs' percentiles).\n\n",
+			ps[0].Clients, c.PacedRate, c.PacedDuration, c.Warmup)
+		b.WriteString("| servers | deliveries measured | p50 ms | p99 ms | max ms | dropped |\n|---:|---:|---:|---:|---:|---:|\n")
+		for _, p := range ps {
+			fmt.Fprintf(b, "| %d | %s | %s | %s | %s | %d |\n", p.Instances, thousands(float64(p.Samples)), ms(p.P50), ms(p.P99), ms(p.Max), p.Dropped)
+		}
+	}
+}
+
 // WriteMarkdown writes the medians as Markdown tables.
 func (r *Report) WriteMarkdown(w io.Writer) error {
 	c := r.Config
+	if len(c.Instances) > 0 {
+		var b strings.Builder
+		r.writeFleet(&b)
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
 	var b strings.Builder
 	sums := r.Summaries()
 	roomsText := "rooms of 10"

@@ -60,6 +60,9 @@ type Report struct {
 	Paced   []Paced
 	// FileLimit is the open-file limit the servers ran with.
 	FileLimit uint64
+	// Fleet and FleetPaced are the runs of Config.Instances.
+	Fleet      []Fleet
+	FleetPaced []FleetPaced
 }
 
 // Run measures every server of cfg at every count, cfg.Runs times.
@@ -72,6 +75,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	limit, err := raiseFileLimit(need)
 	if err != nil {
 		return nil, fmt.Errorf("signalbench: open-file limit %d, need %d: %w", limit, need, err)
+	}
+	if len(cfg.Instances) > 0 {
+		rep := &Report{Config: cfg, FileLimit: limit}
+		return rep, runFleet(ctx, cfg, rep)
 	}
 	cfg.Logger.Info("signalbench: preparing servers", "servers", cfg.Servers)
 	bins, err := prepare(ctx, cfg.Repo, cfg.GoServer, cfg.Servers)
@@ -253,37 +260,15 @@ func throughput(ctx context.Context, cfg Config, srv *serverProc, l *load, cs []
 		}
 	}
 	quiesce(l)
-	l.tokens = make(chan struct{}, cfg.Window)
-	msg := candidateMessage(cfg.MessageBytes)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); l.window(cs, cfg.Window, stop) }()
-	for _, c := range cs {
-		wg.Add(1)
-		go func() { defer wg.Done(); c.blast(stop, msg) }()
-	}
-	time.Sleep(cfg.Warmup)
-	d0, t0 := l.delivered.Load(), time.Now()
-	c0, err0 := cpuOf(srv.pid)
-	s0, err1 := cpuOf(0)
-	time.Sleep(cfg.Duration)
-	d1, t1 := l.delivered.Load(), time.Now()
-	c1, err2 := cpuOf(srv.pid)
-	s1, err3 := cpuOf(0)
-	close(stop)
-	wg.Wait()
-	quiesce(l)
-	if err := errors.Join(err0, err1, err2, err3); err != nil {
+	f, err := blastFor(cfg, l, cs, []int{srv.pid})
+	if err != nil {
 		return err
 	}
-
-	wall := t1.Sub(t0).Seconds()
-	cpu := (c1 - c0).Seconds()
-	res.Delivered = float64(d1-d0) / wall
-	res.PerCPUSecond = float64(d1-d0) / cpu
-	res.ServerCPU = cpu / wall
-	res.ClientCPU = (s1 - s0).Seconds() / wall
+	cpu := f.cpu[0]
+	res.Delivered = f.delivered / f.wall
+	res.PerCPUSecond = f.delivered / cpu
+	res.ServerCPU = cpu / f.wall
+	res.ClientCPU = f.self / f.wall
 	if srv.kind == KindGo {
 		m, err := srv.goMetrics()
 		if err != nil {
@@ -294,21 +279,87 @@ func throughput(ctx context.Context, cfg Config, srv *serverProc, l *load, cs []
 	return nil
 }
 
+// blastFigures is what one window-limited load phase measured: load
+// messages delivered, wall seconds, CPU seconds of each server process
+// and of this one.
+type blastFigures struct {
+	delivered, wall float64
+	cpu             []float64
+	self            float64
+}
+
+// blastFor has every client send as fast as the window allows, and
+// measures for cfg.Duration after cfg.Warmup the deliveries and the CPU
+// time of the processes pids and of this one.
+func blastFor(cfg Config, l *load, cs []*client, pids []int) (blastFigures, error) {
+	l.tokens = make(chan struct{}, cfg.Window)
+	msg := candidateMessage(cfg.MessageBytes)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); l.window(cs, cfg.Window, stop) }()
+	for _, c := range cs {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.blast(stop, msg) }()
+	}
+	cpus := func() ([]time.Duration, error) {
+		out := make([]time.Duration, len(pids)+1)
+		var errs []error
+		for i, pid := range append(slices.Clone(pids), 0) {
+			var err error
+			out[i], err = cpuOf(pid)
+			errs = append(errs, err)
+		}
+		return out, errors.Join(errs...)
+	}
+	time.Sleep(cfg.Warmup)
+	d0, t0 := l.delivered.Load(), time.Now()
+	c0, err0 := cpus()
+	time.Sleep(cfg.Duration)
+	d1, t1 := l.delivered.Load(), time.Now()
+	c1, err1 := cpus()
+	close(stop)
+	wg.Wait()
+	quiesce(l)
+	if err := errors.Join(err0, err1); err != nil {
+		return blastFigures{}, err
+	}
+	f := blastFigures{delivered: float64(d1 - d0), wall: t1.Sub(t0).Seconds()}
+	for i := range pids {
+		f.cpu = append(f.cpu, (c1[i] - c0[i]).Seconds())
+	}
+	f.self = (c1[len(pids)] - c0[len(pids)]).Seconds()
+	return f, nil
+}
+
 // paced runs cfg.PacedClients clients in one room, each sending
-// cfg.PacedRate stamped messages a second, and reads the latencies. Its
-// clients are rawConns read by one poller, so that the load generator
-// adds as little as it can to each latency (see rawws.go).
+// cfg.PacedRate stamped messages a second, and reads the latencies.
 func paced(ctx context.Context, cfg Config, bins *binaries, k Kind) (Paced, error) {
-	p := Paced{Kind: k, Clients: cfg.PacedClients}
 	srv, err := startServer(ctx, bins, k, cfg.PacedClients)
 	if err != nil {
-		return p, err
+		return Paced{Kind: k, Clients: cfg.PacedClients}, err
 	}
 	defer srv.stop()
+	return pacedOn(ctx, cfg, k, []string{srv.wsURL()})
+}
+
+// pacedOn is paced on running servers of kind k, the clients spread
+// evenly over urls. Its clients are rawConns read by one poller, so that
+// the load generator adds as little as it can to each latency (see
+// rawws.go).
+func pacedOn(ctx context.Context, cfg Config, k Kind, urls []string) (Paced, error) {
+	p := Paced{Kind: k, Clients: cfg.PacedClients}
 	l := newLoad()
-	cs, err := dialPaced(ctx, l, srv.wsURL(), cfg.PacedClients)
-	if err != nil {
-		return p, err
+	var cs []*pacedConn
+	for i, url := range urls {
+		some, err := dialPaced(ctx, l, url, share(cfg.PacedClients, len(urls), i))
+		cs = append(cs, some...)
+		if err != nil {
+			for _, c := range cs {
+				_ = c.Close()
+			}
+			return p, err
+		}
 	}
 	raws := make([]*rawConn, len(cs))
 	for i, c := range cs {

@@ -74,3 +74,33 @@ func TestRunRefusesAnUnknownServer(t *testing.T) {
 	_, err := Run(context.Background(), smallConfig("deno"))
 	assert.ErrorIs(t, err, ErrConfig)
 }
+
+func TestRunFleet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the signaling server and nats-server and loads them")
+	}
+	cfg := smallConfig(KindGo)
+	cfg.Instances = []int{1, 2}
+	rep, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	require.Len(t, rep.Fleet, 2)
+	for _, f := range rep.Fleet {
+		assert.Zero(t, f.Dropped)
+		assert.Positive(t, f.Delivered, "the load got through %d servers", f.Instances)
+		assert.Zero(t, f.ServerDrops)
+	}
+	assert.Zero(t, rep.Fleet[0].NATSCPU, "one server needs no NATS")
+	require.Len(t, rep.FleetPaced, 2)
+	for _, p := range rep.FleetPaced {
+		assert.Positive(t, p.Samples)
+		assert.Zero(t, p.Dropped)
+	}
+	var b strings.Builder
+	require.NoError(t, rep.WriteMarkdown(&b))
+	assert.Contains(t, b.String(), "| 2 | 10 | ")
+	assert.Contains(t, b.String(), "this one machine")
+}
+
+func TestShare(t *testing.T) {
+	assert.Equal(t, []int{34, 33, 33}, []int{share(100, 3, 0), share(100, 3, 1), share(100, 3, 2)})
+}

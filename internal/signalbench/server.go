@@ -39,9 +39,10 @@ var nodePackageJSON []byte
 // binaries holds what Prepare built or installed, in a temporary
 // directory removed by Cleanup.
 type binaries struct {
-	dir      string
-	goServer string // path of the built signal-server
-	nodeDir  string // directory with server.js and node_modules
+	dir        string
+	goServer   string // path of the built signal-server
+	natsServer string // path of the built nats-server, for multi-server runs
+	nodeDir    string // directory with server.js and node_modules
 }
 
 // prepare builds the Go server from repo and installs the Node server's
@@ -110,8 +111,9 @@ type serverProc struct {
 func (s *serverProc) wsURL() string { return "ws://" + s.addr + "/" }
 
 // startServer starts a server of kind k on a free loopback port. peers
-// is the largest room the run will make.
-func startServer(ctx context.Context, b *binaries, k Kind, peers int) (*serverProc, error) {
+// is the largest room the run will make; extra are more flags for the Go
+// server.
+func startServer(ctx context.Context, b *binaries, k Kind, peers int, extra ...string) (*serverProc, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -124,6 +126,7 @@ func startServer(ctx context.Context, b *binaries, k Kind, peers int) (*serverPr
 			"-no-rate-limit", // the load sends far more than a browser would
 			"-max-peers-per-room", strconv.Itoa(max(peers, 64)),
 			"-max-rooms", strconv.Itoa(max(peers, 10000)))
+		cmd.Args = append(cmd.Args, extra...)
 	case KindNode:
 		cmd = exec.Command("node", "server.js")
 		cmd.Dir = b.nodeDir
@@ -141,14 +144,20 @@ func startServer(ctx context.Context, b *binaries, k Kind, peers int) (*serverPr
 		logf.Close()
 		return nil, fmt.Errorf("%w: %s: %w", ErrServerStart, k, err)
 	}
-	s := &serverProc{kind: k, cmd: cmd, pid: cmd.Process.Pid, addr: addr, done: make(chan struct{}), log: logf,
-		client: &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}}
-	go func() { s.waitErr = cmd.Wait(); close(s.done) }()
+	s := newServerProc(k, cmd, addr, logf)
 	if err := s.waitReady(ctx, 30*time.Second); err != nil {
 		s.stop()
 		return nil, err
 	}
 	return s, nil
+}
+
+// newServerProc follows cmd, started, until it exits.
+func newServerProc(k Kind, cmd *exec.Cmd, addr string, logf *os.File) *serverProc {
+	s := &serverProc{kind: k, cmd: cmd, pid: cmd.Process.Pid, addr: addr, done: make(chan struct{}), log: logf,
+		client: &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}}
+	go func() { s.waitErr = cmd.Wait(); close(s.done) }()
+	return s
 }
 
 func (s *serverProc) waitReady(ctx context.Context, limit time.Duration) error {

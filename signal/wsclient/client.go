@@ -56,6 +56,14 @@ type DialOptions struct {
 	ReconnectTimeout time.Duration
 	// ReadLimit is the largest message accepted. 0 means 1 MiB.
 	ReadLimit int64
+	// FallbackURLs lists more servers that share their rooms with the
+	// one of the URL given to Dial, such as wsserver servers on one NATS
+	// system (wsserver.Config.NATS). Dial tries them in order when the
+	// first does not answer, and after a drop the Client reconnects to
+	// the next URL in turn, wrapping around, so that it resumes its id on
+	// another server while its own is down. Each must be a ws:// or
+	// wss:// URL, as for Dial. Nil means the one URL only.
+	FallbackURLs []string
 }
 
 // withDefaults checks o and fills in its zero fields.
@@ -106,8 +114,9 @@ func (o DialOptions) withDefaults() (DialOptions, error) {
 // Recv then returns, after any messages still queued, an error that says
 // why; [Client.Done] and [Client.Err] tell the same without a Recv.
 type Client struct {
-	url   string // as the caller typed it
-	shown string // url with any token hidden, for errors and logs
+	urls  []string // the URL given to Dial, then DialOptions.FallbackURLs
+	shown []string // urls with any token hidden, for errors and logs
+	cur   int      // index in urls of the latest connection; the run goroutine's after Dial
 	room  string
 	opts  DialOptions
 	log   *slog.Logger
@@ -148,31 +157,54 @@ type Client struct {
 //
 // Dial returns once the join is sent, before the server answers it: a
 // refused join (a full room) is reported by Recv.
+//
+// With DialOptions.FallbackURLs, Dial tries rawURL and then each of them
+// until one connects, and fails with the errors of all of them; a
+// refused token or origin ends the tries at once.
 func Dial(ctx context.Context, rawURL, room string, opts *DialOptions) (*Client, error) {
-	shown := redact(rawURL)
-	if err := checkURL(rawURL, shown); err != nil {
-		return nil, err
-	}
 	var o DialOptions
 	if opts != nil {
 		o = *opts
+	}
+	urls := append([]string{rawURL}, o.FallbackURLs...)
+	shown := make([]string, len(urls))
+	for i, u := range urls {
+		shown[i] = redact(u)
+		if err := checkURL(u, shown[i]); err != nil {
+			if i > 0 {
+				err = fmt.Errorf("DialOptions.FallbackURLs[%d]: %w", i-1, err)
+			}
+			return nil, err
+		}
 	}
 	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	c := &Client{
-		url: rawURL, shown: shown, room: room, opts: o, log: o.Logger,
+		urls: urls, shown: shown, room: room, opts: o, log: o.Logger,
 		in: make(chan signal.Message, 64), done: make(chan struct{}), ready: make(chan struct{}),
 	}
 	c.hc = o.HTTPClient
 	if c.hc == nil {
 		c.hc, c.ownHC = newHTTPClient(o.Net, o.HandshakeTimeout), true
 	}
-	conn, err := c.connect(ctx)
-	if err != nil {
+	var conn *websocket.Conn
+	var errs []error
+	for i := range urls {
+		conn, err = c.connect(ctx, i)
+		if err == nil {
+			c.cur = i
+			break
+		}
+		errs = append(errs, err)
+		if errors.Is(err, signal.ErrUnauthorized) || ctx.Err() != nil {
+			break
+		}
+	}
+	if conn == nil {
 		c.releaseHTTP()
-		return nil, err
+		return nil, errors.Join(errs...)
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.setConn(conn)
@@ -242,8 +274,8 @@ func (c *Client) stopErr() error {
 	return c.err
 }
 
-// connect dials and joins, within the handshake timeout.
-func (c *Client) connect(ctx context.Context) (*websocket.Conn, error) {
+// connect dials c.urls[i] and joins, within the handshake timeout.
+func (c *Client) connect(ctx context.Context, i int) (*websocket.Conn, error) {
 	h := http.Header{}
 	for k, v := range c.opts.Header {
 		h[k] = v
@@ -253,9 +285,9 @@ func (c *Client) connect(ctx context.Context) (*websocket.Conn, error) {
 	}
 	hctx, cancel := context.WithTimeoutCause(ctx, c.opts.HandshakeTimeout, errNoAnswer)
 	defer cancel()
-	conn, resp, err := websocket.Dial(hctx, c.url, &websocket.DialOptions{HTTPClient: c.hc, HTTPHeader: h})
+	conn, resp, err := websocket.Dial(hctx, c.urls[i], &websocket.DialOptions{HTTPClient: c.hc, HTTPHeader: h})
 	if err != nil {
-		return nil, c.dialError(ctx, hctx, resp, err)
+		return nil, c.dialError(ctx, hctx, i, resp, err)
 	}
 	conn.SetReadLimit(c.opts.ReadLimit)
 	c.acks.Store(hasFeature(resp.Header, signal.FeatureRooms))
@@ -270,7 +302,7 @@ func (c *Client) connect(ctx context.Context) (*websocket.Conn, error) {
 	}{signal.TypeJoin, c.room, id})
 	if err := conn.Write(hctx, websocket.MessageText, join); err != nil {
 		conn.CloseNow()
-		return nil, &dialError{shown: c.shown, msg: fmt.Sprintf("join room %q: %v", c.room, err), err: err}
+		return nil, &dialError{shown: c.shown[i], msg: fmt.Sprintf("join room %q: %v", c.room, err), err: err}
 	}
 	return conn, nil
 }
@@ -315,7 +347,7 @@ func (c *Client) run(conn *websocket.Conn) {
 		}
 		conn.CloseNow()
 		c.setConn(nil)
-		c.log.Warn("signal: connection lost, reconnecting", "url", c.shown, "room", c.room, "err", err)
+		c.log.Warn("signal: connection lost, reconnecting", "url", c.shown[c.cur], "room", c.room, "err", err)
 		conn, err = c.reconnect(err)
 		if err != nil {
 			if c.closing.Load() || c.ctx.Err() != nil {
@@ -325,7 +357,7 @@ func (c *Client) run(conn *websocket.Conn) {
 			return
 		}
 		c.setConn(conn)
-		c.log.Info("signal: reconnected", "url", c.shown, "room", c.room)
+		c.log.Info("signal: reconnected", "url", c.shown[c.cur], "room", c.room)
 		if !c.deliver(signal.Message{Type: signal.TypeReconnected, Room: c.room}) {
 			conn.CloseNow()
 			return
@@ -356,7 +388,7 @@ func (c *Client) stop(err error) {
 	case errors.Is(err, signal.ErrUnreachable):
 		reason = "the server stayed unreachable"
 	}
-	c.log.Error("signal: client stopped for good: "+reason, "url", c.shown, "room", c.room, "err", err)
+	c.log.Error("signal: client stopped for good: "+reason, "url", c.shown[c.cur], "room", c.room, "err", err)
 }
 
 // readLoop delivers conn's messages until it fails. A refusal of the
@@ -386,7 +418,7 @@ func (c *Client) readLoop(conn *websocket.Conn) error {
 				c.mu.Unlock()
 			}
 		case m.Type == signal.TypeError && !joinAnswered && (m.Code == signal.CodeRoomFull || m.Code == signal.CodeTooManyRooms):
-			return fmt.Errorf("%w: server refused to join room %q at %s: %s (%s)", signal.ErrRoomFull, c.room, c.shown, m.Reason, m.Code)
+			return fmt.Errorf("%w: server refused to join room %q at %s: %s (%s)", signal.ErrRoomFull, c.room, c.shown[c.cur], m.Reason, m.Code)
 		}
 		if !c.deliver(m) {
 			return context.Canceled
@@ -406,6 +438,9 @@ func (c *Client) deliver(m signal.Message) bool {
 // reconnect retries with jittered exponential backoff until it connects,
 // the Client is closed (ErrClosed), the server refuses the token or
 // origin (ErrUnauthorized) or ReconnectTimeout passes (ErrUnreachable).
+// Each attempt dials the URL after the last one tried; the backoff grows
+// once every URL has failed, so that a healthy fallback is reached within
+// a short wait per URL.
 func (c *Client) reconnect(lost error) (*websocket.Conn, error) {
 	ctx, cancel := c.ctx, context.CancelFunc(func() {})
 	if rt := c.opts.ReconnectTimeout; rt > 0 {
@@ -414,7 +449,7 @@ func (c *Client) reconnect(lost error) (*websocket.Conn, error) {
 	defer cancel()
 	last := lost
 	wait := c.opts.MinBackoff
-	for {
+	for attempt := 1; ; attempt++ {
 		t := time.NewTimer(wait/2 + rand.N(wait/2+1))
 		select {
 		case <-ctx.Done():
@@ -426,9 +461,11 @@ func (c *Client) reconnect(lost error) (*websocket.Conn, error) {
 		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%w: no connection to %s within %v of losing it; last error: %v",
-				signal.ErrUnreachable, c.shown, c.opts.ReconnectTimeout, last)
+				signal.ErrUnreachable, strings.Join(c.shown, " or "), c.opts.ReconnectTimeout, last)
 		}
-		conn, err := c.connect(ctx)
+		i := (c.cur + 1) % len(c.urls)
+		conn, err := c.connect(ctx, i)
+		c.cur = i
 		if err == nil {
 			return conn, nil
 		}
@@ -438,8 +475,10 @@ func (c *Client) reconnect(lost error) (*websocket.Conn, error) {
 		if ctx.Err() == nil {
 			last = err
 		}
-		c.log.Debug("signal: reconnect failed", "url", c.shown, "err", err, "retry_in", wait)
-		wait = min(2*wait, c.opts.MaxBackoff)
+		if attempt%len(c.urls) == 0 {
+			wait = min(2*wait, c.opts.MaxBackoff)
+		}
+		c.log.Debug("signal: reconnect failed", "url", c.shown[i], "err", err, "retry_in", wait)
 	}
 }
 

@@ -28,6 +28,12 @@
 // which a session restarts ICE. Sends made meanwhile wait for the new
 // connection.
 //
+// With servers that share their rooms (wsserver servers on one NATS
+// system), list the others in DialOptions.FallbackURLs: after a drop the
+// Client reconnects to the next URL in turn, keeping its id, so a
+// session survives the loss of its server without its peers seeing it
+// leave.
+//
 // It stops for good, and Recv returns why once the messages received
 // before are delivered, when the server refuses it: its token or origin on
 // a reconnect (signal.ErrUnauthorized), its join because the room is full

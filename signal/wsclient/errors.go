@@ -101,30 +101,31 @@ type dialError struct {
 func (e *dialError) Error() string { return "signal: dial " + e.shown + ": " + e.msg }
 func (e *dialError) Unwrap() error { return e.err }
 
-// dialError explains why websocket.Dial failed: ctx is the caller's,
-// hctx the attempt's, resp the server's answer if any.
-func (c *Client) dialError(ctx, hctx context.Context, resp *http.Response, err error) error {
+// dialError explains why websocket.Dial of c.urls[i] failed: ctx is the
+// caller's, hctx the attempt's, resp the server's answer if any.
+func (c *Client) dialError(ctx, hctx context.Context, i int, resp *http.Response, err error) error {
+	rawURL, shown := c.urls[i], c.shown[i]
 	if resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
 		msg := fmt.Sprintf("HTTP %d", resp.StatusCode)
 		if why := bodyLine(resp); why != "" {
 			msg += ": " + strings.TrimPrefix(why, signal.ErrUnauthorized.Error()+": ")
 		}
-		return fmt.Errorf("signal: dial %s: %w: %s", c.shown, signal.ErrUnauthorized, msg)
+		return fmt.Errorf("signal: dial %s: %w: %s", shown, signal.ErrUnauthorized, msg)
 	}
 	if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 		msg := fmt.Sprintf("HTTP %s instead of a WebSocket upgrade", resp.Status)
 		if why := bodyLine(resp); why != "" {
 			msg += " (" + why + ")"
 		}
-		return &dialError{shown: c.shown, msg: msg, err: err}
+		return &dialError{shown: shown, msg: msg, err: err}
 	}
 	if ctx.Err() == nil && errors.Is(context.Cause(hctx), errNoAnswer) {
-		host := c.shown
-		if u, perr := url.Parse(c.url); perr == nil {
+		host := shown
+		if u, perr := url.Parse(rawURL); perr == nil {
 			host = u.Host
 		}
 		return &dialError{
-			shown: c.shown,
+			shown: shown,
 			msg:   fmt.Sprintf("%v from %s within %v", errNoAnswer, host, c.opts.HandshakeTimeout),
 			err:   context.DeadlineExceeded,
 		}
@@ -139,7 +140,7 @@ func (c *Client) dialError(ctx, hctx context.Context, resp *http.Response, err e
 	if ctx.Err() != nil {
 		msg = ctx.Err().Error()
 	}
-	return &dialError{shown: c.shown, msg: msg, err: err}
+	return &dialError{shown: shown, msg: msg, err: err}
 }
 
 // bodyLine returns the first line of the refusal's body, which the

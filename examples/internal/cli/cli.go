@@ -31,7 +31,7 @@ type Common struct {
 // Flags registers the shared flags; call its methods after flag.Parse.
 func Flags() *Common {
 	return &Common{
-		signal:     flag.String("signal", "ws://localhost:3000", "signaling server"),
+		signal:     flag.String("signal", "ws://localhost:3000", "signaling server; several, comma-separated, for servers sharing rooms over NATS: tried in turn on a drop"),
 		room:       flag.String("room", "realsense", "room to join"),
 		token:      flag.String("token", os.Getenv("AVLINK_SIGNAL_TOKEN"), "signaling token (default $AVLINK_SIGNAL_TOKEN)"),
 		relayOnly:  flag.Bool("relay-only", false, "use TURN relay candidates only"),
@@ -118,6 +118,16 @@ func iceFlags() func() []rtclink.ICEServer {
 
 type listFlag []string
 
+// signalURLs splits a -signal value, one URL or several separated by
+// commas, into the URL to dial first and the fallbacks.
+func signalURLs(v string) (first string, fallback []string) {
+	urls := strings.Split(v, ",")
+	for i := range urls {
+		urls[i] = strings.TrimSpace(urls[i])
+	}
+	return urls[0], urls[1:]
+}
+
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
@@ -158,7 +168,8 @@ func Run(cfg rtclink.Config, sigURL, room, token string, log *slog.Logger, start
 	defer stop()
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	sig, err := wsclient.Dial(dctx, sigURL, room, &wsclient.DialOptions{Token: token, Logger: log})
+	first, fallback := signalURLs(sigURL)
+	sig, err := wsclient.Dial(dctx, first, room, &wsclient.DialOptions{Token: token, Logger: log, FallbackURLs: fallback})
 	if err != nil {
 		return err
 	}

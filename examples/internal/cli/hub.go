@@ -156,7 +156,8 @@ func (c *Common) RunViewers(cfg rtclink.Config, n int, tcfg *teleop.Config) erro
 	defer stop()
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	sig, err := wsclient.Dial(dctx, *c.signal, *c.room, &wsclient.DialOptions{Token: *c.token, Logger: log})
+	first, fallback := signalURLs(*c.signal)
+	sig, err := wsclient.Dial(dctx, first, *c.room, &wsclient.DialOptions{Token: *c.token, Logger: log, FallbackURLs: fallback})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@
 //
 //	go run ./internal/signalbench/cmd                      # N = 10, 100, 1000, 10000; 3 runs
 //	go run ./internal/signalbench/cmd -n 1000 -rooms 100 -runs 1 -servers go
+//	go run ./internal/signalbench/cmd -instances 1,2,3 -n 100,1000   # servers sharing rooms over NATS
 //
 // It builds examples/signal-server with go build and installs the npm
 // package ws for node/server.js in a temporary directory, runs each
@@ -33,7 +34,7 @@ func main() {
 
 func run() error {
 	var cfg signalbench.Config
-	var counts, servers string
+	var counts, servers, instances string
 	flag.StringVar(&counts, "n", "10,100,1000,10000", "comma-separated connection counts")
 	flag.StringVar(&servers, "servers", "go,node", "comma-separated servers to measure: go, node")
 	flag.StringVar(&cfg.Repo, "repo", ".", "module root, where examples/signal-server is built")
@@ -49,6 +50,7 @@ func run() error {
 	flag.DurationVar(&cfg.PacedDuration, "paced-duration", 0, "paced measuring time (0: 10s)")
 	flag.DurationVar(&cfg.Settle, "settle", 0, "wait before reading memory (0: 2s)")
 	flag.IntVar(&cfg.Runs, "runs", 3, "runs per measurement (medians are printed)")
+	flag.StringVar(&instances, "instances", "", "instead of the default run, compare the Go server as several instances, e.g. 1,2,3 (more than one share rooms over a NATS server), clients spread over them")
 	quiet := flag.Bool("q", false, "no progress on stderr")
 	flag.Parse()
 
@@ -62,13 +64,22 @@ func run() error {
 	for _, f := range strings.Split(servers, ",") {
 		cfg.Servers = append(cfg.Servers, signalbench.Kind(strings.TrimSpace(f)))
 	}
+	if instances != "" {
+		for _, f := range strings.Split(instances, ",") {
+			k, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				return fmt.Errorf("-instances: %w", err)
+			}
+			cfg.Instances = append(cfg.Instances, k)
+		}
+	}
 	if !*quiet {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rep, err := signalbench.Run(ctx, cfg)
-	if rep != nil && len(rep.Results)+len(rep.Paced) > 0 {
+	if rep != nil && len(rep.Results)+len(rep.Paced)+len(rep.Fleet)+len(rep.FleetPaced) > 0 {
 		if werr := rep.WriteMarkdown(os.Stdout); werr != nil && err == nil {
 			err = werr
 		}
