@@ -9,20 +9,14 @@ import (
 
 	"github.com/avlink/avlink/capture"
 	capopus "github.com/avlink/avlink/capture/opus"
-	"github.com/avlink/avlink/capture/stamp"
 	"github.com/avlink/avlink/capture/synth"
 	capvp8 "github.com/avlink/avlink/capture/vp8"
 	"github.com/avlink/avlink/livekit"
 	"github.com/avlink/avlink/livekit/internal/lkserver"
+	"github.com/avlink/avlink/livekit/internal/lkviewer"
 	playopus "github.com/avlink/avlink/playback/opus"
-	playvp8 "github.com/avlink/avlink/playback/vp8"
 	"github.com/avlink/avlink/rtclink"
-	protoLogger "github.com/livekit/protocol/logger"
 	lksdk "github.com/livekit/server-sdk-go/v2"
-	"github.com/pion/rtcp"
-	"github.com/pion/rtp/codecs"
-	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -48,150 +42,40 @@ func robotConfig(t *testing.T, url, room string) livekit.Config {
 	}
 }
 
-// viewer is a second participant built on LiveKit's SDK alone: it decodes
-// the robot's video and audio the way any LiveKit client would receive
-// them.
-type viewer struct {
-	room *lksdk.Room
-	wg   sync.WaitGroup
-
-	mu        sync.Mutex
-	counters  []uint16        // stamps read from decoded frames, in order
-	captured  []time.Time     // their capture times
-	latencies []time.Duration // capture to decoded
-	pcm       []int16         // decoded audio
-	data      map[string][]string
-	changed   chan struct{}
-}
-
-func newViewer(t *testing.T, url, room string) *viewer {
+// newViewer joins room as a participant built on LiveKit's SDK alone,
+// watching the robot, until the test ends.
+func newViewer(t *testing.T, url, room string) *lkviewer.Viewer {
 	t.Helper()
-	v := &viewer{data: map[string][]string{}, changed: make(chan struct{})}
-	cb := lksdk.NewRoomCallback()
-	cb.OnTrackSubscribed = func(tr *webrtc.TrackRemote, _ *lksdk.RemoteTrackPublication, rp *lksdk.RemoteParticipant) {
-		if rp.Identity() != "robot" {
-			return
-		}
-		v.wg.Add(1)
-		if tr.Kind() == webrtc.RTPCodecTypeVideo {
-			go v.readVideo(t, tr)
-		} else {
-			go v.readAudio(t, tr)
-		}
-	}
-	cb.OnDataPacket = func(p lksdk.DataPacket, _ lksdk.DataReceiveParams) {
-		if u, ok := p.(*lksdk.UserDataPacket); ok {
-			v.update(func() { v.data[u.Topic] = append(v.data[u.Topic], string(u.Payload)) })
-		}
-	}
-	token, err := livekit.Token(lkserver.APIKey, lkserver.APISecret, room, "viewer", time.Minute)
+	v, err := lkviewer.Join(lkviewer.Config{
+		URL: url, APIKey: lkserver.APIKey, APISecret: lkserver.APISecret,
+		Room: room, Identity: "viewer", From: "robot",
+	})
 	require.NoError(t, err)
-	v.room, err = lksdk.ConnectToRoomWithToken(url, token, cb, lksdk.WithLogger(protoLogger.GetDiscardLogger()))
-	require.NoError(t, err)
+	t.Cleanup(v.Close)
 	return v
-}
-
-func (v *viewer) update(f func()) {
-	v.mu.Lock()
-	f()
-	close(v.changed)
-	v.changed = make(chan struct{})
-	v.mu.Unlock()
-}
-
-// waitFor waits until ok holds under v.mu, or fails t after a generous
-// deadline that only a broken path reaches.
-func (v *viewer) waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.After(30 * time.Second)
-	for {
-		v.mu.Lock()
-		done, changed := ok(), v.changed
-		v.mu.Unlock()
-		if done {
-			return
-		}
-		select {
-		case <-changed:
-		case <-deadline:
-			t.Fatalf("viewer: no %s", what)
-		}
-	}
-}
-
-// readVideo rebuilds VP8 frames from RTP, decodes them and reads their
-// stamps.
-func (v *viewer) readVideo(t *testing.T, tr *webrtc.TrackRemote) {
-	defer v.wg.Done()
-	dec, err := playvp8.NewDecoder(playvp8.DecoderConfig{})
-	if !assert.NoError(t, err) {
-		return
-	}
-	defer dec.Close()
-	var lastPLI time.Time
-	sb := samplebuilder.New(64, &codecs.VP8Packet{}, tr.Codec().ClockRate)
-	for {
-		pkt, _, err := tr.ReadRTP()
-		if err != nil {
-			return
-		}
-		sb.Push(pkt)
-		for s := sb.Pop(); s != nil; s = sb.Pop() {
-			f, err := dec.Decode(s.Data)
-			if err != nil || f == nil {
-				// Waiting for a keyframe: ask for one, as any client does.
-				if dec.NeedKeyframe() && time.Since(lastPLI) > 500*time.Millisecond {
-					lastPLI = time.Now()
-					_ = v.room.LocalParticipant.GetSubscriberPeerConnection().WriteRTCP(
-						[]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(tr.SSRC())}})
-				}
-				continue
-			}
-			at, n, err := stamp.Read(f)
-			if err != nil {
-				continue
-			}
-			now := time.Now()
-			v.update(func() {
-				v.counters = append(v.counters, n)
-				v.captured = append(v.captured, at)
-				v.latencies = append(v.latencies, now.Sub(at))
-			})
-		}
-	}
-}
-
-func (v *viewer) readAudio(t *testing.T, tr *webrtc.TrackRemote) {
-	defer v.wg.Done()
-	dec, err := playopus.NewDecoder(playopus.DecoderConfig{})
-	if !assert.NoError(t, err) {
-		return
-	}
-	defer dec.Close()
-	for {
-		pkt, _, err := tr.ReadRTP()
-		if err != nil {
-			return
-		}
-		f, err := dec.Decode(pkt.Payload)
-		if err != nil || f == nil {
-			continue
-		}
-		v.update(func() { v.pcm = append(v.pcm, f.Samples...) })
-	}
-}
-
-func (v *viewer) close() {
-	v.room.Disconnect()
-	v.wg.Wait()
 }
 
 func TestPublishIntoRoom(t *testing.T) {
 	srv := lkserver.Start(t)
-	const room = "robots"
+	robotToViewer(t, srv.URL, srv.URL)
+}
 
+// Two nodes share their state through Redis: the robot joins through
+// one, the viewer through the other, and they meet in the same room.
+func TestTwoNodes(t *testing.T) {
+	redis := lkserver.StartRedis(t)
+	a := lkserver.StartWith(t, lkserver.Options{Redis: redis.Addr})
+	b := lkserver.StartWith(t, lkserver.Options{Redis: redis.Addr})
+	robotToViewer(t, a.URL, b.URL)
+}
+
+// robotToViewer runs a robot joined through robotURL and a viewer joined
+// through viewerURL, and checks what crosses: video decoded with its
+// stamps at 25 fps or more, the tone, and data both ways.
+func robotToViewer(t *testing.T, robotURL, viewerURL string) {
+	const room = "robots"
 	got := make(chan string, 16)
-	cfg := robotConfig(t, srv.URL, room)
+	cfg := robotConfig(t, robotURL, room)
 	cfg.OnData = func(ch rtclink.Channel, data []byte) {
 		if ch == "teleop" {
 			select {
@@ -208,30 +92,30 @@ func TestPublishIntoRoom(t *testing.T) {
 	require.NoError(t, robot.WaitConnected(ctx))
 	require.NoError(t, robot.WaitChannel(ctx, rtclink.Reliable))
 
-	v := newViewer(t, srv.URL, room)
-	defer v.close()
+	v := newViewer(t, viewerURL, room)
 
 	// Video: three seconds of stamped frames after the first one decoded.
-	v.waitFor(t, "decoded frame", func() bool { return len(v.counters) > 0 })
-	v.waitFor(t, "three seconds of video", func() bool {
-		return v.captured[len(v.captured)-1].Sub(v.captured[0]) >= 3*time.Second
-	})
-	v.mu.Lock()
-	counters := slices.Clone(v.counters)
-	span := v.captured[len(v.captured)-1].Sub(v.captured[0])
-	lat := slices.Clone(v.latencies)
-	v.mu.Unlock()
-	fps := float64(len(counters)-1) / span.Seconds()
+	require.NoError(t, v.Wait(ctx, func() bool {
+		f := v.Frames()
+		return len(f) > 0 && f[len(f)-1].Captured.Sub(f[0].Captured) >= 3*time.Second
+	}), "three seconds of decoded video")
+	frames := v.Frames()
+	span := frames[len(frames)-1].Captured.Sub(frames[0].Captured)
+	lat := make([]time.Duration, len(frames))
+	for i, f := range frames {
+		lat[i] = f.Latency()
+	}
+	fps := float64(len(frames)-1) / span.Seconds()
 	slices.Sort(lat)
 	t.Logf("video: %d frames decoded over %v of capture time: %.1f fps; capture to decoded p50 %v, p95 %v",
-		len(counters), span.Round(time.Millisecond), fps, lat[len(lat)/2], lat[len(lat)*95/100])
+		len(frames), span.Round(time.Millisecond), fps, lat[len(lat)/2], lat[len(lat)*95/100])
 	assert.GreaterOrEqual(t, fps, 25.0)
+	// The stamps' counters advance by one a frame: no frame is repeated.
+	assert.GreaterOrEqual(t, int(frames[len(frames)-1].Counter-frames[0].Counter), len(frames)-1)
 
 	// Audio: the tone's pitch, from half a second after the first second.
-	v.waitFor(t, "audio", func() bool { return len(v.pcm) >= 48000*3/2 })
-	v.mu.Lock()
-	pcm := slices.Clone(v.pcm[48000 : 48000*3/2])
-	v.mu.Unlock()
+	require.NoError(t, v.Wait(ctx, func() bool { return v.Samples() >= 48000*3/2 }), "audio")
+	pcm := v.PCM()[48000 : 48000*3/2]
 	freq, amp := synth.MeasureTone(pcm, 48000)
 	t.Logf("audio: %.1f Hz at %.2f of full scale", freq, amp)
 	assert.InDelta(t, toneHz, freq, 5)
@@ -241,11 +125,8 @@ func TestPublishIntoRoom(t *testing.T) {
 	// viewer, each sent until it arrives.
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	for arrived := false; !arrived; {
+	for !slices.Contains(v.Data(string(rtclink.Reliable)), "status ok") {
 		require.NoError(t, robot.SendData(rtclink.Reliable, []byte("status ok")))
-		v.mu.Lock()
-		arrived = slices.Contains(v.data[string(rtclink.Reliable)], "status ok")
-		v.mu.Unlock()
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
@@ -253,7 +134,7 @@ func TestPublishIntoRoom(t *testing.T) {
 		}
 	}
 	for arrived := false; !arrived; {
-		require.NoError(t, v.room.LocalParticipant.PublishDataPacket(lksdk.UserData([]byte("forward 0.5")),
+		require.NoError(t, v.Room.LocalParticipant.PublishDataPacket(lksdk.UserData([]byte("forward 0.5")),
 			lksdk.WithDataPublishTopic("teleop")))
 		select {
 		case msg := <-got:
@@ -271,7 +152,7 @@ func TestPublishIntoRoom(t *testing.T) {
 	assert.Positive(t, st.AudioOut.FramesSent)
 	assert.Equal(t, 1, st.Room.Peers)
 
-	v.close()
+	v.Close()
 	require.NoError(t, robot.Close())
 	<-robot.Done()
 	assert.ErrorIs(t, robot.Err(), rtclink.ErrClosed)

@@ -1,8 +1,9 @@
-// Command livekit-robot sends the stamped test pattern and a tone into a
-// LiveKit room, as a robot would send its camera and microphone, and logs
-// the data messages the room sends it.
+// Command livekit-robot sends a camera (or the stamped test pattern) and
+// a tone into a LiveKit room, as a robot would send its camera and
+// microphone, and logs the data messages the room sends it.
 //
 //	livekit-robot -url ws://127.0.0.1:7880 -key devkey -secret secret -room robots
+//	livekit-robot -camera /dev/video0 -url wss://lk.example.com -room yard
 package main
 
 import (
@@ -15,10 +16,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/avlink/avlink/capture/opus"
-	"github.com/avlink/avlink/capture/synth"
-	"github.com/avlink/avlink/capture/vp8"
 	"github.com/avlink/avlink/livekit"
+	"github.com/avlink/avlink/livekit/internal/robot"
 	"github.com/avlink/avlink/rtclink"
 )
 
@@ -40,6 +39,7 @@ func run() error {
 	fps := flag.Int("fps", 30, "video frame rate")
 	bitrate := flag.Int("bitrate", 1_000_000, "video bitrate in bit/s")
 	tone := flag.Float64("tone", 440, "tone frequency in Hz")
+	camera := flag.String("camera", robot.TestPattern, "a video node such as /dev/video0, or "+robot.TestPattern+" (the stamped test pattern)")
 	debug := flag.Bool("debug", false, "log LiveKit's and pion's messages too")
 	flag.Parse()
 
@@ -50,26 +50,15 @@ func run() error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	livekit.SetSDKLogger(log)
 
-	pattern, err := synth.NewPattern(synth.PatternConfig{Width: *width, Height: *height, FPS: *fps})
-	if err != nil {
-		return err
-	}
-	venc, err := vp8.NewEncoder(vp8.EncoderConfig{FrameRate: *fps})
-	if err != nil {
-		return err
-	}
-	src, err := synth.NewTone(synth.ToneConfig{Frequency: *tone, Amplitude: 0.3})
-	if err != nil {
-		return err
-	}
-	aenc, err := opus.NewEncoder(opus.EncoderConfig{})
+	video, audio, err := robot.Senders(robot.Config{
+		Camera: *camera, Width: *width, Height: *height, FPS: *fps, Bitrate: *bitrate, Tone: *tone, Logger: log,
+	})
 	if err != nil {
 		return err
 	}
 	s, err := livekit.New(livekit.Config{
 		URL: *url, APIKey: *key, APISecret: *secret, Room: *room, Identity: *identity,
-		Video:  &rtclink.VideoSender{Source: pattern, Encoder: venc, StartBitrate: *bitrate, MaxBitrate: max(*bitrate, 2_500_000)},
-		Audio:  &rtclink.AudioSender{Source: src, Encoder: aenc},
+		Video: video, Audio: audio,
 		Logger: log,
 		OnData: func(ch rtclink.Channel, data []byte) {
 			log.Info("data", "channel", ch, "bytes", len(data), "text", string(data))

@@ -1,5 +1,6 @@
 // Package lkserver builds livekit-server once into a cache directory and
-// runs it on free loopback ports for tests.
+// runs it on free loopback ports for tests and benchmarks: one node, or
+// several nodes sharing a Redis it also runs.
 package lkserver
 
 import (
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -93,42 +95,94 @@ type Server struct {
 	cmd  *exec.Cmd
 	out  lockedWriter
 	done chan struct{}
+	once sync.Once
 }
 
-// Start runs a server for t on free loopback ports and stops it when t
-// ends. It skips t when the server cannot be built, or fails it when the
-// CI environment variable is set.
-func Start(t testing.TB) *Server {
+// Options configures a server beyond its free loopback ports.
+type Options struct {
+	// Redis is the host:port of a Redis that the server shares with
+	// other nodes (rooms and participants are then found across nodes).
+	// Empty runs a single node with its state in memory.
+	Redis string
+}
+
+// Start runs a single-node server for t on free loopback ports and stops
+// it when t ends. It skips t when the server cannot be built, or fails it
+// when the CI environment variable is set.
+func Start(t testing.TB) *Server { return StartWith(t, Options{}) }
+
+// StartWith is Start with opt, such as a shared Redis for a second node.
+func StartWith(t testing.TB, opt Options) *Server {
+	t.Helper()
+	s, err := Run(Binary(t), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Close()
+		if t.Failed() {
+			t.Logf("livekit-server %s output:\n%s", s.URL, tail(s.Output()))
+		}
+	})
+	return s
+}
+
+// Binary returns the server binary, building it first if need be. It
+// skips t when the server cannot be built, or fails it when the CI
+// environment variable is set.
+func Binary(t testing.TB) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	bin, err := Build(ctx)
 	if err != nil {
-		msg := fmt.Sprintf("livekit-server %s cannot be built here, so the LiveKit tests cannot run: %v", Version, err)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		skipOrFail(t, fmt.Sprintf("livekit-server %s cannot be built here, so the LiveKit tests cannot run: %v", Version, err))
 	}
-	port, tcp, udp := freeTCP(t), freeTCP(t), freeUDP(t)
+	return bin
+}
+
+// skipOrFail skips t, or fails it when the CI environment variable is
+// set: CI must run every test.
+func skipOrFail(t testing.TB, msg string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// Run starts the server binary bin on free loopback ports in dev mode
+// (API key APIKey, secret APISecret) and returns once it answers. Close
+// stops it.
+func Run(bin string, opt Options) (*Server, error) {
+	port, err := freeTCP()
+	if err != nil {
+		return nil, err
+	}
+	tcp, err := freeTCP()
+	if err != nil {
+		return nil, err
+	}
+	udp, err := freeUDP()
+	if err != nil {
+		return nil, err
+	}
 	conf := fmt.Sprintf("port: %d\nrtc:\n  tcp_port: %d\n  udp_port: %d\n  use_external_ip: false\n", port, tcp, udp)
+	if opt.Redis != "" {
+		conf += fmt.Sprintf("redis:\n  address: %s\n", opt.Redis)
+	}
 	s := &Server{URL: fmt.Sprintf("ws://127.0.0.1:%d", port), done: make(chan struct{})}
 	s.cmd = exec.Command(bin, "--dev", "--bind", "127.0.0.1", "--node-ip", "127.0.0.1", "--config-body", conf)
 	s.cmd.Stdout, s.cmd.Stderr = &s.out, &s.out
 	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start livekit-server: %v", err)
+		return nil, fmt.Errorf("start livekit-server: %w", err)
 	}
 	go func() { s.cmd.Wait(); close(s.done) }()
-	t.Cleanup(func() {
-		s.stop()
-		if t.Failed() {
-			t.Logf("livekit-server output:\n%s", tail(s.output()))
-		}
-	})
 	if err := s.wait(port); err != nil {
-		t.Fatalf("livekit-server did not answer: %v\n%s", err, tail(s.output()))
+		s.Close()
+		return nil, fmt.Errorf("livekit-server did not answer: %w\n%s", err, tail(s.Output()))
 	}
-	return s
+	return s, nil
 }
 
 // wait polls the server's health endpoint until it answers.
@@ -153,33 +207,47 @@ func (s *Server) wait(port int) error {
 	return errors.New("no answer within 30 s")
 }
 
-// stop asks the server to leave gracefully, then kills it.
-func (s *Server) stop() {
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+// Close asks the server to leave gracefully, then kills it. It is safe
+// to call more than once.
+func (s *Server) Close() error {
+	s.once.Do(func() { stop(s.cmd, s.done) })
+	return nil
+}
+
+// Pid is the server's process id.
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
+
+// Output is what the server has logged so far.
+func (s *Server) Output() []byte { return s.out.bytes() }
+
+// stop sends SIGTERM, then SIGKILL after ten seconds, and waits for the
+// process to end.
+func stop(cmd *exec.Cmd, done <-chan struct{}) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-s.done:
+	case <-done:
 	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
+		_ = cmd.Process.Kill()
+		<-done
 	}
 }
 
-func (s *Server) output() []byte { return s.out.bytes() }
-
-func freeTCP(t testing.TB) int {
+// freeTCP and freeUDP return a loopback port free at the time of the
+// call.
+func freeTCP() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func freeUDP(t testing.TB) int {
+func freeUDP() (int, error) {
 	c, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
+	return c.LocalAddr().(*net.UDPAddr).Port, nil
 }
