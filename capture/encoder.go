@@ -27,3 +27,13 @@ type AudioEncoder interface {
 	Encode(f *AudioFrame) (*Sample, error)
 	Close() error
 }
+
+// PreparedEncoder is implemented by a VideoEncoder that sets itself up for
+// a frame size before its first frame (as vp8.Encoder does when its
+// config gives the size). A sender that would otherwise encode a
+// throwaway first frame, to keep an encoder's slow start off the first
+// picture a viewer waits for, skips that when Prepared reports true for
+// the frame's size. Prepared must not block.
+type PreparedEncoder interface {
+	Prepared(width, height int) bool
+}

@@ -340,12 +340,16 @@ func (v *videoSend) encodeLoop() {
 // warmUp encodes the first frame captured before a connection and drops
 // the result: an encoder sets itself up on its first frame (libvpx takes
 // four times as long over it as over a keyframe), which would otherwise
-// hold up the first picture a viewer sees.
+// hold up the first picture a viewer sees. An encoder already set up for
+// the frame's size ([capture.PreparedEncoder]) is left alone.
 func (v *videoSend) warmUp(f *capture.VideoFrame, lastErr *time.Time) {
 	if v.warm {
 		return
 	}
 	v.warm = true
+	if p, ok := v.enc.(capture.PreparedEncoder); ok && p.Prepared(f.Width, f.Height) {
+		return
+	}
 	if f = v.toI420(f, lastErr); f == nil {
 		return
 	}

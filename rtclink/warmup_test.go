@@ -57,3 +57,35 @@ func TestEncoderWarmedUpWhileWaiting(t *testing.T) {
 	assert.True(t, enc.calls[1], "the first frame sent was not asked as a keyframe")
 	enc.mu.Unlock()
 }
+
+// preparedEncoder is a countingEncoder whose encoder set itself up ahead.
+type preparedEncoder struct{ *countingEncoder }
+
+func (e preparedEncoder) Prepared(w, h int) bool {
+	return e.VideoEncoder.(capture.PreparedEncoder).Prepared(w, h)
+}
+
+// An encoder that set itself up for the frame size ahead (vp8 given the
+// size) is not warmed up again: nothing is encoded while no one watches,
+// and the viewer still decodes from the first frame sent.
+func TestPreparedEncoderNotWarmedAgain(t *testing.T) {
+	url := signalServer(t)
+	vs := videoSender(t, 320, 240)
+	enc := preparedEncoder{&countingEncoder{VideoEncoder: vs.Encoder}}
+	require.True(t, enc.Prepared(320, 240), "rtctest's encoder is given its size")
+	vs.Encoder = enc
+	robot, err := rtclink.New(rtclink.Config{Signaler: dial(t, url, "p"), Role: rtclink.Offerer, Video: vs, Logger: testLogger()})
+	require.NoError(t, err)
+	defer robot.Close()
+
+	time.Sleep(300 * time.Millisecond) // ten frames captured
+	assert.Zero(t, enc.count(), "frames encoded with no one watching")
+
+	_, video := startViewer(t, url, "p")
+	video.waitFirst(t)
+	framesOver(t, robot, video, 10)
+	assert.Zero(t, robot.Stats().VideoOut.PLIsReceived, "the viewer had to ask for a keyframe")
+	enc.mu.Lock()
+	assert.True(t, enc.calls[0], "the first frame sent was not asked as a keyframe")
+	enc.mu.Unlock()
+}

@@ -54,6 +54,10 @@ func NewPattern(cfg PatternConfig) (*Pattern, error) {
 	return &Pattern{cfg: cfg, bg: bars(cfg.Width, cfg.Height)}, nil
 }
 
+// Size returns the frame size, so that an encoder can be set up before
+// the first frame.
+func (p *Pattern) Size() (width, height int) { return p.cfg.Width, p.cfg.Height }
+
 // bars draws the static background: eight colour bars over the top two
 // thirds and a grey ramp below.
 func bars(w, h int) []byte {

@@ -26,6 +26,9 @@ func TestPatternFramesAreStampedAndPaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
+	if w, h := p.Size(); w != 320 || h != 240 {
+		t.Fatalf("Size() = %dx%d, want 320x240", w, h)
+	}
 	ctx := context.Background()
 	var prev []byte
 	for i := range 90 {

@@ -430,6 +430,10 @@ func (c *Camera) Info() DeviceInfo { return c.info }
 // Mode returns the format, size and rate the camera streams.
 func (c *Camera) Mode() Mode { return c.mode }
 
+// Size returns the size of the frames ReadVideo delivers, so that an
+// encoder can be set up before the first frame.
+func (c *Camera) Size() (width, height int) { return c.mode.Width, c.mode.Height }
+
 // Stats returns the camera's frame counts.
 func (c *Camera) Stats() Stats {
 	return Stats{Captured: c.captured.Load(), Delivered: c.delivered.Load(), Replaced: c.replaced.Load(),

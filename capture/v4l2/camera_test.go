@@ -104,6 +104,9 @@ func TestOpenNegotiatesAndStreams(t *testing.T) {
 	if got := c.Mode(); got != (Mode{Format: YUYV, Width: 640, Height: 480, FPS: 30}) {
 		t.Fatalf("mode %v, want YUYV 640x480@30", got)
 	}
+	if w, h := c.Size(); w != 640 || h != 480 {
+		t.Fatalf("Size() = %dx%d, want 640x480", w, h)
+	}
 	if d.ival != (v4l2Fract{1, 30}) {
 		t.Fatalf("driver's frame interval %v, want 1/30", d.ival)
 	}

@@ -36,13 +36,21 @@ type Encoder struct {
 	anchored bool
 	anchorT  time.Time
 	anchorP  int64
-	keyDue   bool // a keyframe was asked for but its frame was dropped
+	keyDue   bool // the next frame must be a keyframe: asked for on a dropped frame, or the first after prepare
 }
 
-var _ capture.VideoEncoder = (*Encoder)(nil)
+var (
+	_ capture.VideoEncoder    = (*Encoder)(nil)
+	_ capture.PreparedEncoder = (*Encoder)(nil)
+)
 
 // NewEncoder returns an encoder configured by cfg. When cfg gives a size,
-// libvpx is set up at once; otherwise on the first frame.
+// NewEncoder returns at once and libvpx is set up in the background,
+// encoding one throwaway frame: libvpx's setup and its first frame take
+// tens of milliseconds (mostly first-touch page faults), which then
+// overlap the program's own start instead of delaying its first picture.
+// An Encode that comes sooner waits for it. Without a size, libvpx is set
+// up on the first frame.
 func NewEncoder(cfg EncoderConfig) (*Encoder, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
@@ -51,11 +59,38 @@ func NewEncoder(cfg EncoderConfig) (*Encoder, error) {
 	e := &Encoder{cfg: c, log: c.Logger, nominal: int64(timebase / c.FrameRate)}
 	e.target.Store(int64(c.Bitrate))
 	if c.Width > 0 {
-		if err := e.open(c.Width, c.Height); err != nil {
-			return nil, err
-		}
+		e.mu.Lock() // held until prepared, so that Encode and Close wait
+		go e.prepare(c.Width, c.Height)
 	}
 	return e, nil
+}
+
+// Prepared reports whether the config gave this frame size, so that
+// libvpx is (or is being) set up for it ahead of the first frame.
+func (e *Encoder) Prepared(width, height int) bool {
+	return e.cfg.Width > 0 && width == e.cfg.Width && height == e.cfg.Height
+}
+
+// prepare sets libvpx up for w×h and encodes a flat grey frame whose
+// output is dropped, then unlocks e.mu (locked by NewEncoder). A failure
+// is only logged: the first Encode tries again and reports it.
+func (e *Encoder) prepare(w, h int) {
+	defer e.mu.Unlock()
+	start := time.Now()
+	if err := e.open(w, h); err != nil {
+		e.log.Debug("vp8: cannot set the encoder up ahead of the first frame", "err", err)
+		return
+	}
+	ysz, csz := w*h, ((w+1)/2)*((h+1)/2)
+	grey := make([]byte, ysz+2*csz)
+	for i := range grey {
+		grey[i] = 128
+	}
+	// The grey frame takes the first timestamp; the next frame, the
+	// first real one, is a keyframe.
+	_, _, err := e.enc.Encode(grey[:ysz], grey[ysz:ysz+csz], grey[ysz+csz:], w, (w+1)/2, e.pts(time.Time{}), uint64(e.nominal), true)
+	e.keyDue = true
+	e.log.Debug("vp8: encoder set up ahead of the first frame", "size", fmt.Sprintf("%dx%d", w, h), "took", time.Since(start), "err", err)
 }
 
 // Codec describes the output: VP8 on the 90 kHz RTP clock.

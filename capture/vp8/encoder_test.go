@@ -376,3 +376,44 @@ func TestFrameDrop(t *testing.T) {
 		t.Fatal("no frame dropped at the lowest bitrate")
 	}
 }
+
+// Given a size, the encoder sets libvpx up ahead: it reports that size as
+// prepared, its first frame is still a keyframe, and a frame of another
+// size still works.
+func TestPreparedAhead(t *testing.T) {
+	e := newEncoder(t, EncoderConfig{Width: 320, Height: 240})
+	if !e.Prepared(320, 240) || e.Prepared(640, 480) {
+		t.Fatalf("Prepared(320, 240) = %v, Prepared(640, 480) = %v; want true, false", e.Prepared(320, 240), e.Prepared(640, 480))
+	}
+	if newEncoder(t, EncoderConfig{}).Prepared(640, 480) {
+		t.Fatal("an encoder without a size reports one prepared")
+	}
+	for i, sz := range [][2]int{{320, 240}, {320, 240}, {640, 480}} {
+		s, err := e.Encode(vpxtest.Picture(sz[0], sz[1], i), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tag, ok := vpx.ParseFrameTag(s.Data)
+		if !ok {
+			t.Fatalf("frame %d: bad tag", i)
+		}
+		if wantKey := i != 1; tag.Keyframe != wantKey {
+			t.Fatalf("frame %d (%dx%d): keyframe %v, want %v", i, sz[0], sz[1], tag.Keyframe, wantKey)
+		}
+	}
+}
+
+// Closing an encoder while it is still setting itself up waits for that
+// and leaves nothing running.
+func TestCloseWhilePreparing(t *testing.T) {
+	e, err := NewEncoder(EncoderConfig{Width: 640, Height: 480})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Encode(vpxtest.Picture(640, 480, 0), false); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Encode after Close: %v, want ErrClosed", err)
+	}
+}

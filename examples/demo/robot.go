@@ -123,7 +123,7 @@ func (r *robot) video() (*rtclink.VideoSender, error) {
 		r.log.Info("robot: no camera, sending the moving test pattern (its stamp shows the latency in the page)")
 		src = p
 	}
-	enc, err := vp8.NewEncoder(vp8.EncoderConfig{Logger: r.log})
+	enc, err := avdev.VP8Encoder(src, vp8.EncoderConfig{Logger: r.log})
 	if err != nil {
 		return nil, errors.Join(err, src.Close())
 	}

@@ -45,7 +45,7 @@ func (o *cameraOptions) videoSender(devs *devices, log *slog.Logger) (*rtclink.V
 		return nil, err
 	}
 	watched := devs.addVideo("camera", src)
-	enc, err := vp8.NewEncoder(vp8.EncoderConfig{Bitrate: o.bitrate, Logger: log})
+	enc, err := avdev.VP8Encoder(src, vp8.EncoderConfig{Bitrate: o.bitrate, Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,7 @@ import (
 	capopus "github.com/avlink/avlink/capture/opus"
 	"github.com/avlink/avlink/capture/synth"
 	"github.com/avlink/avlink/capture/vp8"
+	"github.com/avlink/avlink/examples/internal/avdev"
 	"github.com/avlink/avlink/examples/internal/cli"
 	"github.com/avlink/avlink/rtclink"
 )
@@ -103,7 +104,7 @@ func videoSender(spec, size string, bitrate int, loop bool, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	enc, err := vp8.NewEncoder(vp8.EncoderConfig{Bitrate: bitrate, Logger: log})
+	enc, err := avdev.VP8Encoder(src, vp8.EncoderConfig{Bitrate: bitrate, Logger: log})
 	if err != nil {
 		return nil, errors.Join(err, src.Close())
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/avlink/avlink/capture"
 	capopus "github.com/avlink/avlink/capture/opus"
 	"github.com/avlink/avlink/capture/v4l2"
+	"github.com/avlink/avlink/capture/vp8"
 	"github.com/avlink/avlink/playback"
 	pbopus "github.com/avlink/avlink/playback/opus"
 	"github.com/avlink/avlink/rtclink"
@@ -32,6 +33,17 @@ func OpenCamera(spec string, cfg v4l2.Config) (cam *v4l2.Camera, found *v4l2.Dev
 	}
 	cam, err = v4l2.Open(path, cfg)
 	return cam, found, err
+}
+
+// VP8Encoder returns a VP8 encoder for src's frames. When src knows its
+// frame size ahead (a camera, the test pattern, a .y4m file), the encoder
+// sets libvpx up at once, in the background, while the program connects,
+// instead of on the first frame a viewer waits for.
+func VP8Encoder(src capture.VideoSource, cfg vp8.EncoderConfig) (*vp8.Encoder, error) {
+	if s, ok := src.(interface{ Size() (width, height int) }); ok && cfg.Width == 0 {
+		cfg.Width, cfg.Height = s.Size()
+	}
+	return vp8.NewEncoder(cfg)
 }
 
 // CardName is the card name a -camera value that is not a path looks

@@ -9,8 +9,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/avlink/avlink/capture"
 	"github.com/avlink/avlink/capture/synth"
 	"github.com/avlink/avlink/capture/v4l2"
+	"github.com/avlink/avlink/capture/vp8"
 	"github.com/avlink/avlink/playback"
 )
 
@@ -53,4 +55,22 @@ func TestOpus(t *testing.T) {
 	dec, err := r.NewDecoder(s.Encoder.Codec())
 	require.NoError(t, err)
 	defer dec.Close()
+}
+
+// A source that knows its frame size gets an encoder set up for it ahead;
+// one that does not gets an encoder sized by its first frame.
+func TestVP8EncoderSizedBySource(t *testing.T) {
+	p, err := synth.NewPattern(synth.PatternConfig{Width: 320, Height: 240})
+	require.NoError(t, err)
+	defer p.Close()
+	enc, err := VP8Encoder(p, vp8.EncoderConfig{})
+	require.NoError(t, err)
+	defer enc.Close()
+	assert.True(t, enc.Prepared(320, 240))
+
+	var unsized struct{ capture.VideoSource }
+	enc2, err := VP8Encoder(unsized, vp8.EncoderConfig{})
+	require.NoError(t, err)
+	defer enc2.Close()
+	assert.False(t, enc2.Prepared(320, 240))
 }
