@@ -28,6 +28,7 @@ func main() {
 }
 
 func run() error {
+	cli.OneCoreForGo()
 	common := cli.Flags()
 	var (
 		videoOut = flag.String("video-out", "", "write video to a .ivf (as received) or .y4m (decoded) file")
