@@ -1,12 +1,11 @@
 package wsserver
 
 import (
-	"bufio"
 	"encoding/binary"
 	"io"
 	"net"
-	"net/http"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -35,12 +34,10 @@ type batchConn struct {
 	rnext  *[]byte // the buffer readFD fills
 	rn     int
 	rerr   error
-	br     *bufio.Reader // the WebSocket library's reader over this conn
-	// yield makes the next Read that would wait return errYield.
-	yield bool
-	// inMessage is set while the reader reads a message's frames, where
-	// a control frame may come between fragments: no yield there.
-	inMessage bool
+
+	// pong is set when a pong arrives; the keepalive clears it with each
+	// ping.
+	pong atomic.Bool
 
 	amu         sync.Mutex
 	awaiting    bool // the reader is in await
@@ -67,17 +64,13 @@ func newBatchConn(c net.Conn, pool *bufPool, leftover []byte) *batchConn {
 // burst of candidates is read in a few calls.
 const readBufBytes = 8 << 10
 
+// Read reads what is buffered, or waits for the socket when nothing is.
 func (c *batchConn) Read(p []byte) (int, error) {
 	if c.rbuf == nil {
-		if c.yield {
-			c.yield = false
-			return 0, errYield
-		}
 		if err := c.fill(); err != nil {
 			return 0, err
 		}
 	}
-	c.yield = false
 	n := copy(p, (*c.rbuf)[c.roff:])
 	c.roff += n
 	if c.roff == len(*c.rbuf) {
@@ -87,19 +80,10 @@ func (c *batchConn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// yieldAtBoundary is called by the WebSocket library's reader when it
-// has read a whole control frame. If nothing more is buffered, the next
-// read is the start of a frame header, and the reader would wait there,
-// deep in the library: it gets errYield instead, which leaves the stream
-// intact, so that serve can wait in await.
-func (c *batchConn) yieldAtBoundary() {
-	c.yield = !c.inMessage && c.rbuf == nil && c.br != nil && c.br.Buffered() == 0
-}
-
 // idle reports whether a read would have to wait for the socket. Called
 // by the reader only.
 func (c *batchConn) idle() bool {
-	return c.rbuf == nil && (c.br == nil || c.br.Buffered() == 0)
+	return c.rbuf == nil
 }
 
 // await returns once there is something to read, waiting with no buffer
@@ -107,21 +91,19 @@ func (c *batchConn) idle() bool {
 // connection keeps a small stack. An error is the socket's: the
 // connection is over.
 //
-// The WebSocket library reads the connection only while the reader is in
-// it, except in its close handshake, so the server closes a connection
-// from the reader's goroutine after interrupt.
+// Only the reader reads the connection, so the server closes a
+// connection from the reader's goroutine after interrupt.
 func (c *batchConn) await() error {
 	c.amu.Lock()
 	if c.interrupted {
 		c.amu.Unlock()
 		return errInterrupted
 	}
-	if c.rbuf != nil || (c.br != nil && c.br.Buffered() > 0) {
+	if c.rbuf != nil {
 		c.amu.Unlock()
 		return nil
 	}
 	c.awaiting = true
-	c.yield = false
 	c.amu.Unlock()
 	err := c.fill()
 	c.amu.Lock()
@@ -220,26 +202,6 @@ func (c *batchConn) readFD(fd uintptr) bool {
 	return true
 }
 
-// Write is how the WebSocket library writes its frames, which since the
-// server writes its messages itself (writeText) are control frames only:
-// ping, pong and close, each in one call (see hijackWriter). A close frame
-// ends the server's own writing, as the protocol requires.
-func (c *batchConn) Write(p []byte) (int, error) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if len(p) > 0 && p[0]&0x0F == opClose {
-		c.closeSent = true
-	}
-	return c.Conn.Write(p)
-}
-
-// opClose is the close frame's opcode (RFC 6455 section 5.2).
-const opClose = 0x8
-
-// maxFrameHeader is the largest header of a server frame: unmasked, with
-// a 64-bit length.
-const maxFrameHeader = 10
-
 // writeText sends msgs as text frames with one write system call. Server
 // frames are unmasked, so framing is a header in front of each message,
 // built here straight into one pooled buffer instead of one library call
@@ -280,37 +242,4 @@ func appendTextHeader(b []byte, n int) []byte {
 	default:
 		return binary.BigEndian.AppendUint64(append(b, finText, 127), uint64(n)) //nolint:gosec // n >= 0
 	}
-}
-
-// hijackWriter hands the WebSocket library a batchConn, a 16-byte read
-// buffer over it (the smallest bufio allows; the real buffering is
-// batchConn's pooled one) and a write buffer just big enough for a whole
-// control frame, which the library flushes at the end of each frame: so
-// every frame it writes reaches batchConn in one Write. An idle connection
-// keeps no other buffer.
-type hijackWriter struct {
-	http.ResponseWriter
-	pool *bufPool
-	conn *batchConn
-}
-
-// controlFrameBytes is the largest control frame a server sends: a
-// 2-byte header and at most 125 bytes of payload.
-const controlFrameBytes = 128
-
-func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	hj, ok := h.ResponseWriter.(http.Hijacker)
-	if !ok {
-		return nil, nil, http.ErrNotSupported
-	}
-	nc, brw, err := hj.Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	// Bytes the client sent right after its request are already in
-	// net/http's reader: batchConn serves them first.
-	leftover, _ := brw.Reader.Peek(brw.Reader.Buffered())
-	h.conn = newBatchConn(nc, h.pool, leftover)
-	h.conn.br = bufio.NewReaderSize(h.conn, 16)
-	return h.conn, bufio.NewReadWriter(h.conn.br, bufio.NewWriterSize(h.conn, controlFrameBytes)), nil
 }

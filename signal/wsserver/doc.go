@@ -38,6 +38,13 @@
 // left; [Server.Close] drops them at once. An idle connection holds one
 // goroutine with a small stack and no buffers.
 //
+// The server speaks RFC 6455 itself on the connection it takes over from
+// net/http: masked client frames, fragments with control frames between
+// them, ping and pong, the close handshake with its status codes, UTF-8
+// checks on text, and no extensions. A client that breaks the protocol is
+// closed with 1002 (or 1007 for bad UTF-8, 1009 for a message over
+// MaxMessageBytes); the others are not affected.
+//
 // # Rooms across servers
 //
 // By default a room lives in one process. With Config.NATS set, every

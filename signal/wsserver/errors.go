@@ -9,7 +9,3 @@ var ErrConfig = errors.New("signal: invalid server config")
 // errInterrupted ends a connection's wait for input when the server
 // closes.
 var errInterrupted = errors.New("signal: server closing")
-
-// errYield is how batchConn hands a reader that would wait back to
-// serve, between frames.
-var errYield = errors.New("signal: nothing to read")

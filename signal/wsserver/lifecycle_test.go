@@ -227,9 +227,6 @@ func TestSilentPeerIsDisconnected(t *testing.T) {
 	assert.Zero(t, s.count(), "the peer is gone from the server")
 }
 
-// opPing is the ping frame's opcode (RFC 6455 section 5.2).
-const opPing = 0x9
-
 // With DisablePings a peer that answers nothing is not pinged: the first
 // thing it gets is what another peer sends it.
 func TestDisablePingsSendsNone(t *testing.T) {

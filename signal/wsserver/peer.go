@@ -4,7 +4,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 )
 
@@ -29,9 +28,8 @@ type peer struct {
 	remote   string
 	stopPing func()
 
-	// ws and bc are set once by attach, under mu; the reader and the
-	// writer use them without the lock after that.
-	ws *websocket.Conn
+	// bc is set once by attach, under mu; the reader and the writer use
+	// it without the lock after that.
 	bc *batchConn
 
 	mu        sync.Mutex
@@ -62,7 +60,7 @@ func (p *peer) enqueue(msg []byte) {
 		if stuck {
 			p.srv.log.Warn("signal: peer stopped reading, disconnecting", "conn", p.conn, "timeout", p.srv.cfg.writeTimeout())
 			p.srv.metrics.slowDisconnects.Inc()
-			p.ws.CloseNow()
+			_ = p.bc.Conn.Close()
 		}
 		return
 	}
@@ -112,7 +110,7 @@ func (p *peer) writeLoop() {
 			p.writing = false
 			p.queue = nil
 			p.mu.Unlock()
-			p.ws.CloseNow()
+			_ = p.bc.Conn.Close()
 			return
 		}
 		p.mu.Lock()
@@ -123,9 +121,9 @@ func (p *peer) writeLoop() {
 
 // attach gives p its connection once the upgrade is done, and starts
 // the writer for anything queued before.
-func (p *peer) attach(ws *websocket.Conn, bc *batchConn) {
+func (p *peer) attach(bc *batchConn) {
 	p.mu.Lock()
-	p.ws, p.bc, p.attached = ws, bc, true
+	p.bc, p.attached = bc, true
 	start := len(p.queue) > 0 && !p.closed && !p.writing
 	p.writing = p.writing || start
 	p.mu.Unlock()
@@ -140,11 +138,11 @@ func (p *peer) startWriter() {
 	go p.writeLoop()
 }
 
-// conns returns p's connection, nil before attach.
-func (p *peer) conns() (*websocket.Conn, *batchConn) {
+// connection returns the connection, nil before attach.
+func (p *peer) connection() *batchConn {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.ws, p.bc
+	return p.bc
 }
 
 func (p *peer) markClosed() {

@@ -6,15 +6,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 
 	"github.com/avlink/avlink/signal"
@@ -131,6 +128,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "avlink signaling server: connect with a WebSocket")
 		return
 	}
+	accept, err := checkUpgrade(w, r)
+	if err != nil {
+		s.log.Warn("signal: bad websocket upgrade", "remote", r.RemoteAddr, "err", err)
+		return
+	}
 	if reason, err := s.authorize(r); err != nil {
 		s.metrics.refusals.WithLabelValues(reason).Inc()
 		s.log.Warn("signal: refused connection", "remote", r.RemoteAddr, "reason", reason, "err", err)
@@ -151,30 +153,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.wg.Done() // added by addPeer
 
-	w.Header().Set(signal.FeaturesHeader, signal.FeatureRooms)
-	hw := &hijackWriter{ResponseWriter: w, pool: s.pool}
-	ws, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
-		InsecureSkipVerify: true, // origin already checked by authorize
-		// After a control frame, return to the shallow wait of serve
-		// instead of waiting inside the library's reader.
-		OnPongReceived: func(context.Context, []byte) { p.bc.yieldAtBoundary() },
-		OnPingReceived: func(context.Context, []byte) bool { p.bc.yieldAtBoundary(); return true },
-	})
+	bc, err := hijack(w, accept, http.Header{signal.FeaturesHeader: {signal.FeatureRooms}}, s.pool)
 	if err != nil {
 		s.removePeer(p, false)
 		p.markClosed()
 		s.log.Warn("signal: upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	ws.SetReadLimit(s.cfg.maxMessageBytes())
-	p.attach(ws, hw.conn)
+	p.attach(bc)
 	s.mu.Lock()
 	closed, hard := s.closed, s.hard
 	s.mu.Unlock()
 	switch {
 	case hard:
 		// Close ran before the peer had a connection to close.
-		_ = hw.conn.Conn.Close()
+		_ = bc.Conn.Close()
 	case closed:
 		// Shutdown ran before the peer had a connection to interrupt.
 		p.bc.interrupt()
@@ -211,6 +204,14 @@ func (s *Server) run(p *peer) {
 			return
 		}
 		if err := s.next(p, p.lim); err != nil {
+			var ce *closeError
+			var pc *peerClosed
+			switch {
+			case errors.As(err, &ce):
+				p.bc.closeHandshake(ce.code, ce.reason, closeWait)
+			case errors.As(err, &pc):
+				p.bc.lingerClose(closeWait) // the close frame is echoed
+			}
 			s.finish(p, err)
 			return
 		}
@@ -218,46 +219,47 @@ func (s *Server) run(p *peer) {
 	}
 }
 
+// closeWait bounds how long a close handshake the server starts waits
+// for the client's close frame.
+const closeWait = 2 * time.Second
+
 // closeAfterWait closes p after await failed: with 1001 when the server
 // is shutting down, else at once (the socket is already gone).
 func (s *Server) closeAfterWait(p *peer, err error) {
 	if errors.Is(err, errInterrupted) {
 		p.bc.resume()
-		p.ws.Close(websocket.StatusGoingAway, "server shutting down")
+		p.bc.closeHandshake(statusGoingAway, "server shutting down", closeWait)
 	}
-	p.ws.CloseNow()
+	_ = p.bc.Conn.Close()
 }
 
 // finish removes p after its connection ended with err.
 func (s *Server) finish(p *peer, err error) {
 	// Closed first, so that a ping in flight ends and stopPing, which
 	// waits for it, returns at once.
-	p.ws.CloseNow()
+	_ = p.bc.Conn.Close()
 	p.stopPing()
 	s.removePeer(p, true)
 	p.markClosed()
-	if isReadLimit(err) {
+	if closeStatus(err) == statusMessageTooBig {
 		s.metrics.refusals.WithLabelValues("too-big").Inc()
 		s.log.Warn("signal: message too big, connection closed with 1009", "peer", p.id, "limit", s.cfg.maxMessageBytes())
 	}
 	s.log.Info("signal: disconnected", "peer", p.id, "remote", p.remote,
-		"status", int(websocket.CloseStatus(err)), "connections", s.count())
+		"status", closeStatus(err), "connections", s.count())
 	s.wg.Done()
 }
 
 // next reads and handles one message. A control frame that leaves
 // nothing else to read is not an error: next returns nil to wait again.
 func (s *Server) next(p *peer, lim *rate.Limiter) error {
-	typ, buf, err := s.read(p)
-	if errors.Is(err, errYield) {
-		return nil
-	}
-	if err != nil {
+	op, buf, err := p.bc.readMessage(s.cfg.maxMessageBytes())
+	if err != nil || buf == nil {
 		return err
 	}
 	s.metrics.messagesIn.Inc()
 	switch {
-	case typ != websocket.MessageText:
+	case op != opText:
 		s.refuse(p, signal.CodeInvalidJSON, "binary frames are not accepted")
 	case lim != nil && !lim.Allow():
 		s.refuseRate(p)
@@ -268,44 +270,9 @@ func (s *Server) next(p *peer, lim *rate.Limiter) error {
 	return nil
 }
 
-// read reads one message into a pooled buffer, which the caller puts
-// back; handle copies what it keeps.
-func (s *Server) read(p *peer) (websocket.MessageType, *[]byte, error) {
-	typ, r, err := p.ws.Reader(context.Background())
-	if err != nil {
-		return 0, nil, err
-	}
-	p.bc.inMessage = true
-	defer func() { p.bc.inMessage = false }()
-	buf := s.pool.get(512)
-	for {
-		if len(*buf) == cap(*buf) {
-			nb := s.pool.get(2 * cap(*buf))
-			*nb = append(*nb, *buf...)
-			s.pool.put(buf)
-			buf = nb
-		}
-		n, err := r.Read((*buf)[len(*buf):cap(*buf)])
-		*buf = (*buf)[:len(*buf)+n]
-		if errors.Is(err, io.EOF) {
-			return typ, buf, nil
-		}
-		if err != nil {
-			s.pool.put(buf)
-			return 0, nil, err
-		}
-	}
-}
-
-// isReadLimit recognises coder/websocket's read-limit error, which it does
-// not export; it has already sent close status 1009 (message too big).
-func isReadLimit(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "read limited at")
-}
-
 // keepalive pings p every PingInterval from a timer, without a goroutine
-// of its own between pings. A peer that does not answer a ping within the
-// interval is closed. stop ends the pings and waits for one in flight.
+// of its own between pings. A peer that has not answered a ping by the
+// next one is closed. stop ends the pings and waits for one in flight.
 func (s *Server) keepalive(p *peer) (stop func()) {
 	iv := s.cfg.pingInterval()
 	if iv == 0 {
@@ -319,6 +286,7 @@ func (s *Server) keepalive(p *peer) (stop func()) {
 	)
 	mu.Lock() // t is set before the first tick reads it
 	defer mu.Unlock()
+	pinged := false // a ping is out; guarded by mu
 	t = time.AfterFunc(iv, func() {
 		mu.Lock()
 		if stopped {
@@ -326,15 +294,18 @@ func (s *Server) keepalive(p *peer) (stop func()) {
 			return
 		}
 		inflight.Add(1)
+		unanswered := pinged && !p.bc.pong.Load()
+		pinged = true
 		mu.Unlock()
 		defer inflight.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), iv)
-		err := p.ws.Ping(ctx)
-		cancel()
-		if err != nil {
-			s.log.Info("signal: peer did not answer ping, disconnecting", "conn", p.conn, "interval", iv, "err", err)
-			p.ws.CloseNow()
+		if unanswered {
+			s.log.Info("signal: peer did not answer ping, disconnecting", "conn", p.conn, "interval", iv)
+			_ = p.bc.Conn.Close()
 			return
+		}
+		p.bc.pong.Store(false)
+		if err := p.bc.writeControl(opPing, nil); err != nil {
+			return // the connection is ending
 		}
 		mu.Lock()
 		if !stopped {
@@ -368,7 +339,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, p := range peers {
 		// The peer's reader closes it with 1001 (going away). A peer
 		// still upgrading finds the server closed once attached.
-		if ws, bc := p.conns(); ws != nil {
+		if bc := p.connection(); bc != nil {
 			bc.interrupt()
 		}
 	}
@@ -414,11 +385,10 @@ func (s *Server) Close() error {
 	peers := s.snapshotLocked()
 	s.mu.Unlock()
 	for _, p := range peers {
-		// The socket itself: the library's CloseNow would wait for a
-		// close handshake under way (Shutdown's) to end. The peer's
-		// reader then fails and cleans up. A peer still upgrading finds
-		// the server closed once attached.
-		if ws, bc := p.conns(); ws != nil {
+		// The socket itself, even in a close handshake under way
+		// (Shutdown's). The peer's reader then fails and cleans up. A
+		// peer still upgrading finds the server closed once attached.
+		if bc := p.connection(); bc != nil {
 			_ = bc.Conn.Close()
 		}
 	}

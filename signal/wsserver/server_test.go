@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -202,22 +203,28 @@ func TestStuckReaderDoesNotBlockRoom(t *testing.T) {
 	payload := strings.Repeat("c", 1000)
 	const n = 6000 // ~6 MB: more than the stuck client's queue and socket buffers
 	done := make(chan int)
+	var got atomic.Int64
 	go func() {
-		got := 0
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		for got < n {
+		for got.Load() < n {
 			_, data, err := reader.conn.Read(ctx)
 			if err != nil {
 				break
 			}
 			if strings.Contains(string(data), `"candidate"`) {
-				got++
+				got.Add(1)
 			}
 		}
-		done <- got
+		done <- int(got.Load())
 	}()
 	for i := 0; i < n; i++ {
+		// The reader reads as fast as it can, which on a loaded machine
+		// can be slower than the sender sends: keep it within half its
+		// queue, so that only the stuck client's queue overflows.
+		for w := 0; int64(i)-got.Load() > 400 && w < 1000; w++ {
+			time.Sleep(5 * time.Millisecond)
+		}
 		sender.send(`{"type":"candidate","candidate":{"candidate":"` + payload + `"}}`)
 	}
 	assert.Equal(t, n, <-done, "every message reached the reading client")
