@@ -110,3 +110,30 @@ func URLs(first *server.Server, nodes []*server.Server) string {
 	}
 	return strings.Join(urls, ",")
 }
+
+// Restart brings a cluster node back after it was shut down: a node on
+// port (its old client port, so that clients listing it find it again)
+// that routes to live, a node still in the cluster. It returns once the
+// route is up, and runs until the test ends.
+func Restart(t testing.TB, port int, name string, live *server.Server) *server.Server {
+	t.Helper()
+	opts := &server.Options{
+		Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true,
+		ServerName: name,
+		Cluster:    server.ClusterOpts{Name: "natstest", Host: "127.0.0.1", Port: -1},
+		Routes:     server.RoutesFromStr("nats://" + live.ClusterAddr().String()),
+	}
+	ns, err := server.NewServer(opts)
+	require.NoError(t, err)
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		t.Fatal("natstest: NATS server not ready")
+	}
+	t.Cleanup(func() {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+	})
+	require.Eventually(t, func() bool { return ns.NumRoutes() > 0 }, 10*time.Second, 10*time.Millisecond, "natstest: route back")
+	return ns
+}

@@ -384,3 +384,80 @@ func TestNATSClusterNodeDies(t *testing.T) {
 	e := dialRaw(t, urls[0])
 	assert.ElementsMatch(t, []string{ida, idb, idc, idd}, peers(e.joinRoom("r", "")))
 }
+
+// A signaling server and the NATS node under it die together and both
+// come back: the peer on that server goes on from another with its id,
+// the restarted server tells a newcomer every member, and a sender's
+// messages reach every member, across all three servers, in order and
+// once.
+func TestNATSServerAndNodeDieAndReturn(t *testing.T) {
+	nodes := natstest.Cluster(t, 3)
+	start := func(node *server.Server) (*Server, string) {
+		nc := natstest.Dial(t, natstest.URLs(node, nodes),
+			nats.DontRandomize(), nats.ReconnectWait(20*time.Millisecond), nats.MaxReconnects(-1))
+		return startServer(t, Config{NATS: nc, heartbeat: 100 * time.Millisecond})
+	}
+	var urls []string
+	var servers []*Server
+	for _, node := range nodes {
+		s, url := start(node)
+		servers, urls = append(servers, s), append(urls, url)
+	}
+	a, b, c := dialRaw(t, urls[0]), dialRaw(t, urls[1]), dialRaw(t, urls[2])
+	ida := a.joinRoom("r", "")["id"].(string)
+	idb := b.joinRoom("r", "")["id"].(string)
+	idc := c.joinRoom("r", "")["id"].(string)
+	a.readType(signal.TypeJoin)
+	a.readType(signal.TypeJoin)
+
+	port := nodes[1].Addr().(*net.TCPAddr).Port
+	require.NoError(t, servers[1].Close())
+	nodes[1].Shutdown()
+	nodes[1].WaitForShutdown()
+	// b's client reconnects to another server and resumes its id.
+	b2 := dialRaw(t, urls[2])
+	assert.Equal(t, idb, b2.joinRoom("r", idb)["id"])
+
+	node1 := natstest.Restart(t, port, "n2-again", nodes[0])
+	_, url1 := start(node1)
+	d := dialRaw(t, url1)
+	var (
+		got []string
+		idd string
+	)
+	for range 200 { // the restarted server learns the room from the others
+		d.send(`{"type":"join","room":"r"}`)
+		m := d.readType(signal.TypeJoined)
+		idd, got = m["id"].(string), peers(m)
+		if len(got) == 3 {
+			break
+		}
+		d.send(`{"type":"join","room":"elsewhere"}`)
+		d.readType(signal.TypeJoined)
+	}
+	require.ElementsMatch(t, []string{ida, idb, idc}, got)
+
+	const n = 50
+	for i := range n {
+		a.send(fmt.Sprintf(`{"type":"seq","n":%d}`, i))
+	}
+	a.send(`{"type":"end"}`)
+	for name, r := range map[string]*rawClient{"b": b2, "c": c, "d": d} {
+		for i := range n {
+			m := r.readType("seq")
+			require.Equal(t, float64(i), m["n"], "%s: message %d out of order or twice", name, i)
+			require.Equal(t, ida, m["sender"])
+		}
+		for range 50 { // nothing more of the sequence comes before its end
+			m := r.read()
+			require.NotEqual(t, "seq", m["type"], "%s: a message came twice: %v", name, m)
+			if m["type"] == "end" {
+				break
+			}
+		}
+	}
+	d.send(`{"type":"hello","to":"` + idc + `"}`)
+	assert.Equal(t, idd, c.readType("hello")["sender"])
+	b2.send(`{"type":"hello","to":"` + idd + `"}`)
+	assert.Equal(t, idb, d.readType("hello")["sender"])
+}
