@@ -24,7 +24,14 @@ func Start(t testing.TB) *server.Server {
 // a server shut down before, to bring it back.
 func StartOn(t testing.TB, port int) *server.Server {
 	t.Helper()
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true})
+	return run(t, &server.Options{Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true})
+}
+
+// run starts a NATS server with opts, waits until it takes connections,
+// and shuts it down when the test ends.
+func run(t testing.TB, opts *server.Options) *server.Server {
+	t.Helper()
+	ns, err := server.NewServer(opts)
 	require.NoError(t, err)
 	go ns.Start()
 	if !ns.ReadyForConnections(10 * time.Second) {
@@ -73,18 +80,7 @@ func Cluster(t testing.TB, n int) []*server.Server {
 		if i > 0 {
 			opts.Routes = server.RoutesFromStr("nats://" + nodes[0].ClusterAddr().String())
 		}
-		ns, err := server.NewServer(opts)
-		require.NoError(t, err)
-		go ns.Start()
-		if !ns.ReadyForConnections(10 * time.Second) {
-			ns.Shutdown()
-			t.Fatal("natstest: NATS server not ready")
-		}
-		t.Cleanup(func() {
-			ns.Shutdown()
-			ns.WaitForShutdown()
-		})
-		nodes = append(nodes, ns)
+		nodes = append(nodes, run(t, opts))
 	}
 	// Routes form by gossip: wait until each node has one to every other
 	// (a node may hold several connections per peer, hence at least).
@@ -123,17 +119,7 @@ func Restart(t testing.TB, port int, name string, live *server.Server) *server.S
 		Cluster:    server.ClusterOpts{Name: "natstest", Host: "127.0.0.1", Port: -1},
 		Routes:     server.RoutesFromStr("nats://" + live.ClusterAddr().String()),
 	}
-	ns, err := server.NewServer(opts)
-	require.NoError(t, err)
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		ns.Shutdown()
-		t.Fatal("natstest: NATS server not ready")
-	}
-	t.Cleanup(func() {
-		ns.Shutdown()
-		ns.WaitForShutdown()
-	})
+	ns := run(t, opts)
 	require.Eventually(t, func() bool { return ns.NumRoutes() > 0 }, 10*time.Second, 10*time.Millisecond, "natstest: route back")
 	return ns
 }

@@ -50,6 +50,25 @@ func (r *rawClient) joinRoom(room, id string) map[string]any {
 	return m
 }
 
+// joinWhenListed joins room until the joined answer lists n members
+// (a server that just moved or started learns them from the others),
+// leaving for another room between tries; bounded. It returns the id
+// and the last list.
+func (r *rawClient) joinWhenListed(room string, n int) (id string, got []string) {
+	r.t.Helper()
+	for range 200 {
+		r.send(`{"type":"join","room":"` + room + `"}`)
+		m := r.readType(signal.TypeJoined)
+		id, got = m["id"].(string), peers(m)
+		if len(got) == n {
+			return id, got
+		}
+		r.send(`{"type":"join","room":"elsewhere"}`)
+		r.readType(signal.TypeJoined)
+	}
+	return id, got
+}
+
 // Peers spread over three servers see one room: joined lists, joins and
 // leaves, messages for all and for one, and nothing of another room.
 func TestNATSRoomAcrossThreeServers(t *testing.T) {
@@ -362,20 +381,7 @@ func TestNATSClusterNodeDies(t *testing.T) {
 	// Whatever b's server missed while it moved, a newcomer on it is told
 	// every member once the members are announced again.
 	d := dialRaw(t, urls[1])
-	var (
-		got []string
-		idd string
-	)
-	for range 200 {
-		d.send(`{"type":"join","room":"r"}`)
-		m := d.readType(signal.TypeJoined)
-		idd, got = m["id"].(string), peers(m)
-		if len(got) == 3 {
-			break
-		}
-		d.send(`{"type":"join","room":"elsewhere"}`)
-		d.readType(signal.TypeJoined)
-	}
+	idd, got := d.joinWhenListed("r", 3)
 	assert.ElementsMatch(t, []string{ida, idb, idc}, got)
 	c.send(`{"type":"hello","to":"` + idb + `"}`)
 	assert.Equal(t, idc, b.readType("hello")["sender"])
@@ -421,20 +427,7 @@ func TestNATSServerAndNodeDieAndReturn(t *testing.T) {
 	node1 := natstest.Restart(t, port, "n2-again", nodes[0])
 	_, url1 := start(node1)
 	d := dialRaw(t, url1)
-	var (
-		got []string
-		idd string
-	)
-	for range 200 { // the restarted server learns the room from the others
-		d.send(`{"type":"join","room":"r"}`)
-		m := d.readType(signal.TypeJoined)
-		idd, got = m["id"].(string), peers(m)
-		if len(got) == 3 {
-			break
-		}
-		d.send(`{"type":"join","room":"elsewhere"}`)
-		d.readType(signal.TypeJoined)
-	}
+	idd, got := d.joinWhenListed("r", 3) // it learns the room from the others
 	require.ElementsMatch(t, []string{ida, idb, idc}, got)
 
 	const n = 50
