@@ -111,3 +111,26 @@ func TestThousands(t *testing.T) {
 	}
 	assert.Equal(t, "–", thousands(math.NaN()))
 }
+
+// Paced runs are summed (samples), kept at their worst (dropped) and
+// given as medians (percentiles), per server and per instance count.
+func TestPacedSummaries(t *testing.T) {
+	ms := time.Millisecond
+	r := &Report{
+		Config: Config{Servers: []Kind{KindGo, KindNode}, Instances: []int{1, 2}},
+		Paced: []Paced{
+			{Kind: KindGo, Clients: 100, Samples: 10, P50: 1 * ms, P99: 5 * ms, Max: 9 * ms},
+			{Kind: KindGo, Clients: 100, Samples: 20, P50: 3 * ms, P99: 4 * ms, Max: 7 * ms, Dropped: 2},
+			{Kind: KindGo, Clients: 100, Samples: 30, P50: 2 * ms, P99: 6 * ms, Max: 8 * ms},
+		},
+		FleetPaced: []FleetPaced{
+			{Instances: 2, Paced: Paced{Clients: 50, Samples: 5, P50: 4 * ms, P99: 8 * ms, Max: 9 * ms, Dropped: 1}},
+		},
+	}
+	got := r.PacedSummaries()
+	require.Len(t, got, 1, "no node runs, no node row")
+	assert.Equal(t, Paced{Kind: KindGo, Clients: 100, Samples: 60, P50: 2 * ms, P99: 5 * ms, Max: 8 * ms, Dropped: 2}, got[0])
+	fleet := r.FleetPacedSummaries()
+	require.Len(t, fleet, 1)
+	assert.Equal(t, FleetPaced{Instances: 2, Paced: Paced{Kind: KindGo, Clients: 50, Samples: 5, P50: 4 * ms, P99: 8 * ms, Max: 9 * ms, Dropped: 1}}, fleet[0])
+}

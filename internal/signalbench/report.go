@@ -58,13 +58,7 @@ func (r *Report) Summaries() []Summary {
 			if len(rs) == 0 {
 				continue
 			}
-			col := func(f func(Result) float64) float64 {
-				xs := make([]float64, len(rs))
-				for i, x := range rs {
-					xs[i] = f(x)
-				}
-				return median(xs)
-			}
+			col := func(f func(Result) float64) float64 { return medianOf(rs, f) }
 			s := Summary{Runs: len(rs), Result: Result{Kind: k, N: n, Rooms: rs[0].Rooms, Held: rs[0].Held}}
 			for _, x := range rs {
 				s.Held = min(s.Held, x.Held)
@@ -90,24 +84,43 @@ func (r *Report) Summaries() []Summary {
 func (r *Report) PacedSummaries() []Paced {
 	var out []Paced
 	for _, k := range r.Config.Servers {
-		var p50, p99, mx []time.Duration
-		s := Paced{Kind: k}
+		var runs []Paced
 		for _, p := range r.Paced {
-			if p.Kind != k {
-				continue
+			if p.Kind == k {
+				runs = append(runs, p)
 			}
-			s.Clients = p.Clients
-			s.Samples += p.Samples
-			s.Dropped = max(s.Dropped, p.Dropped)
-			p50, p99, mx = append(p50, p.P50), append(p99, p.P99), append(mx, p.Max)
 		}
-		if len(p50) == 0 {
-			continue
+		if s, ok := mergePaced(Paced{Kind: k}, runs); ok {
+			out = append(out, s)
 		}
-		s.P50, s.P99, s.Max = medianDur(p50), medianDur(p99), medianDur(mx)
-		out = append(out, s)
 	}
 	return out
+}
+
+// mergePaced sums the runs' samples into s, keeps the most dropped and the
+// median of each percentile; false when there are no runs.
+func mergePaced(s Paced, runs []Paced) (Paced, bool) {
+	if len(runs) == 0 {
+		return s, false
+	}
+	var p50, p99, mx []time.Duration
+	for _, p := range runs {
+		s.Clients = p.Clients
+		s.Samples += p.Samples
+		s.Dropped = max(s.Dropped, p.Dropped)
+		p50, p99, mx = append(p50, p.P50), append(p99, p.P99), append(mx, p.Max)
+	}
+	s.P50, s.P99, s.Max = medianDur(p50), medianDur(p99), medianDur(mx)
+	return s, true
+}
+
+// medianOf is the median of f over rs.
+func medianOf[T any](rs []T, f func(T) float64) float64 {
+	xs := make([]float64, len(rs))
+	for i, x := range rs {
+		xs[i] = f(x)
+	}
+	return median(xs)
 }
 
 func kib(bytes float64) string {
@@ -158,13 +171,7 @@ func (r *Report) FleetSummaries() []Fleet {
 			if len(rs) == 0 {
 				continue
 			}
-			col := func(f func(Fleet) float64) float64 {
-				xs := make([]float64, len(rs))
-				for i, x := range rs {
-					xs[i] = f(x)
-				}
-				return median(xs)
-			}
+			col := func(f func(Fleet) float64) float64 { return medianOf(rs, f) }
 			s := Fleet{Instances: k, N: n}
 			for _, x := range rs {
 				s.Dropped = max(s.Dropped, x.Dropped)
@@ -186,22 +193,15 @@ func (r *Report) FleetSummaries() []Fleet {
 func (r *Report) FleetPacedSummaries() []FleetPaced {
 	var out []FleetPaced
 	for _, k := range r.Config.Instances {
-		var p50, p99, mx []time.Duration
-		s := FleetPaced{Instances: k, Paced: Paced{Kind: KindGo}}
+		var runs []Paced
 		for _, p := range r.FleetPaced {
-			if p.Instances != k {
-				continue
+			if p.Instances == k {
+				runs = append(runs, p.Paced)
 			}
-			s.Clients = p.Clients
-			s.Samples += p.Samples
-			s.Dropped = max(s.Dropped, p.Dropped)
-			p50, p99, mx = append(p50, p.P50), append(p99, p.P99), append(mx, p.Max)
 		}
-		if len(p50) == 0 {
-			continue
+		if s, ok := mergePaced(Paced{Kind: KindGo}, runs); ok {
+			out = append(out, FleetPaced{Instances: k, Paced: s})
 		}
-		s.P50, s.P99, s.Max = medianDur(p50), medianDur(p99), medianDur(mx)
-		out = append(out, s)
 	}
 	return out
 }
