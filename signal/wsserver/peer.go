@@ -24,9 +24,9 @@ type peer struct {
 	joinedAt int64
 
 	// The reader's own state.
-	lim      *rate.Limiter // nil: no limit
-	remote   string
-	stopPing func()
+	lim    *rate.Limiter // nil: no limit
+	remote string
+	ping   *keepalive // nil: no pings
 
 	// bc is set once by attach, under mu; the reader and the writer use
 	// it without the lock after that.

@@ -183,7 +183,7 @@ func (s *Server) serve(p *peer, remote string) {
 		p.lim = rate.NewLimiter(rate.Limit(perSec), burst)
 	}
 	p.remote = remote
-	p.stopPing = s.keepalive(p)
+	p.ping = s.startKeepalive(p)
 	s.run(p)
 }
 
@@ -235,10 +235,10 @@ func (s *Server) closeAfterWait(p *peer, err error) {
 
 // finish removes p after its connection ended with err.
 func (s *Server) finish(p *peer, err error) {
-	// Closed first, so that a ping in flight ends and stopPing, which
+	// Closed first, so that a ping in flight ends and ping.stop, which
 	// waits for it, returns at once.
 	_ = p.bc.Conn.Close()
-	p.stopPing()
+	p.ping.stop()
 	s.removePeer(p, true)
 	p.markClosed()
 	if closeStatus(err) == statusMessageTooBig {
@@ -272,54 +272,71 @@ func (s *Server) next(p *peer, lim *rate.Limiter) error {
 
 // keepalive pings p every PingInterval from a timer, without a goroutine
 // of its own between pings. A peer that has not answered a ping by the
-// next one is closed. stop ends the pings and waits for one in flight.
-func (s *Server) keepalive(p *peer) (stop func()) {
+// next one is closed. Its stop ends the pings and waits for one in
+// flight. All of it is one object besides the timer, as every idle
+// connection keeps one.
+type keepalive struct {
+	s  *Server
+	p  *peer
+	iv time.Duration
+	t  *time.Timer
+
+	mu       sync.Mutex
+	stopped  bool
+	pinged   bool // a ping is out
+	inflight sync.WaitGroup
+}
+
+// startKeepalive starts pinging p, or returns nil when pings are off.
+func (s *Server) startKeepalive(p *peer) *keepalive {
 	iv := s.cfg.pingInterval()
 	if iv == 0 {
-		return func() {}
+		return nil
 	}
-	var (
-		mu       sync.Mutex
-		stopped  bool
-		inflight sync.WaitGroup
-		t        *time.Timer
-	)
-	mu.Lock() // t is set before the first tick reads it
-	defer mu.Unlock()
-	pinged := false // a ping is out; guarded by mu
-	t = time.AfterFunc(iv, func() {
-		mu.Lock()
-		if stopped {
-			mu.Unlock()
-			return
-		}
-		inflight.Add(1)
-		unanswered := pinged && !p.bc.pong.Load()
-		pinged = true
-		mu.Unlock()
-		defer inflight.Done()
-		if unanswered {
-			s.log.Info("signal: peer did not answer ping, disconnecting", "conn", p.conn, "interval", iv)
-			_ = p.bc.Conn.Close()
-			return
-		}
-		p.bc.pong.Store(false)
-		if err := p.bc.writeControl(opPing, nil); err != nil {
-			return // the connection is ending
-		}
-		mu.Lock()
-		if !stopped {
-			t.Reset(iv)
-		}
-		mu.Unlock()
-	})
-	return func() {
-		mu.Lock()
-		stopped = true
-		t.Stop()
-		mu.Unlock()
-		inflight.Wait()
+	k := &keepalive{s: s, p: p, iv: iv}
+	k.mu.Lock() // t is set before the first tick reads it
+	k.t = time.AfterFunc(iv, k.tick)
+	k.mu.Unlock()
+	return k
+}
+
+func (k *keepalive) tick() {
+	k.mu.Lock()
+	if k.stopped {
+		k.mu.Unlock()
+		return
 	}
+	k.inflight.Add(1)
+	unanswered := k.pinged && !k.p.bc.pong.Load()
+	k.pinged = true
+	k.mu.Unlock()
+	defer k.inflight.Done()
+	if unanswered {
+		k.s.log.Info("signal: peer did not answer ping, disconnecting", "conn", k.p.conn, "interval", k.iv)
+		_ = k.p.bc.Conn.Close()
+		return
+	}
+	k.p.bc.pong.Store(false)
+	if err := k.p.bc.writeControl(opPing, nil); err != nil {
+		return // the connection is ending
+	}
+	k.mu.Lock()
+	if !k.stopped {
+		k.t.Reset(k.iv)
+	}
+	k.mu.Unlock()
+}
+
+// stop ends the pings and waits for one in flight; nil is stopped.
+func (k *keepalive) stop() {
+	if k == nil {
+		return
+	}
+	k.mu.Lock()
+	k.stopped = true
+	k.t.Stop()
+	k.mu.Unlock()
+	k.inflight.Wait()
 }
 
 // Shutdown stops the server gracefully: it refuses new connections,
