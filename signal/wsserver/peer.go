@@ -32,13 +32,6 @@ type peer struct {
 	// it without the lock after that.
 	bc *batchConn
 
-	// pmu guards parked and killed, so that the reader parking the
-	// connection in the poller and a goroutine ending it agree on who
-	// reads it next.
-	pmu    sync.Mutex
-	parked *poller // the poller it waits in: no goroutine reads it
-	killed bool    // being ended: not to be parked again
-
 	mu        sync.Mutex
 	attached  bool
 	queue     [][]byte
@@ -67,7 +60,7 @@ func (p *peer) enqueue(msg []byte) {
 		if stuck {
 			p.srv.log.Warn("signal: peer stopped reading, disconnecting", "conn", p.conn, "timeout", p.srv.cfg.writeTimeout())
 			p.srv.metrics.slowDisconnects.Inc()
-			p.srv.kill(p)
+			_ = p.bc.Conn.Close()
 		}
 		return
 	}
@@ -117,7 +110,7 @@ func (p *peer) writeLoop() {
 			p.writing = false
 			p.queue = nil
 			p.mu.Unlock()
-			p.srv.kill(p)
+			_ = p.bc.Conn.Close()
 			return
 		}
 		p.mu.Lock()
