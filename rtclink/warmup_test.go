@@ -49,12 +49,20 @@ func TestEncoderWarmedUpWhileWaiting(t *testing.T) {
 	assert.Equal(t, 1, enc.count(), "frames encoded with no one watching")
 	assert.Zero(t, robot.Stats().VideoOut.FramesSent)
 
-	_, video := startViewer(t, url, "w")
+	viewerDecodesFromFirstSent(t, url, "w", robot, enc, 1)
+}
+
+// viewerDecodesFromFirstSent starts a viewer in room and checks that it
+// decodes frames with no keyframe asked for, the first frame sent (call
+// first of enc) having been asked as one.
+func viewerDecodesFromFirstSent(t *testing.T, url, room string, robot *rtclink.PeerSession, enc *countingEncoder, first int) {
+	t.Helper()
+	_, video := startViewer(t, url, room)
 	video.waitFirst(t)
 	framesOver(t, robot, video, 10)
 	assert.Zero(t, robot.Stats().VideoOut.PLIsReceived, "the viewer had to ask for a keyframe")
 	enc.mu.Lock()
-	assert.True(t, enc.calls[1], "the first frame sent was not asked as a keyframe")
+	assert.True(t, enc.calls[first], "the first frame sent was not asked as a keyframe")
 	enc.mu.Unlock()
 }
 
@@ -81,11 +89,5 @@ func TestPreparedEncoderNotWarmedAgain(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // ten frames captured
 	assert.Zero(t, enc.count(), "frames encoded with no one watching")
 
-	_, video := startViewer(t, url, "p")
-	video.waitFirst(t)
-	framesOver(t, robot, video, 10)
-	assert.Zero(t, robot.Stats().VideoOut.PLIsReceived, "the viewer had to ask for a keyframe")
-	enc.mu.Lock()
-	assert.True(t, enc.calls[0], "the first frame sent was not asked as a keyframe")
-	enc.mu.Unlock()
+	viewerDecodesFromFirstSent(t, url, "p", robot, enc.countingEncoder, 0)
 }

@@ -173,7 +173,24 @@ func TestRejectsOtherFormats(t *testing.T) {
 
 func TestSizeChangeReinitialises(t *testing.T) {
 	e := newEncoder(t, EncoderConfig{})
-	for i, sz := range [][2]int{{640, 480}, {640, 480}, {321, 239}, {321, 239}} {
+	sizes := [][2]int{{640, 480}, {640, 480}, {321, 239}, {321, 239}}
+	for i, tag := range encodeSizes(t, e, sizes) {
+		sz := sizes[i]
+		if wantKey := i%2 == 0; tag.Keyframe != wantKey {
+			t.Fatalf("frame %d (%dx%d): keyframe %v, want %v", i, sz[0], sz[1], tag.Keyframe, wantKey)
+		}
+		if tag.Keyframe && (tag.Width != sz[0] || tag.Height != sz[1]) {
+			t.Fatalf("frame %d: keyframe is %dx%d, want %dx%d", i, tag.Width, tag.Height, sz[0], sz[1])
+		}
+	}
+}
+
+// encodeSizes encodes one test picture of each size, in turn, and returns
+// the frame tags of the output.
+func encodeSizes(t *testing.T, e *Encoder, sizes [][2]int) []vpx.FrameTag {
+	t.Helper()
+	var tags []vpx.FrameTag
+	for i, sz := range sizes {
 		s, err := e.Encode(vpxtest.Picture(sz[0], sz[1], i), false)
 		if err != nil {
 			t.Fatal(err)
@@ -182,13 +199,9 @@ func TestSizeChangeReinitialises(t *testing.T) {
 		if !ok {
 			t.Fatalf("frame %d: bad tag", i)
 		}
-		if wantKey := i%2 == 0; tag.Keyframe != wantKey {
-			t.Fatalf("frame %d (%dx%d): keyframe %v, want %v", i, sz[0], sz[1], tag.Keyframe, wantKey)
-		}
-		if tag.Keyframe && (tag.Width != sz[0] || tag.Height != sz[1]) {
-			t.Fatalf("frame %d: keyframe is %dx%d, want %dx%d", i, tag.Width, tag.Height, sz[0], sz[1])
-		}
+		tags = append(tags, tag)
 	}
+	return tags
 }
 
 func TestFrameTimes(t *testing.T) {
@@ -388,15 +401,9 @@ func TestPreparedAhead(t *testing.T) {
 	if newEncoder(t, EncoderConfig{}).Prepared(640, 480) {
 		t.Fatal("an encoder without a size reports one prepared")
 	}
-	for i, sz := range [][2]int{{320, 240}, {320, 240}, {640, 480}} {
-		s, err := e.Encode(vpxtest.Picture(sz[0], sz[1], i), false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tag, ok := vpx.ParseFrameTag(s.Data)
-		if !ok {
-			t.Fatalf("frame %d: bad tag", i)
-		}
+	sizes := [][2]int{{320, 240}, {320, 240}, {640, 480}}
+	for i, tag := range encodeSizes(t, e, sizes) {
+		sz := sizes[i]
 		if wantKey := i != 1; tag.Keyframe != wantKey {
 			t.Fatalf("frame %d (%dx%d): keyframe %v, want %v", i, sz[0], sz[1], tag.Keyframe, wantKey)
 		}

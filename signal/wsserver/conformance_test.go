@@ -210,11 +210,17 @@ func TestConformanceProtocolErrors(t *testing.T) {
 		binary.BigEndian.PutUint16(p[:], uint16(code)) //nolint:gosec // test codes fit
 		cases["close status "+strconv.Itoa(code)] = [][]byte{frame(0x80|opClose, p[:])}
 	}
+	expectEachClosed(t, url, cases, statusProtocolError)
+}
+
+// expectEachClosed sends each case's frames on a connection of its own
+// and checks that the server closes it with code.
+func expectEachClosed(t *testing.T, url string, cases map[string][][]byte, code int) {
 	for name, frames := range cases {
 		t.Run(name, func(t *testing.T) {
 			f := dialFrames(t, url)
 			f.send(frames...)
-			f.expectClose(statusProtocolError)
+			f.expectClose(code)
 		})
 	}
 }
@@ -251,18 +257,12 @@ func TestConformanceUTF8(t *testing.T) {
 	f := dialFrames(t, url)
 	f.send(frame(opText, msg[:i]), frame(0x80|opContinuation, msg[i:]))
 	f.expectText(`"joined"`)
-	for name, frames := range map[string][][]byte{
+	expectEachClosed(t, url, map[string][][]byte{
 		"invalid bytes (6.3)":          {frame(0x80|opText, []byte("{\"type\":\"join\",\"room\":\"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80\"}"))},
 		"truncated character at end":   {frame(opText, []byte(`{"a":"`)), frame(0x80|opContinuation, []byte{0xC3})},
 		"overlong encoding (6.5)":      {frame(0x80|opText, []byte{0xC0, 0xAF})},
 		"invalid close reason (7.5.1)": {frame(0x80|opClose, []byte{0x03, 0xE8, 0xFF, 0xFE})},
-	} {
-		t.Run(name, func(t *testing.T) {
-			f := dialFrames(t, url)
-			f.send(frames...)
-			f.expectClose(statusInvalidData)
-		})
-	}
+	}, statusInvalidData)
 }
 
 func TestConformanceClose(t *testing.T) {

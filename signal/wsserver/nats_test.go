@@ -50,6 +50,29 @@ func (r *rawClient) joinRoom(room, id string) map[string]any {
 	return m
 }
 
+// startOnNode runs a Server on a NATS connection to node first (the
+// others of nodes after it), as a server beside that node would have.
+func startOnNode(t *testing.T, node *server.Server, nodes []*server.Server) (*Server, string, *nats.Conn) {
+	t.Helper()
+	nc := natstest.Dial(t, natstest.URLs(node, nodes),
+		nats.DontRandomize(), nats.ReconnectWait(20*time.Millisecond), nats.MaxReconnects(-1))
+	s, url := startServer(t, Config{NATS: nc, heartbeat: 100 * time.Millisecond})
+	return s, url, nc
+}
+
+// threeInRoom puts a peer on each of three servers into room "r" and
+// reads the first one's news of the other two joining.
+func threeInRoom(t *testing.T, urls []string) (a, b, c *rawClient, ida, idb, idc string) {
+	t.Helper()
+	a, b, c = dialRaw(t, urls[0]), dialRaw(t, urls[1]), dialRaw(t, urls[2])
+	ida = a.joinRoom("r", "")["id"].(string)
+	idb = b.joinRoom("r", "")["id"].(string)
+	idc = c.joinRoom("r", "")["id"].(string)
+	a.readType(signal.TypeJoin)
+	a.readType(signal.TypeJoin)
+	return a, b, c, ida, idb, idc
+}
+
 // joinWhenListed joins room until the joined answer lists n members
 // (a server that just moved or started learns them from the others),
 // leaving for another room between tries; bounded. It returns the id
@@ -361,18 +384,11 @@ func TestNATSClusterNodeDies(t *testing.T) {
 	nodes := natstest.Cluster(t, 3)
 	var urls []string
 	for _, node := range nodes {
-		nc := natstest.Dial(t, natstest.URLs(node, nodes),
-			nats.DontRandomize(), nats.ReconnectWait(20*time.Millisecond), nats.MaxReconnects(-1))
+		_, url, nc := startOnNode(t, node, nodes)
 		require.Equal(t, node.ClientURL(), nc.ConnectedUrl())
-		_, url := startServer(t, Config{NATS: nc, heartbeat: 100 * time.Millisecond})
 		urls = append(urls, url)
 	}
-	a, b, c := dialRaw(t, urls[0]), dialRaw(t, urls[1]), dialRaw(t, urls[2])
-	ida := a.joinRoom("r", "")["id"].(string)
-	idb := b.joinRoom("r", "")["id"].(string)
-	idc := c.joinRoom("r", "")["id"].(string)
-	a.readType(signal.TypeJoin)
-	a.readType(signal.TypeJoin)
+	a, b, c, ida, idb, idc := threeInRoom(t, urls)
 	b.readType(signal.TypeJoin)
 
 	nodes[1].Shutdown() // b's server's node
@@ -398,23 +414,13 @@ func TestNATSClusterNodeDies(t *testing.T) {
 // once.
 func TestNATSServerAndNodeDieAndReturn(t *testing.T) {
 	nodes := natstest.Cluster(t, 3)
-	start := func(node *server.Server) (*Server, string) {
-		nc := natstest.Dial(t, natstest.URLs(node, nodes),
-			nats.DontRandomize(), nats.ReconnectWait(20*time.Millisecond), nats.MaxReconnects(-1))
-		return startServer(t, Config{NATS: nc, heartbeat: 100 * time.Millisecond})
-	}
 	var urls []string
 	var servers []*Server
 	for _, node := range nodes {
-		s, url := start(node)
+		s, url, _ := startOnNode(t, node, nodes)
 		servers, urls = append(servers, s), append(urls, url)
 	}
-	a, b, c := dialRaw(t, urls[0]), dialRaw(t, urls[1]), dialRaw(t, urls[2])
-	ida := a.joinRoom("r", "")["id"].(string)
-	idb := b.joinRoom("r", "")["id"].(string)
-	idc := c.joinRoom("r", "")["id"].(string)
-	a.readType(signal.TypeJoin)
-	a.readType(signal.TypeJoin)
+	a, _, c, ida, idb, idc := threeInRoom(t, urls)
 
 	port := nodes[1].Addr().(*net.TCPAddr).Port
 	require.NoError(t, servers[1].Close())
@@ -425,7 +431,7 @@ func TestNATSServerAndNodeDieAndReturn(t *testing.T) {
 	assert.Equal(t, idb, b2.joinRoom("r", idb)["id"])
 
 	node1 := natstest.Restart(t, port, "n2-again", nodes[0])
-	_, url1 := start(node1)
+	_, url1, _ := startOnNode(t, node1, nodes)
 	d := dialRaw(t, url1)
 	idd, got := d.joinWhenListed("r", 3) // it learns the room from the others
 	require.ElementsMatch(t, []string{ida, idb, idc}, got)
