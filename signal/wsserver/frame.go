@@ -294,6 +294,29 @@ func (c *batchConn) writeControl(op byte, payload []byte) error {
 	return err
 }
 
+// closeWait bounds how long a close handshake the server starts waits
+// for the client's close frame.
+const closeWait = 2 * time.Second
+
+// end finishes the connection after its reader stopped with err: the
+// close handshake err calls for (1001 when the server is shutting down,
+// the status of a closeError, the lingering end of one the client
+// started), then the socket closed. Only the reader calls it.
+func (c *batchConn) end(err error) {
+	var ce *closeError
+	var pc *peerClosed
+	switch {
+	case errors.Is(err, errInterrupted):
+		c.resume()
+		c.closeHandshake(statusGoingAway, "server shutting down", closeWait)
+	case errors.As(err, &ce):
+		c.closeHandshake(ce.code, ce.reason, closeWait)
+	case errors.As(err, &pc):
+		c.lingerClose(closeWait) // the close frame is echoed
+	}
+	_ = c.Conn.Close()
+}
+
 // closeHandshake starts the close handshake with code and waits, up to
 // wait, for the client's close frame (reading and dropping what comes
 // before it), so that the client reads the status before the socket

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -198,20 +197,11 @@ func (s *Server) run(p *peer) {
 			go s.run(p)
 			return
 		}
-		if err := p.bc.await(); err != nil {
-			s.closeAfterWait(p, err)
-			s.finish(p, err)
-			return
+		err := p.bc.await()
+		if err == nil {
+			err = s.next(p, p.lim)
 		}
-		if err := s.next(p, p.lim); err != nil {
-			var ce *closeError
-			var pc *peerClosed
-			switch {
-			case errors.As(err, &ce):
-				p.bc.closeHandshake(ce.code, ce.reason, closeWait)
-			case errors.As(err, &pc):
-				p.bc.lingerClose(closeWait) // the close frame is echoed
-			}
+		if err != nil {
 			s.finish(p, err)
 			return
 		}
@@ -219,25 +209,11 @@ func (s *Server) run(p *peer) {
 	}
 }
 
-// closeWait bounds how long a close handshake the server starts waits
-// for the client's close frame.
-const closeWait = 2 * time.Second
-
-// closeAfterWait closes p after await failed: with 1001 when the server
-// is shutting down, else at once (the socket is already gone).
-func (s *Server) closeAfterWait(p *peer, err error) {
-	if errors.Is(err, errInterrupted) {
-		p.bc.resume()
-		p.bc.closeHandshake(statusGoingAway, "server shutting down", closeWait)
-	}
-	_ = p.bc.Conn.Close()
-}
-
 // finish removes p after its connection ended with err.
 func (s *Server) finish(p *peer, err error) {
 	// Closed first, so that a ping in flight ends and ping.stop, which
 	// waits for it, returns at once.
-	_ = p.bc.Conn.Close()
+	p.bc.end(err)
 	p.ping.stop()
 	s.removePeer(p, true)
 	p.markClosed()
