@@ -257,15 +257,24 @@ func (r *protoRobot) syncReply(m wireMsg, t3 float64) {
 }
 
 // sync returns the robot's clock estimate, the replies taken and the
-// replies thrown out.
-func (r *protoRobot) sync() (est *syncSample, replies int, bad []string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.estimate != nil {
-		e := *r.estimate
-		est = &e
+// replies thrown out, once at least want replies arrived or after d. The
+// page counts a sync when it answers it, so its last reply may still be
+// on the way when the page shows the count.
+func (r *protoRobot) sync(want int, d time.Duration) (est *syncSample, replies int, bad []string) {
+	deadline := time.Now().Add(d)
+	for {
+		r.mu.Lock()
+		if r.estimate != nil {
+			e := *r.estimate
+			est = &e
+		}
+		replies, bad = r.replies, append([]string(nil), r.badReplies...)
+		r.mu.Unlock()
+		if replies >= want || time.Now().After(deadline) {
+			return est, replies, bad
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	return est, r.replies, append([]string(nil), r.badReplies...)
 }
 
 // setRefuse makes the robot refuse commands (and releases) with why;

@@ -30,7 +30,7 @@ func TestViewerPageTeleopProtocol(t *testing.T) {
 	st := b.waitSafety(15*time.Second, "the robot's clock estimate", func(s safetyState) bool {
 		return s.Clock != nil && s.Teleop.Syncs >= 5
 	})
-	est, replies, bad := robot.sync()
+	est, replies, bad := robot.sync(5, 5*time.Second)
 	require.NotNil(t, est)
 	t.Logf("robot: %d sync replies, offset %.2f ms, rtt %.2f ms; page shows %+v, %q", replies, est.offset, est.rtt, *st.Clock, b.text("s-clock"))
 	assert.Empty(t, bad, "every reply names a sync sent, copies its t0 and has t1 <= t2")
@@ -132,7 +132,7 @@ func TestViewerPageTeleopStaleVideo(t *testing.T) {
 	st = b.waitSafety(10*time.Second, "driving off for frozen video", func(s safetyState) bool {
 		return s.Lockout.Locked && s.Drive == "stale"
 	})
-	est, _, _ := robot.sync()
+	est, _, _ := robot.sync(1, 5*time.Second)
 	lockedAt := *st.Lockout.Since - est.offset // on the robot's clock
 	t.Logf("video frozen at robot time %.0f; the page locked %.0f ms later, %.0f ms after its last picture (limit %.0f ms)",
 		frozeAt, lockedAt-frozeAt, *st.Lockout.Since-*st.Lockout.LastFrame, st.Limits.StaleMs)
