@@ -81,5 +81,7 @@
 //
 // NATS delivers at most once: a message in flight while a server loses
 // its NATS connection is lost, as one in flight on a dropped WebSocket
-// would be.
+// would be. Until the connection is back (on the same node or another
+// of the cluster), the server's health answers 503 "nats: RECONNECTING",
+// so that a load balancer sends new clients elsewhere.
 package wsserver

@@ -1,12 +1,17 @@
 package wsserver
 
 import (
+	"context"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/assert"
@@ -353,12 +358,18 @@ func TestNATSOldConnectionEndsAfterResume(t *testing.T) {
 func TestNATSOutageConverges(t *testing.T) {
 	ns := natstest.Start(t)
 	port := ns.Addr().(*net.TCPAddr).Port
+	var first *Server
 	start := func() string {
 		nc := natstest.Connect(t, ns, nats.ReconnectWait(20*time.Millisecond), nats.MaxReconnects(-1))
-		_, url := startServer(t, Config{NATS: nc, heartbeat: 100 * time.Millisecond})
+		s, url := startServer(t, Config{NATS: nc, heartbeat: 100 * time.Millisecond})
+		if first == nil {
+			first = s
+		}
 		return url
 	}
 	a, b := dialRaw(t, start()), dialRaw(t, start())
+	code, _ := health(first)
+	assert.Equal(t, http.StatusOK, code)
 	a.joinRoom("r", "")
 	idb := b.joinRoom("r", "")["id"].(string)
 	ida := a.readType(signal.TypeJoin)["sender"]
@@ -369,8 +380,12 @@ func TestNATSOutageConverges(t *testing.T) {
 	m := a.readType(signal.TypePeerLeft)
 	assert.Equal(t, idb, m["peer"])
 	b.readType(signal.TypePeerLeft)
+	code, body := health(first)
+	assert.Equal(t, http.StatusServiceUnavailable, code, "health while NATS is away")
+	assert.Contains(t, body, "nats: RECONNECTING")
 
 	natstest.StartOn(t, port)
+	waitHealthy(t, first)
 	assert.Equal(t, idb, a.readType(signal.TypePeerJoined)["peer"])
 	b.readType(signal.TypePeerJoined)
 	a.send(`{"type":"back"}`)
@@ -383,10 +398,11 @@ func TestNATSOutageConverges(t *testing.T) {
 func TestNATSClusterNodeDies(t *testing.T) {
 	nodes := natstest.Cluster(t, 3)
 	var urls []string
+	var servers []*Server
 	for _, node := range nodes {
-		_, url, nc := startOnNode(t, node, nodes)
+		s, url, nc := startOnNode(t, node, nodes)
 		require.Equal(t, node.ClientURL(), nc.ConnectedUrl())
-		urls = append(urls, url)
+		servers, urls = append(servers, s), append(urls, url)
 	}
 	a, b, c, ida, idb, idc := threeInRoom(t, urls)
 	b.readType(signal.TypeJoin)
@@ -399,12 +415,70 @@ func TestNATSClusterNodeDies(t *testing.T) {
 	d := dialRaw(t, urls[1])
 	idd, got := d.joinWhenListed("r", 3)
 	assert.ElementsMatch(t, []string{ida, idb, idc}, got)
-	c.send(`{"type":"hello","to":"` + idb + `"}`)
-	assert.Equal(t, idc, b.readType("hello")["sender"])
+
+	// While b's server moves to another node, what the others send its
+	// peers is lost (NATS delivers at most once), and its health says so.
+	// Once it is back and its subscriptions have reached every node,
+	// nothing more is lost, and a sender's messages come in order, once.
+	waitHealthy(t, servers[1])
+	reached := make(chan struct{})
+	var probing sync.WaitGroup
+	stopProbes := sync.OnceFunc(func() { close(reached); probing.Wait() })
+	defer stopProbes()
+	probing.Add(1)
+	go func() {
+		defer probing.Done()
+		for i := 0; i < 100; i++ {
+			select {
+			case <-reached:
+				return
+			default:
+			}
+			_ = c.conn.Write(context.Background(), websocket.MessageText,
+				[]byte(fmt.Sprintf(`{"type":"probe","n":%d,"to":"%s"}`, i, idb)))
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	probe := b.readType("probe")
+	stopProbes()
+	assert.Equal(t, idc, probe["sender"])
+	t.Logf("after the move, the first message to reach b was probe %v", probe["n"])
+	const n = 20
+	for i := range n {
+		c.send(fmt.Sprintf(`{"type":"seq","n":%d,"to":"%s"}`, i, idb))
+	}
+	for i := range n {
+		m := b.readType("seq")
+		require.Equal(t, float64(i), m["n"], "message %d out of order or twice", i)
+		require.Equal(t, idc, m["sender"])
+	}
 	b.send(`{"type":"hello","to":"` + ida + `"}`)
 	assert.Equal(t, idb, a.readType("hello")["sender"])
 	e := dialRaw(t, urls[0])
 	assert.ElementsMatch(t, []string{ida, idb, idc, idd}, peers(e.joinRoom("r", "")))
+}
+
+// waitHealthy waits until s's health answers ok, as a load balancer
+// would; bounded.
+func waitHealthy(t *testing.T, s *Server) {
+	t.Helper()
+	var last string
+	for range 250 {
+		code, body := health(s)
+		if code == http.StatusOK {
+			return
+		}
+		last = body
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the server is not healthy after 5 s: %s", last)
+}
+
+// health asks s's health handler.
+func health(s *Server) (int, string) {
+	rec := httptest.NewRecorder()
+	s.Health().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	return rec.Code, rec.Body.String()
 }
 
 // A signaling server and the NATS node under it die together and both

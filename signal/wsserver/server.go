@@ -89,7 +89,9 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Metrics() http.Handler { return s.metrics.handler }
 
 // Health returns a handler that answers 200 "ok" while the server accepts
-// connections and 503 once Shutdown or Close has begun.
+// connections and 503 once Shutdown or Close has begun, or while its NATS
+// connection (Config.NATS) is away: what other servers send its peers
+// then is lost, so a load balancer should send clients elsewhere.
 func (s *Server) Health() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -97,6 +99,10 @@ func (s *Server) Health() http.Handler {
 		s.mu.Unlock()
 		if closed {
 			http.Error(w, "closed", http.StatusServiceUnavailable)
+			return
+		}
+		if nb, ok := s.bus.(*natsBus); ok && !nb.nc.IsConnected() {
+			http.Error(w, "nats: "+nb.nc.Status().String(), http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ok")
