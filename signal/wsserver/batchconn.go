@@ -28,6 +28,7 @@ type batchConn struct {
 
 	// Read state, used by the connection's one reader only.
 	raw    syscall.RawConn // nil: read through a held buffer
+	fd     int             // the socket, for the poller; -1 when not one
 	readFn func(fd uintptr) bool
 	rbuf   *[]byte
 	roff   int
@@ -45,11 +46,12 @@ type batchConn struct {
 }
 
 func newBatchConn(c net.Conn, pool *bufPool, leftover []byte) *batchConn {
-	bc := &batchConn{Conn: c, pool: pool}
+	bc := &batchConn{Conn: c, pool: pool, fd: -1}
 	if sc, ok := c.(syscall.Conn); ok && rawIO {
 		if raw, err := sc.SyscallConn(); err == nil {
 			bc.raw = raw
 			bc.readFn = bc.readFD
+			_ = raw.Control(func(fd uintptr) { bc.fd = int(fd) }) //nolint:gosec // an fd
 		}
 	}
 	if len(leftover) > 0 {

@@ -32,6 +32,13 @@ type peer struct {
 	// it without the lock after that.
 	bc *batchConn
 
+	// pmu guards parked and killed, so that the reader parking the
+	// connection in the poller and a goroutine ending it agree on who
+	// reads it next.
+	pmu    sync.Mutex
+	parked *poller // the poller it waits in: no goroutine reads it
+	killed bool    // being ended: not to be parked again
+
 	mu        sync.Mutex
 	attached  bool
 	queue     [][]byte
@@ -60,7 +67,7 @@ func (p *peer) enqueue(msg []byte) {
 		if stuck {
 			p.srv.log.Warn("signal: peer stopped reading, disconnecting", "conn", p.conn, "timeout", p.srv.cfg.writeTimeout())
 			p.srv.metrics.slowDisconnects.Inc()
-			_ = p.bc.Conn.Close()
+			p.srv.kill(p)
 		}
 		return
 	}
@@ -110,7 +117,7 @@ func (p *peer) writeLoop() {
 			p.writing = false
 			p.queue = nil
 			p.mu.Unlock()
-			_ = p.bc.Conn.Close()
+			p.srv.kill(p)
 			return
 		}
 		p.mu.Lock()

@@ -41,6 +41,12 @@ type Server struct {
 	wg sync.WaitGroup // handlers and writers
 
 	bus bus // nil: rooms within this process
+
+	// pl watches idle connections' sockets; started on first use, under
+	// mu. plFailed: it could not be started (or the server closed), so
+	// connections keep a goroutine each.
+	pl       *poller
+	plFailed bool
 }
 
 // New checks cfg and returns a Server ready to serve. An error wraps
@@ -172,16 +178,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case hard:
 		// Close ran before the peer had a connection to close.
-		_ = bc.Conn.Close()
+		s.kill(p)
 	case closed:
-		// Shutdown ran before the peer had a connection to interrupt.
+		// Shutdown ran before the peer had a connection to interrupt;
+		// its reader says goodbye, so it is not parked.
 		p.bc.interrupt()
+		s.takeOver(p)
 	}
 	s.wg.Add(1)
-	go s.serve(p, r.RemoteAddr)
+	s.serve(p, r.RemoteAddr)
 }
 
-// serve starts serving p; run does the reading.
+// serve starts serving p: it parks the new connection in the poller
+// until the client says something, or else starts its reader.
 func (s *Server) serve(p *peer, remote string) {
 	perSec, burst := s.cfg.rate()
 	if perSec > 0 {
@@ -189,18 +198,25 @@ func (s *Server) serve(p *peer, remote string) {
 	}
 	p.remote = remote
 	p.ping = s.startKeepalive(p)
-	s.run(p)
+	if !p.bc.idle() || !s.park(p) {
+		go s.run(p)
+	}
 }
 
-// run reads messages from p until its connection ends. Handling a
+// run reads messages from p until its connection ends. Once it has
+// handled something and would have to wait, it parks the connection in
+// the poller and returns, so that an idle connection keeps no goroutine;
+// the poller starts run again when the socket has something. Where there
+// is no poller it hands over to a new goroutine instead: handling a
 // message grows a goroutine's stack, and a stack shrinks only so far, so
-// once it has handled something and would have to wait, run hands over
-// to a new goroutine, whose small stack is what an idle connection keeps.
+// the new goroutine's small stack is what an idle connection keeps.
 func (s *Server) run(p *peer) {
 	handled := false
 	for {
 		if handled && p.bc.idle() {
-			go s.run(p)
+			if !s.park(p) {
+				go s.run(p)
+			}
 			return
 		}
 		err := p.bc.await()
@@ -212,6 +228,84 @@ func (s *Server) run(p *peer) {
 			return
 		}
 		handled = true
+	}
+}
+
+// poller returns the server's poller, starting it on first use; nil
+// where there is none or the server is closing.
+func (s *Server) poller() *poller {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.plFailed {
+		return nil
+	}
+	if s.pl == nil {
+		pl, err := newPoller(s.ready)
+		if err != nil {
+			s.plFailed = true
+			s.log.Debug("signal: idle connections keep a goroutine each", "why", err)
+			return nil
+		}
+		s.pl = pl
+	}
+	return s.pl
+}
+
+// park hands p's idle connection to the poller. It reports false when it
+// did not (no poller, not a socket, or p is being ended): the caller
+// reads on.
+func (s *Server) park(p *peer) bool {
+	if p.bc.fd < 0 {
+		return false
+	}
+	pl := s.poller()
+	if pl == nil {
+		return false
+	}
+	p.pmu.Lock()
+	defer p.pmu.Unlock()
+	if p.killed || pl.add(p.bc.fd, p) != nil {
+		return false
+	}
+	p.parked = pl
+	return true
+}
+
+// ready is the poller's: p's socket has something to read.
+func (s *Server) ready(p *peer) {
+	p.pmu.Lock()
+	parked := p.parked != nil
+	p.parked = nil
+	p.pmu.Unlock()
+	if parked {
+		go s.run(p)
+	}
+}
+
+// takeOver keeps p from being parked again and takes it out of the
+// poller; it reports whether it was parked there, in which case no
+// goroutine reads p and the caller must start one. It takes no server
+// lock: a peer is ended from paths that hold s.mu.
+func (s *Server) takeOver(p *peer) bool {
+	p.pmu.Lock()
+	defer p.pmu.Unlock()
+	p.killed = true
+	pl := p.parked
+	if pl == nil {
+		return false
+	}
+	p.parked = nil
+	pl.remove(p.bc.fd)
+	return true
+}
+
+// kill ends p's connection at once, from any goroutine: its socket is
+// closed, and its reader, started if p was parked, cleans up.
+func (s *Server) kill(p *peer) {
+	parked := s.takeOver(p)
+	_ = p.bc.Conn.Close()
+	if parked {
+		go s.run(p)
 	}
 }
 
@@ -295,7 +389,7 @@ func (k *keepalive) tick() {
 	defer k.inflight.Done()
 	if unanswered {
 		k.s.log.Info("signal: peer did not answer ping, disconnecting", "conn", k.p.conn, "interval", k.iv)
-		_ = k.p.bc.Conn.Close()
+		k.s.kill(k.p)
 		return
 	}
 	k.p.bc.pong.Store(false)
@@ -340,6 +434,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		// still upgrading finds the server closed once attached.
 		if bc := p.connection(); bc != nil {
 			bc.interrupt()
+			if s.takeOver(p) {
+				go s.run(p) // it finds the interruption and says goodbye
+			}
 		}
 	}
 	done := make(chan struct{})
@@ -358,6 +455,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // closeBus leaves the other servers, without a word: they announce this
 // one's peers as left unless the peers come back elsewhere first.
 func (s *Server) closeBus() {
+	s.mu.Lock()
+	pl := s.pl
+	s.pl, s.plFailed = nil, true // no more parking
+	s.mu.Unlock()
+	if pl != nil {
+		pl.close()
+	}
 	if s.bus == nil {
 		return
 	}
@@ -387,8 +491,8 @@ func (s *Server) Close() error {
 		// The socket itself, even in a close handshake under way
 		// (Shutdown's). The peer's reader then fails and cleans up. A
 		// peer still upgrading finds the server closed once attached.
-		if bc := p.connection(); bc != nil {
-			_ = bc.Conn.Close()
+		if p.connection() != nil {
+			s.kill(p)
 		}
 	}
 	s.wg.Wait()
