@@ -7,9 +7,10 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// peer is one WebSocket connection on the server. Its reader runs on a
-// goroutine of its own; a writer goroutine exists only while there is
-// something to send, so an idle connection costs one goroutine.
+// peer is one WebSocket connection on the server. A reader goroutine
+// exists only while its socket has something to read (on Linux; elsewhere
+// it waits in Go's network poller) and a writer goroutine only while
+// there is something to send, so an idle connection costs no goroutine.
 type peer struct {
 	id   string // guarded by srv.mu once the peer is added: a join may resume an old id
 	conn string // the id given at connect, for log lines from other goroutines
