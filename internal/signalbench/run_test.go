@@ -3,6 +3,7 @@ package signalbench
 import (
 	"context"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -45,7 +46,11 @@ func TestRunGoServer(t *testing.T) {
 	checkRun(t, rep, KindGo)
 	r := rep.Results[0]
 	assert.Equal(t, 1, r.Rooms, "10 connections make one room of 10")
-	assert.InDelta(t, 1, r.Goroutines, 0.5, "one goroutine per idle connection")
+	if runtime.GOOS == "linux" {
+		assert.Less(t, r.Goroutines, 0.5, "idle connections wait in the server's epoll set, not a goroutine each")
+	} else {
+		assert.InDelta(t, 1, r.Goroutines, 0.5, "one goroutine per idle connection")
+	}
 	assert.Zero(t, r.ServerDrops)
 }
 
