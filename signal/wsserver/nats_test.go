@@ -29,7 +29,46 @@ func startShared(t *testing.T, ns *server.Server, cfg Config) (*Server, string, 
 	nc := natstest.Connect(t, ns)
 	cfg.NATS = nc
 	s, url := startServer(t, cfg)
+	meetFleet(t, s)
 	return s, url, nc
+}
+
+// fleets holds each test's servers on NATS, so that a new one starts
+// serving once it and the others know each other.
+var fleets sync.Map // *testing.T -> *[]*Server
+
+// meetFleet waits until s and every other open server of the test have
+// heard of each other; bounded. A server that starts while another's
+// answer to its roll call is slow (a loaded machine) still learns of it,
+// from its next heartbeat, and its clients then hear of that one's peers
+// as peer-joined; the tests that count messages start after that.
+func meetFleet(t *testing.T, s *Server) {
+	t.Helper()
+	v, loaded := fleets.LoadOrStore(t, &[]*Server{})
+	if !loaded {
+		t.Cleanup(func() { fleets.Delete(t) })
+	}
+	all := v.(*[]*Server)
+	knows := func(a, b *Server) bool {
+		nb := a.bus.(*natsBus)
+		nb.mu.Lock()
+		defer nb.mu.Unlock()
+		_, ok := nb.seen[b.bus.(*natsBus).id]
+		return ok
+	}
+	for _, o := range *all {
+		o.mu.Lock()
+		closed := o.closed
+		o.mu.Unlock()
+		if closed {
+			continue
+		}
+		for i := 0; !knows(s, o) || !knows(o, s); i++ {
+			require.Less(t, i, 500, "two servers on one NATS system did not hear of each other in 10 s")
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	*all = append(*all, s)
 }
 
 // peers lists the ids in a joined answer.
@@ -62,6 +101,7 @@ func startOnNode(t *testing.T, node *server.Server, nodes []*server.Server) (*Se
 	nc := natstest.Dial(t, natstest.URLs(node, nodes),
 		nats.DontRandomize(), nats.ReconnectWait(20*time.Millisecond), nats.MaxReconnects(-1))
 	s, url := startServer(t, Config{NATS: nc, heartbeat: 100 * time.Millisecond})
+	meetFleet(t, s)
 	return s, url, nc
 }
 
@@ -362,6 +402,7 @@ func TestNATSOutageConverges(t *testing.T) {
 	start := func() string {
 		nc := natstest.Connect(t, ns, nats.ReconnectWait(20*time.Millisecond), nats.MaxReconnects(-1))
 		s, url := startServer(t, Config{NATS: nc, heartbeat: 100 * time.Millisecond})
+		meetFleet(t, s)
 		if first == nil {
 			first = s
 		}
