@@ -87,9 +87,13 @@ func TestAiortcSender(t *testing.T) {
 			assert.Greater(t, mbps, 2.0, "the robot program's microsecond-timestamp bitrate was not reproduced, so the test does not cover it")
 			assert.Equal(t, true, res["answered"], "aiortc got no answer")
 			assert.Equal(t, rtclink.StateConnected, st.State)
-			// About 120 frames were sent in 4 s; the first ones go to
-			// the handshake.
-			assert.GreaterOrEqual(t, frames, 60, "frames decoded of %v sent", res["video_frames"])
+			// About 120 frames are sent in 4 s on a quiet machine, fewer
+			// when aiortc's Python encoder is starved of CPU; the first
+			// ones go to the handshake, and a frame lost under load
+			// costs the frames until the keyframe asked for.
+			sent := res.num("video_frames")
+			assert.GreaterOrEqual(t, float64(frames), 0.75*sent, "frames decoded of %v sent", sent)
+			assert.GreaterOrEqual(t, frames, 30, "at least a second of video decoded")
 			assert.Equal(t, 640, w)
 			assert.Equal(t, 480, h)
 			assert.Greater(t, stamped, frames/2, "stamps readable in the decoded pictures")
