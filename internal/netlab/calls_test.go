@@ -133,7 +133,9 @@ func TestRealCap(t *testing.T) {
 	// sends sits at the cap rather than under it; without it, the robot
 	// would go on at 2 Mbit/s and more.
 	assert.Less(t, rate, 1.2*capBits, "the robot sends what the capped link carries")
-	assert.Less(t, tx.VideoOut.TargetBitrate, capBits, "congestion control's target is under the cap")
+	// Its target hovers about the link's rate (870-1,007 kbit/s in one
+	// run's 5 s stats) while an uncapped robot's is 2 Mbit/s and more.
+	assert.Less(t, float64(tx.VideoOut.TargetBitrate), 1.1*capBits, "congestion control's target is near the cap")
 	require.Len(t, fps, 3)
 	// Not frozen: every 5 s window of the last 15 s decodes frames (a
 	// freeze decodes none). How many is reported above; on a loaded

@@ -214,7 +214,10 @@ func TestTrimsExcessDelay(t *testing.T) {
 	for _, f := range fs[:10] { // 200 ms at once
 		require.NoError(t, s.WriteAudio(f))
 	}
-	assert.Equal(t, 200*time.Millisecond, s.Buffered())
+	// Held whole, less what the device may have taken meanwhile.
+	held := s.Buffered()
+	assert.LessOrEqual(t, held, 200*time.Millisecond)
+	assert.Greater(t, held, 150*time.Millisecond)
 	paced(t, s, fs[10:])
 	st := s.Stats()
 	assert.Positive(t, st.Trims, "%+v", st)
