@@ -160,10 +160,13 @@ func (b *natsBus) open(room string, h func(busEvent)) (func(), error) {
 		if !ok || e.server == b.id {
 			return
 		}
+		// The members first, then the answer: the joiner waiting on it
+		// must find them in the room, or its joined list misses them
+		// and they come after it as peer-joined.
+		h(e)
 		if e.kind == evMembers && e.nonce != "" {
 			b.answered(e.nonce, e.server)
 		}
-		h(e)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("signal: nats: %w", err)
