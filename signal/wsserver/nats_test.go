@@ -63,10 +63,8 @@ func meetFleet(t *testing.T, s *Server) {
 		if closed {
 			continue
 		}
-		for i := 0; !knows(s, o) || !knows(o, s); i++ {
-			require.Less(t, i, 500, "two servers on one NATS system did not hear of each other in 10 s")
-			time.Sleep(20 * time.Millisecond)
-		}
+		require.Eventually(t, func() bool { return knows(s, o) && knows(o, s) }, 10*time.Second, 20*time.Millisecond,
+			"two servers on one NATS system did not hear of each other in 10 s")
 	}
 	*all = append(*all, s)
 }
@@ -503,16 +501,8 @@ func TestNATSClusterNodeDies(t *testing.T) {
 // would; bounded.
 func waitHealthy(t *testing.T, s *Server) {
 	t.Helper()
-	var last string
-	for range 250 {
-		code, body := health(s)
-		if code == http.StatusOK {
-			return
-		}
-		last = body
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("the server is not healthy after 5 s: %s", last)
+	require.Eventually(t, func() bool { code, _ := health(s); return code == http.StatusOK }, 5*time.Second, 20*time.Millisecond,
+		"the server is not healthy after 5 s")
 }
 
 // health asks s's health handler.

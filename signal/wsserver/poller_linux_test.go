@@ -34,14 +34,9 @@ func TestIdleConnectionsHoldNoGoroutine(t *testing.T) {
 			clients[i].joinRoom(fmt.Sprintf("r%d", i/2), "")
 		}
 	}
-	left := -1
-	for range 250 { // a reader parks once it has nothing left to read
-		if left = readers(); left == 0 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	assert.Zero(t, left, "readers still waiting on idle connections")
+	// A reader parks once it has nothing left to read.
+	assert.Eventually(t, func() bool { return readers() == 0 }, 5*time.Second, 20*time.Millisecond,
+		"readers still waiting on idle connections")
 
 	// Both ends of each room talk again; nothing is lost or reordered.
 	for i := 0; i < n; i += 2 {
