@@ -167,8 +167,9 @@ func (s *PeerSession) resendTarget() int {
 // ccBitrates is the range and first value of the congestion controller
 // of a new peer connection. Its estimate is shared among the video tracks
 // in proportion to their MaxBitrate and each share is clamped to its
-// track's range, so the controller spans the sum of the tracks' ranges.
-// A session that sends no video yet gets the widest range a track is
+// track's range, so the controller spans the sum of the tracks' ranges,
+// and above that room for what else the estimate covers (audio, RTP
+// headers), so that the video can reach its MaxBitrate. A session that sends no video yet gets the widest range a track is
 // likely to want, ccFloor to ccCeiling: the estimator's range cannot change
 // once made, and a track added mid-call clamps its share to its own.
 func (s *PeerSession) ccBitrates() (lo, hi, start int) {
@@ -182,7 +183,7 @@ func (s *PeerSession) ccBitrates() (lo, hi, start int) {
 		l, h, st := v.cfg.bitrates()
 		lo, hi, start = lo+l, hi+h, start+st
 	}
-	return lo, hi, start
+	return lo, hi + hi/20 + ccAudioRoom, start
 }
 
 // ccFloor and ccCeiling bound the congestion controller of a session that
@@ -191,6 +192,10 @@ const (
 	ccFloor   = 30_000
 	ccCeiling = 10_000_000
 )
+
+// ccAudioRoom is what the controller's range leaves above the video's for
+// audio: Opus at its usual bitrates with FEC and headers stays under it.
+const ccAudioRoom = 128_000
 
 // h264ExtraPT is the payload type of an H.264 profile outside pion's
 // defaults: a dynamic type the defaults leave free (an occupied one would

@@ -9,7 +9,6 @@ import (
 
 	"github.com/avlink/avlink/capture"
 	"github.com/avlink/avlink/internal/mailbox"
-	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
@@ -31,12 +30,13 @@ type sendTrack struct {
 	clockRate uint32
 	onPLI     func()
 
-	mu     sync.Mutex
-	t0     time.Time
-	ts0    uint32
-	lastTS uint32
-	frames atomic.Int64
-	bytes  atomic.Int64
+	mu      sync.Mutex
+	t0      time.Time
+	ts0     uint32
+	lastTS  uint32
+	frames  atomic.Int64
+	bytes   atomic.Int64
+	packets atomic.Int64
 }
 
 func newSendTrack(c capture.Codec, kind webrtc.RTPCodecType, id string) (*sendTrack, error) {
@@ -90,6 +90,7 @@ func (t *sendTrack) write(data []byte, at time.Time) error {
 	}
 	t.frames.Add(1)
 	t.bytes.Add(int64(len(data)))
+	t.packets.Add(int64(len(pkts)))
 	return nil
 }
 
@@ -404,36 +405,6 @@ func (v *videoSend) encode(f *capture.VideoFrame, lastErr *time.Time) {
 		v.s.stats.videoOut.dropped.Add(1)
 		v.s.log.Debug("rtclink: video frame dropped: cannot send it", "captured", f.Time, "err", err)
 	}
-}
-
-// followEstimate feeds the GCC estimate to the encoders, shared among
-// the video tracks in proportion to their MaxBitrate, each share clamped
-// to its track's range; rises are smoothed, falls are taken at once.
-func (s *PeerSession) followEstimateOf(est cc.BandwidthEstimator) (stop func()) {
-	var stopped atomic.Bool
-	est.OnTargetBitrateChange(func(bps int) {
-		if stopped.Load() {
-			return
-		}
-		s.mediaMu.Lock()
-		var encoded []*videoSend
-		total := 0
-		for _, v := range s.videos {
-			if v.follows() {
-				encoded = append(encoded, v)
-				_, hi, _ := v.cfg.bitrates()
-				total += hi
-			}
-		}
-		s.mediaMu.Unlock()
-		sum := 0
-		for _, v := range encoded {
-			_, hi, _ := v.cfg.bitrates()
-			sum += v.follow(int(int64(bps) * int64(hi) / int64(total)))
-		}
-		s.stats.videoOut.targetBitrate.Store(int64(sum))
-	})
-	return func() { stopped.Store(true) }
 }
 
 // follows reports whether v's bitrate follows the congestion estimate:

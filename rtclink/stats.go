@@ -26,6 +26,7 @@ type counters struct {
 		packets, lost, bytes, decoded atomic.Int64
 	}
 	connects, iceRestarts atomic.Int64
+	estimate              atomic.Int64
 	resend                resendCounters
 
 	mu   sync.Mutex
@@ -85,6 +86,11 @@ type TransportStats struct {
 	// Connects counts the times a peer connection came up; ICERestarts
 	// the ICE restarts this side asked for.
 	Connects, ICERestarts int64
+	// EstimatedBitrate is congestion control's estimate of what the path
+	// carries, in bits per second of RTP (headers included): 0 without
+	// an estimate. The video gets what audio leaves of it
+	// (VideoOut.TargetBitrate).
+	EstimatedBitrate int
 }
 
 // VideoOutStats describes the video this session sends.
@@ -198,6 +204,7 @@ func (s *PeerSession) Stats() Stats {
 	vo.FramesStale = c.videoOut.stale.Load()
 	vo.FramesDropped = c.videoOut.dropped.Load()
 	vo.TargetBitrate = int(c.videoOut.targetBitrate.Load())
+	st.Transport.EstimatedBitrate = int(c.estimate.Load())
 	vo.PLIsReceived = c.videoOut.plisReceived.Load()
 	vo.KeyframesOnPLI = c.videoOut.keyframesOnPLI.Load()
 	vo.NACKsReceived = c.videoOut.nacks.Load()

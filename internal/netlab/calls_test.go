@@ -88,7 +88,7 @@ func TestRealNATMatrix(t *testing.T) {
 }
 
 // A 1 Mbit/s uplink at the robot (300 ms of queue behind it), which
-// starts at 2 Mbit/s: congestion control brings the video down to the
+// starts at 2 Mbit/s: congestion control brings the video down under the
 // cap, and the video keeps coming instead of freezing behind a full
 // queue.
 func TestRealCap(t *testing.T) {
@@ -124,25 +124,26 @@ func TestRealCap(t *testing.T) {
 	rate := float64(out) * 8 / float64(secs)
 	fps := rx.windows(end.Add(-15*time.Second), end)
 	gap := rx.longestPause(last, end)
-	t.Logf("1 Mbit/s cap: sent kbit/s per 5 s from connecting %s; last 10 s %.0f kbit/s, final target %d kbit/s; decoded fps per 5 s over the last 15 s %s, longest gap in the last 10 s %v; viewer: %d frames complete, %d decoded, %d given up; robot: %d frames sent, %d dropped by the encoder, %d packets re-sent, %d PLIs, %d keyframes on PLI",
-		strings.Join(sent, " "), rate/1000, tx.VideoOut.TargetBitrate/1000, fmtFPS(fps), gap,
+	t.Logf("1 Mbit/s cap: sent kbit/s per 5 s from connecting %s; last 10 s %.0f kbit/s, final estimate %d kbit/s and video target %d kbit/s; decoded fps per 5 s over the last 15 s %s, longest gap in the last 10 s %v; viewer: %d frames complete, %d decoded, %d given up; robot: %d frames sent, %d dropped by the encoder, %d packets re-sent, %d PLIs, %d keyframes on PLI",
+		strings.Join(sent, " "), rate/1000, tx.VideoOut.EstimatedBitrate/1000, tx.VideoOut.TargetBitrate/1000, fmtFPS(fps), gap,
 		rx.VideoIn.FramesReceived, rx.VideoIn.FramesDecoded, rx.VideoIn.FramesGivenUp,
 		tx.VideoOut.FramesSent, tx.VideoOut.FramesDropped, tx.VideoOut.PacketsResent, tx.VideoOut.PLIsReceived, tx.VideoOut.KeyframesOnPLI)
 
-	// Congestion control probes up to the link's rate, so what the robot
-	// sends sits at the cap rather than under it; without it, the robot
-	// would go on at 2 Mbit/s and more.
-	assert.Less(t, rate, 1.2*capBits, "the robot sends what the capped link carries")
-	// Its target hovers about the link's rate (870-1,007 kbit/s in one
-	// run's 5 s stats) while an uncapped robot's is 2 Mbit/s and more.
-	assert.Less(t, float64(tx.VideoOut.TargetBitrate), 1.1*capBits, "congestion control's target is near the cap")
+	// What the robot sends (counted without IP and UDP headers) stays
+	// under the cap: congestion control's estimate covers audio and RTP
+	// headers as well as the video, and the video gets what they leave
+	// (909-939 kbit/s sent, no loss after the first seconds). Uncapped,
+	// the robot would send 2 Mbit/s and more.
+	assert.Less(t, rate, float64(capBits), "the robot sends what the capped link carries")
+	assert.Less(t, tx.VideoOut.TargetBitrate, capBits, "congestion control's target for the video is under the cap")
+	// The video keeps going: a sender over the cap overflows the queue,
+	// and the loss and the keyframes asked for then freeze the picture
+	// for seconds. The clip has 15 fps.
 	require.Len(t, fps, 3)
-	// Not frozen at the end: the last 5 s window decodes frames. Near the
-	// cap congestion control still overshoots the queue now and then, and
-	// the loss and keyframes that follow can freeze the picture for 1-5 s
-	// before it recovers (windows of 0 or 5 fps of 15 have been seen
-	// before the last); that is reported above, not yet asserted.
-	assert.GreaterOrEqual(t, fps[2], 1.0, "the last 5 s: the video (15 fps) comes again after any freeze")
+	for i, f := range fps {
+		assert.GreaterOrEqual(t, f, 12.0, "window %d of the last 15 s: the video keeps its frame rate", i)
+	}
+	assert.LessOrEqual(t, gap, time.Second, "longest time without a decoded frame in the last 10 s")
 }
 
 // 5% of the packets lost at random each way between the LANs: the video

@@ -354,14 +354,15 @@ type stats struct {
 		FramesDecoded   int64 `json:"frames_decoded"`
 	} `json:"audio_in"`
 	VideoOut struct {
-		FramesSent     int64   `json:"frames_sent"`
-		FPS            float64 `json:"fps"`
-		TargetBitrate  int     `json:"target_bitrate"`
-		FramesDropped  int64   `json:"frames_dropped"`
-		NACKsReceived  int64   `json:"nacks_received"`
-		PacketsResent  int64   `json:"packets_resent"`
-		PLIsReceived   int64   `json:"plis_received"`
-		KeyframesOnPLI int64   `json:"keyframes_on_pli"`
+		FramesSent       int64   `json:"frames_sent"`
+		FPS              float64 `json:"fps"`
+		TargetBitrate    int     `json:"target_bitrate"`
+		EstimatedBitrate int     `json:"estimated_bitrate"`
+		FramesDropped    int64   `json:"frames_dropped"`
+		NACKsReceived    int64   `json:"nacks_received"`
+		PacketsResent    int64   `json:"packets_resent"`
+		PLIsReceived     int64   `json:"plis_received"`
+		KeyframesOnPLI   int64   `json:"keyframes_on_pli"`
 	} `json:"video_out"`
 	AudioOut struct {
 		PacketsSent int64 `json:"packets_sent"`

@@ -105,8 +105,11 @@ type StatsVideoOut struct {
 	FramesSent int64 `json:"frames_sent"`
 	// FPS is frames sent per second since Connected.
 	FPS float64 `json:"fps"`
-	// TargetBitrate is congestion control's last target, bits per second.
-	TargetBitrate int `json:"target_bitrate"`
+	// TargetBitrate is congestion control's last target for the video,
+	// and EstimatedBitrate its estimate of what the path carries (all
+	// RTP sent, audio too), in bits per second.
+	TargetBitrate    int `json:"target_bitrate"`
+	EstimatedBitrate int `json:"estimated_bitrate"`
 	// FramesDropped counts frames the encoder's rate control skipped or
 	// that could not be written.
 	FramesDropped  int64 `json:"frames_dropped"`
@@ -391,7 +394,7 @@ func (r *statsRecorder) file(st rtclink.Stats) StatsFile {
 		},
 		AudioIn: StatsAudioIn{PacketsReceived: st.AudioIn.PacketsReceived, PacketsLost: st.AudioIn.PacketsLost, FramesDecoded: st.AudioIn.FramesDecoded},
 		VideoOut: StatsVideoOut{
-			FramesSent: st.VideoOut.FramesSent, TargetBitrate: st.VideoOut.TargetBitrate, FramesDropped: st.VideoOut.FramesDropped,
+			FramesSent: st.VideoOut.FramesSent, TargetBitrate: st.VideoOut.TargetBitrate, EstimatedBitrate: st.Transport.EstimatedBitrate, FramesDropped: st.VideoOut.FramesDropped,
 			NACKsReceived: st.VideoOut.NACKsReceived, PacketsResent: st.VideoOut.PacketsResent,
 			PLIsReceived: st.VideoOut.PLIsReceived, KeyframesOnPLI: st.VideoOut.KeyframesOnPLI,
 		},
