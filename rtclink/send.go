@@ -242,6 +242,11 @@ type videoSend struct {
 	kf      atomic.Bool
 	held    atomic.Pointer[capture.VideoFrame]
 	lastPLI atomic.Int64 // unix nanos of the last keyframe granted to a PLI
+	// primeReq asks the encode loop, while a call is being set up, for
+	// the keyframe that will start it; primed holds that keyframe until
+	// the call connects.
+	primeReq atomic.Bool
+	primed   atomic.Pointer[primedKey]
 	target  atomic.Int64
 	applied int
 	warm    bool // the encoder has seen a frame
@@ -265,6 +270,27 @@ func (v *videoSend) requestKeyframe() {
 	v.kf.Store(true)
 	if ks, ok := v.cfg.Samples.(capture.KeyframeSource); ok {
 		ks.RequestKeyframe()
+	}
+}
+
+// primedKey is a keyframe encoded while a call was being set up, and the
+// capture time of its frame.
+type primedKey struct {
+	smp *capture.Sample
+	at  time.Time
+}
+
+// prime has the encoder make the call's first keyframe while the call is
+// being set up, from the newest frame, so that it is ready to go the
+// moment the connection is: encoding a keyframe takes several
+// milliseconds, more than the rest of the way to the peer on a LAN.
+func (v *videoSend) prime() {
+	if v.enc == nil {
+		return
+	}
+	v.primeReq.Store(true)
+	if f := v.held.Swap(nil); f != nil && !v.box.PutIfEmpty(f) {
+		v.recycle(f)
 	}
 }
 
@@ -292,6 +318,25 @@ func (v *videoSend) onPLI() {
 	}
 	v.s.stats.videoOut.keyframesOnPLI.Add(1)
 	v.requestKeyframe()
+}
+
+// sendPrimed sends the keyframe primed for this call, if there is one
+// still recent enough to start the picture with, in place of the
+// keyframe the connection asked for. It reports whether f is that
+// keyframe's frame or older, and so must not be encoded after it.
+func (v *videoSend) sendPrimed(f *capture.VideoFrame) bool {
+	p := v.primed.Swap(nil)
+	if p == nil || time.Since(p.at) >= maxHeldAge {
+		return false
+	}
+	if err := v.tr.write(p.smp.Data, p.at); err != nil {
+		v.s.stats.videoOut.dropped.Add(1)
+		v.s.log.Debug("rtclink: video frame dropped: cannot send it", "captured", p.at, "err", err)
+		return false
+	}
+	// The peer has its keyframe; what follows refers to it.
+	v.kf.Store(false)
+	return !f.Time.After(p.at)
 }
 
 func (v *videoSend) readLoop() {
@@ -328,9 +373,18 @@ func (v *videoSend) encodeLoop() {
 		}
 		if !v.sending.Load() {
 			v.warmUp(f, &lastErr)
+			if v.primeReq.Swap(false) {
+				if smp := v.encodeOnly(f, true, &lastErr); smp != nil {
+					v.primed.Store(&primedKey{smp: smp, at: f.Time})
+				}
+			}
 			// Keep the newest: it becomes the first keyframe the moment
 			// the connection is up, instead of waiting a frame interval.
 			v.recycle(v.held.Swap(f))
+			continue
+		}
+		if v.sendPrimed(f) {
+			v.recycle(f)
 			continue
 		}
 		v.encode(f, &lastErr)
@@ -377,8 +431,21 @@ func (v *videoSend) toI420(f *capture.VideoFrame, lastErr *time.Time) *capture.V
 
 // encode converts, encodes and sends one frame.
 func (v *videoSend) encode(f *capture.VideoFrame, lastErr *time.Time) {
-	if f = v.toI420(f, lastErr); f == nil {
+	smp := v.encodeOnly(f, v.kf.Swap(false), lastErr)
+	if smp == nil {
 		return
+	}
+	if err := v.tr.write(smp.Data, f.Time); err != nil {
+		v.s.stats.videoOut.dropped.Add(1)
+		v.s.log.Debug("rtclink: video frame dropped: cannot send it", "captured", f.Time, "err", err)
+	}
+}
+
+// encodeOnly converts and encodes one frame; nil when it could not, or
+// the rate control dropped it (counted and logged).
+func (v *videoSend) encodeOnly(f *capture.VideoFrame, key bool, lastErr *time.Time) *capture.Sample {
+	if f = v.toI420(f, lastErr); f == nil {
+		return nil
 	}
 	if t := int(v.target.Load()); t != v.applied {
 		if err := v.enc.SetBitrate(t); err == nil {
@@ -386,7 +453,7 @@ func (v *videoSend) encode(f *capture.VideoFrame, lastErr *time.Time) {
 		}
 	}
 	start := time.Now()
-	smp, err := v.enc.Encode(f, v.kf.Swap(false))
+	smp, err := v.enc.Encode(f, key)
 	v.s.stats.videoOut.encodeNanos.Add(int64(time.Since(start)))
 	v.s.stats.videoOut.encoded.Add(1)
 	if err != nil {
@@ -394,17 +461,13 @@ func (v *videoSend) encode(f *capture.VideoFrame, lastErr *time.Time) {
 			v.s.log.Error("rtclink: video encode failed", "err", err)
 			*lastErr = time.Now()
 		}
-		return
+		return nil
 	}
 	if smp == nil {
 		v.s.stats.videoOut.dropped.Add(1)
 		v.s.log.Debug("rtclink: video frame dropped by the encoder's rate control", "captured", f.Time)
-		return
 	}
-	if err := v.tr.write(smp.Data, f.Time); err != nil {
-		v.s.stats.videoOut.dropped.Add(1)
-		v.s.log.Debug("rtclink: video frame dropped: cannot send it", "captured", f.Time, "err", err)
-	}
+	return smp
 }
 
 // follows reports whether v's bitrate follows the congestion estimate:

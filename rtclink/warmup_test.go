@@ -1,12 +1,14 @@
 package rtclink_test
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/avlink/avlink/capture"
 	"github.com/avlink/avlink/rtclink"
+	"github.com/avlink/avlink/signal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -90,4 +92,60 @@ func TestPreparedEncoderNotWarmedAgain(t *testing.T) {
 	assert.Zero(t, enc.count(), "frames encoded with no one watching")
 
 	viewerDecodesFromFirstSent(t, url, "p", robot, enc.countingEncoder, 0)
+}
+
+// slowAnswer holds each answer back, as a viewer far away does.
+type slowAnswer struct {
+	signal.Signaler
+	by time.Duration
+}
+
+func (s slowAnswer) Send(ctx context.Context, m signal.Message) error {
+	if m.Type == signal.TypeAnswer {
+		time.Sleep(s.by)
+	}
+	return s.Signaler.Send(ctx, m)
+}
+
+// The call's first keyframe is encoded while the call is being set up,
+// so that it goes out the moment the connection is up: the viewer's
+// answer comes 100 ms after the offer, and by then the keyframe is
+// ready. It is the one sent first, and no second keyframe follows it.
+func TestFirstKeyframeReadyAtConnect(t *testing.T) {
+	url := signalServer(t)
+	vs := videoSender(t, 320, 240)
+	enc := &countingEncoder{VideoEncoder: vs.Encoder}
+	vs.Encoder = enc
+	var mu sync.Mutex
+	var encodedAtConnect int
+	robot, err := rtclink.New(rtclink.Config{
+		Signaler: dial(t, url, "p"), Role: rtclink.Offerer, Video: vs, Logger: testLogger(),
+		OnState: func(st rtclink.State) {
+			mu.Lock()
+			defer mu.Unlock()
+			if st == rtclink.StateConnected && encodedAtConnect == 0 {
+				encodedAtConnect = enc.count()
+			}
+		},
+	})
+	require.NoError(t, err)
+	defer robot.Close()
+	eventually(t, 5*time.Second, func() bool { return enc.count() > 0 }, "no frame encoded while waiting")
+
+	video := newVideoCollector()
+	viewer, err := rtclink.New(rtclink.Config{
+		Signaler: slowAnswer{dial(t, url, "p"), 100 * time.Millisecond}, ReceiveVideo: videoReceiver(video), Logger: testLogger(),
+	})
+	require.NoError(t, err)
+	defer viewer.Close()
+	video.waitFirst(t)
+	framesOver(t, robot, video, 10)
+
+	mu.Lock()
+	assert.Equal(t, 2, encodedAtConnect, "frames encoded when the call connected: the warm-up and the call's keyframe")
+	mu.Unlock()
+	enc.mu.Lock()
+	assert.Equal(t, []bool{true, true, false, false}, enc.calls[:4], "keyframes asked: warm-up, the call's first frame, then none")
+	enc.mu.Unlock()
+	assert.Zero(t, robot.Stats().VideoOut.PLIsReceived, "the viewer had to ask for a keyframe")
 }

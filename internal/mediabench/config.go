@@ -114,3 +114,7 @@ func (c PeerConfig) withDefaults() (PeerConfig, error) {
 func (c PeerConfig) maxRun() time.Duration {
 	return 3*c.Timeout + c.Warmup + c.Window
 }
+
+// LogEnv, when set to anything, makes the benchmark's peers and the
+// example programs it runs log at debug level to stderr.
+const LogEnv = "MEDIABENCH_LOG"

@@ -3,6 +3,7 @@ package mediabench
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -56,6 +57,10 @@ type ProgramRun struct {
 	SenderCPUPercent float64
 	// SenderExit is how long the sender took to exit after SIGTERM.
 	SenderExit time.Duration
+	// SenderSkipped is the video frames the sender counted as not sent
+	// (its Stats' FramesStale and FramesDropped, whole run), from its
+	// -stats-json file.
+	SenderSkipped int64
 	// Receiver is the measuring receiver's result, when one ran.
 	Receiver *PeerResult
 	// ReceiverCPUPercent is examples/receiver's CPU over the window, when
@@ -198,6 +203,9 @@ func RunProgram(exe string, progs *Programs, url, room string, recv PeerConfig, 
 	ctx, cancel := context.WithTimeout(context.Background(), recv.maxRun()+time.Minute)
 	defer cancel()
 	args := []string{"-signal", url, "-room", room}
+	if os.Getenv(LogEnv) != "" {
+		args = append(args, "-v")
+	}
 
 	var rc *child
 	var rp *program
@@ -218,7 +226,8 @@ func RunProgram(exe string, progs *Programs, url, room string, recv PeerConfig, 
 			return run, err
 		}
 	}
-	sp, err := startProgram("sender", progs.Sender, args, logTo)
+	statsFile := filepath.Join(progs.dir, room+"-sender.json")
+	sp, err := startProgram("sender", progs.Sender, append(args, "-stats-json", statsFile), logTo)
 	if err != nil {
 		return run, err
 	}
@@ -250,5 +259,85 @@ func RunProgram(exe string, progs *Programs, url, room string, recv PeerConfig, 
 	}
 	took, serr := sp.stop(5 * time.Second)
 	run.SenderExit = took
+	if serr == nil {
+		run.SenderSkipped, serr = readSkipped(statsFile)
+	}
 	return run, errors.Join(err, rerr, serr)
+}
+
+// readSkipped reads the frames a program's -stats-json file counts as
+// not sent.
+func readSkipped(path string) (int64, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("%w: sender stats: %w", ErrPeer, err)
+	}
+	var st struct {
+		VideoOut struct {
+			Dropped int64 `json:"frames_dropped"`
+			Stale   int64 `json:"frames_stale"`
+		} `json:"video_out"`
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		return 0, fmt.Errorf("%w: sender stats %s: %w", ErrPeer, path, err)
+	}
+	return st.VideoOut.Dropped + st.VideoOut.Stale, nil
+}
+
+// ViewerJoin is one run of a viewer joining a robot that is already up:
+// examples/sender started and left waiting (its encoder set up, as a
+// robot waits for its operator), then the benchmark's measuring receiver
+// started in its own process and joined.
+type ViewerJoin struct {
+	// Sender is the robot's run: its start, join and connection.
+	Sender ProgramRun
+	// Viewer is the measuring receiver's result: Dialled is its join,
+	// First its first decoded frame.
+	Viewer PeerResult
+}
+
+// idleRobot is how long the robot waits alone before the viewer comes.
+const idleRobot = time.Second
+
+// RunViewerJoin runs examples/sender through the signaling server at url,
+// waits idleRobot, then starts the measuring receiver (recv, its Mode
+// ReceiveDecode) in room and returns when it has its result.
+func RunViewerJoin(exe string, progs *Programs, url, room string, recv PeerConfig, logTo io.Writer) (ViewerJoin, error) {
+	recv.Signal, recv.Room = url, room
+	recv, err := recv.withDefaults()
+	if err != nil {
+		return ViewerJoin{}, err
+	}
+	var run ViewerJoin
+	args := []string{"-signal", url, "-room", room}
+	if os.Getenv(LogEnv) != "" {
+		args = append(args, "-v")
+	}
+	sp, err := startProgram("sender", progs.Sender, args, logTo)
+	if err != nil {
+		return run, err
+	}
+	run.Sender.SenderStarted = sp.started
+	defer func() { _, _ = sp.stop(5 * time.Second) }()
+	if run.Sender.SenderJoined, err = sp.waitMark(watched[0], recv.Timeout); err != nil {
+		return run, err
+	}
+	time.Sleep(idleRobot)
+	rc, err := startChild(exe, "receiver", recv, logTo)
+	if err != nil {
+		return run, err
+	}
+	defer func() { _ = rc.stop(10 * time.Second) }()
+	if _, err := rc.await("ready", recv.Timeout); err != nil {
+		return run, err
+	}
+	if run.Sender.SenderConnected, err = sp.waitMark(watched[1], recv.Timeout); err != nil {
+		return run, err
+	}
+	e, err := rc.await("result", recv.maxRun())
+	if err != nil {
+		return run, err
+	}
+	run.Viewer = *e.Result
+	return run, nil
 }

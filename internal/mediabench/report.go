@@ -26,6 +26,9 @@ type Report struct {
 	// the same through the original deployment's Node.js server;
 	// ProgramsReceiver runs of examples/sender into examples/receiver.
 	Programs, ProgramsNode, ProgramsReceiver []ProgramRun
+	// ViewerJoins are runs of a viewer joining examples/sender already
+	// up and waiting.
+	ViewerJoins []ViewerJoin
 }
 
 // ClickMatchWindow is how long after a click at the source a click at the
@@ -47,10 +50,11 @@ func newRow(name, unit, aim string, runs []float64) Row {
 	return Row{Name: name, Unit: unit, Aim: aim, Runs: runs, Median: Median(runs)}
 }
 
-func per(ps []Pair, f func(Pair) float64) []float64 {
-	out := make([]float64, 0, len(ps))
-	for _, p := range ps {
-		out = append(out, f(p))
+// per is f of each run.
+func per[T any](runs []T, f func(T) float64) []float64 {
+	out := make([]float64, 0, len(runs))
+	for _, r := range runs {
+		out = append(out, f(r))
 	}
 	return out
 }
@@ -174,13 +178,6 @@ func (r *Report) Rows() []Row {
 // programRows are the figures of the example programs as users run them.
 func (r *Report) programRows() []Row {
 	var rows []Row
-	perRun := func(rs []ProgramRun, f func(ProgramRun) float64) []float64 {
-		out := make([]float64, 0, len(rs))
-		for _, x := range rs {
-			out = append(out, f(x))
-		}
-		return out
-	}
 	recv := func(f func(PeerResult) float64) func(ProgramRun) float64 {
 		return func(x ProgramRun) float64 {
 			if x.Receiver == nil {
@@ -191,29 +188,37 @@ func (r *Report) programRows() []Row {
 	}
 	if p := r.Programs; len(p) > 0 {
 		rows = append(rows,
-			newRow("examples/sender joins the room (its log) → first decoded frame, examples/signal-server", "ms", "≤ 30", perRun(p, func(x ProgramRun) float64 { return sinceMs(x.SenderJoined, firstOf(x)) })),
-			newRow("… from its process start", "ms", "", perRun(p, func(x ProgramRun) float64 { return sinceMs(x.SenderStarted, firstOf(x)) })),
-			newRow("… of which join → connected (its log)", "ms", "", perRun(p, func(x ProgramRun) float64 { return sinceMs(x.SenderJoined, x.SenderConnected) })),
-			newRow("Picture-loss requests from the receiver (the first frame is the keyframe sent on connect)", "count", "0", perRun(p, recv(func(x PeerResult) float64 { return float64(x.Stats.VideoIn.PLIsSent) }))),
-			newRow("Capture-to-decoded p50, examples/sender (video + audio, congestion control on)", "ms", "≤ 3.5", perRun(p, recv(func(x PeerResult) float64 { return Percentile(x.LatencyMs, 50) }))),
-			newRow("Capture-to-decoded p95", "ms", "≤ 5", perRun(p, recv(func(x PeerResult) float64 { return Percentile(x.LatencyMs, 95) }))),
-			newRow("Capture-to-decoded max", "ms", "", perRun(p, recv(func(x PeerResult) float64 { return Percentile(x.LatencyMs, 100) }))),
-			newRow("Frames missing at the receiver (gaps in the stamped frame counter, first frame to end of window)", "frames", "0", perRun(p, recv(func(x PeerResult) float64 { return float64(x.Missing) }))),
-			newRow("examples/sender CPU, whole process (video + audio, congestion control on)", "% of a core", "≤ 10", perRun(p, func(x ProgramRun) float64 { return x.SenderCPUPercent })),
-			newRow("… bitrate received (Stats.Transport.BitrateIn at the receiver)", "kbit/s", "", perRun(p, recv(func(x PeerResult) float64 { return x.Stats.Transport.BitrateIn / 1000 }))),
-			newRow("… frames decoded per second", "fps", "30", perRun(p, recv(func(x PeerResult) float64 { return x.Stats.VideoIn.FPS }))),
-			newRow("examples/sender exit after SIGTERM", "ms", "≤ 2000", perRun(p, func(x ProgramRun) float64 { return Ms(x.SenderExit) })),
+			newRow("examples/sender joins the room (its log) → first decoded frame, examples/signal-server", "ms", "≤ 30", per(p, func(x ProgramRun) float64 { return sinceMs(x.SenderJoined, firstOf(x)) })),
+			newRow("… from its process start", "ms", "", per(p, func(x ProgramRun) float64 { return sinceMs(x.SenderStarted, firstOf(x)) })),
+			newRow("… of which join → connected (its log)", "ms", "", per(p, func(x ProgramRun) float64 { return sinceMs(x.SenderJoined, x.SenderConnected) })),
+			newRow("Picture-loss requests from the receiver (the first frame is the keyframe sent on connect)", "count", "0", per(p, recv(func(x PeerResult) float64 { return float64(x.Stats.VideoIn.PLIsSent) }))),
+			newRow("Capture-to-decoded p50, examples/sender (video + audio, congestion control on)", "ms", "≤ 3.5", per(p, recv(func(x PeerResult) float64 { return Percentile(x.LatencyMs, 50) }))),
+			newRow("Capture-to-decoded p95", "ms", "≤ 5", per(p, recv(func(x PeerResult) float64 { return Percentile(x.LatencyMs, 95) }))),
+			newRow("Capture-to-decoded max", "ms", "", per(p, recv(func(x PeerResult) float64 { return Percentile(x.LatencyMs, 100) }))),
+			newRow("Frames missing at the receiver (gaps in the stamped frame counter, first frame to end of window)", "frames", "0", per(p, recv(func(x PeerResult) float64 { return float64(x.Missing) }))),
+			newRow("… frames the sender counted as not sent (its Stats: stale and dropped, whole run, logged at debug level)", "frames", "", per(p, func(x ProgramRun) float64 { return float64(x.SenderSkipped) })),
+			newRow("examples/sender CPU, whole process (video + audio, congestion control on)", "% of a core", "≤ 10", per(p, func(x ProgramRun) float64 { return x.SenderCPUPercent })),
+			newRow("… bitrate received (Stats.Transport.BitrateIn at the receiver)", "kbit/s", "", per(p, recv(func(x PeerResult) float64 { return x.Stats.Transport.BitrateIn / 1000 }))),
+			newRow("… frames decoded per second", "fps", "30", per(p, recv(func(x PeerResult) float64 { return x.Stats.VideoIn.FPS }))),
+			newRow("examples/sender exit after SIGTERM", "ms", "≤ 2000", per(p, func(x ProgramRun) float64 { return Ms(x.SenderExit) })),
+		)
+	}
+	if v := r.ViewerJoins; len(v) > 0 {
+		rows = append(rows,
+			newRow("A viewer (the measuring receiver, its own process) joins examples/sender waiting in the room → first decoded frame", "ms", "", per(v, func(x ViewerJoin) float64 { return sinceMs(x.Viewer.Dialled, x.Viewer.First) })),
+			newRow("… of which join → connected", "ms", "", per(v, func(x ViewerJoin) float64 { return sinceMs(x.Viewer.Dialled, x.Viewer.Connected) })),
+			newRow("… picture-loss requests", "count", "0", per(v, func(x ViewerJoin) float64 { return float64(x.Viewer.Stats.VideoIn.PLIsSent) })),
 		)
 	}
 	if p := r.ProgramsNode; len(p) > 0 {
 		rows = append(rows,
-			newRow("examples/sender joins (its log) → first decoded frame, the original deployment's Node.js server", "ms", "≤ 200", perRun(p, func(x ProgramRun) float64 { return sinceMs(x.SenderJoined, firstOf(x)) })),
+			newRow("examples/sender joins (its log) → first decoded frame, the original deployment's Node.js server", "ms", "≤ 200", per(p, func(x ProgramRun) float64 { return sinceMs(x.SenderJoined, firstOf(x)) })),
 		)
 	}
 	if p := r.ProgramsReceiver; len(p) > 0 {
 		rows = append(rows,
-			newRow("examples/receiver CPU, whole process (decoding the sender's video + audio)", "% of a core", "≤ 6", perRun(p, func(x ProgramRun) float64 { return x.ReceiverCPUPercent })),
-			newRow("… examples/sender CPU in the same runs", "% of a core", "≤ 10", perRun(p, func(x ProgramRun) float64 { return x.SenderCPUPercent })),
+			newRow("examples/receiver CPU, whole process (decoding the sender's video + audio)", "% of a core", "≤ 6", per(p, func(x ProgramRun) float64 { return x.ReceiverCPUPercent })),
+			newRow("… examples/sender CPU in the same runs", "% of a core", "≤ 10", per(p, func(x ProgramRun) float64 { return x.SenderCPUPercent })),
 		)
 	}
 	return rows

@@ -111,8 +111,10 @@ type StatsVideoOut struct {
 	TargetBitrate    int `json:"target_bitrate"`
 	EstimatedBitrate int `json:"estimated_bitrate"`
 	// FramesDropped counts frames the encoder's rate control skipped or
-	// that could not be written.
+	// that could not be written, FramesStale frames a newer capture
+	// replaced before the encoder took them.
 	FramesDropped  int64 `json:"frames_dropped"`
+	FramesStale    int64 `json:"frames_stale"`
 	NACKsReceived  int64 `json:"nacks_received"`
 	PacketsResent  int64 `json:"packets_resent"`
 	PLIsReceived   int64 `json:"plis_received"`
@@ -395,6 +397,7 @@ func (r *statsRecorder) file(st rtclink.Stats) StatsFile {
 		AudioIn: StatsAudioIn{PacketsReceived: st.AudioIn.PacketsReceived, PacketsLost: st.AudioIn.PacketsLost, FramesDecoded: st.AudioIn.FramesDecoded},
 		VideoOut: StatsVideoOut{
 			FramesSent: st.VideoOut.FramesSent, TargetBitrate: st.VideoOut.TargetBitrate, EstimatedBitrate: st.Transport.EstimatedBitrate, FramesDropped: st.VideoOut.FramesDropped,
+			FramesStale:   st.VideoOut.FramesStale,
 			NACKsReceived: st.VideoOut.NACKsReceived, PacketsResent: st.VideoOut.PacketsResent,
 			PLIsReceived: st.VideoOut.PLIsReceived, KeyframesOnPLI: st.VideoOut.KeyframesOnPLI,
 		},

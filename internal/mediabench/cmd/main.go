@@ -38,9 +38,7 @@ import (
 	"github.com/avlink/avlink/internal/signalbench"
 )
 
-// logEnv, when set to anything, makes the peers log at debug level to
-// stderr.
-const logEnv = "MEDIABENCH_LOG"
+const logEnv = mediabench.LogEnv
 
 func main() {
 	peer := flag.String(mediabench.ChildFlag, "", "run one peer with this JSON configuration (used by the benchmark itself)")
@@ -53,7 +51,7 @@ func main() {
 	runs := flag.Int("runs", 3, "runs of each kind; the table gives medians")
 	pairs := flag.Int("pairs", 4, "sender and receiver pairs in the memory run")
 	reuse := flag.Bool("reuse-frames", true, "decode into a reused buffer (playback/vp8 ReuseFrames)")
-	only := flag.String("only", "programs,node,receiver,video,samples,audio,psnr,memory", "comma-separated kinds of run to make: programs (examples/sender as users run it, into the measuring receiver), node (the same through the original Node.js server), receiver (examples/sender into examples/receiver), then the library-level runs")
+	only := flag.String("only", "programs,viewer,node,receiver,video,samples,audio,psnr,memory", "comma-separated kinds of run to make: programs (examples/sender as users run it, into the measuring receiver), viewer (the measuring receiver joining examples/sender already waiting), node (the same through the original Node.js server), receiver (examples/sender into examples/receiver), then the library-level runs")
 	repo := flag.String("repo", ".", "module root, where the example programs are built")
 	profile := flag.String("profile", "", "directory for CPU profiles of the measurement window of each kind's first run (KIND-sender.pprof, KIND-receiver.pprof)")
 	viewers := flag.String("viewers", "", "instead of the usual runs, measure examples/sender serving this many viewers at once (comma-separated counts, e.g. 1,2,4,8)")
@@ -206,7 +204,7 @@ func run(ctx context.Context, base mediabench.PeerConfig, runs int, want map[str
 // repo, through examples/signal-server (and the original Node.js server)
 // in their own processes.
 func runPrograms(ctx context.Context, rep *mediabench.Report, exe, repo string, base mediabench.PeerConfig, runs int, want map[string]bool, logTo io.Writer) error {
-	if !want["programs"] && !want["node"] && !want["receiver"] {
+	if !want["programs"] && !want["viewer"] && !want["node"] && !want["receiver"] {
 		return nil
 	}
 	fmt.Fprintln(os.Stderr, "mediabench: building the example programs…")
@@ -240,6 +238,23 @@ func runPrograms(ctx context.Context, rep *mediabench.Report, exe, repo string, 
 	if want["programs"] {
 		if rep.Programs, err = through(signalbench.KindGo, "programs", runs, recv, false); err != nil {
 			return err
+		}
+	}
+	if want["viewer"] {
+		srv, err := signalbench.StartProcess(ctx, repo, signalbench.KindGo)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		join := recv
+		join.Warmup, join.Window = 0, time.Second
+		for i := range 3 * runs {
+			fmt.Fprintf(os.Stderr, "mediabench: viewer run %d of %d…\n", i+1, 3*runs)
+			r, err := mediabench.RunViewerJoin(exe, progs, srv.URL(), fmt.Sprintf("viewer-%d", i), join, logTo)
+			if err != nil {
+				return fmt.Errorf("viewer run %d: %w", i+1, err)
+			}
+			rep.ViewerJoins = append(rep.ViewerJoins, r)
 		}
 	}
 	if want["node"] {
