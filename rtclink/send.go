@@ -247,10 +247,10 @@ type videoSend struct {
 	// the call connects.
 	primeReq atomic.Bool
 	primed   atomic.Pointer[primedKey]
-	target  atomic.Int64
-	applied int
-	warm    bool // the encoder has seen a frame
-	i420    capture.VideoFrame
+	target   atomic.Int64
+	applied  int
+	warm     bool // the encoder has seen a frame
+	i420     capture.VideoFrame
 	// recycler takes back frames the session is done with, when the
 	// source can reuse them.
 	recycler capture.VideoRecycler
