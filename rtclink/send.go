@@ -243,10 +243,11 @@ type videoSend struct {
 	held    atomic.Pointer[capture.VideoFrame]
 	lastPLI atomic.Int64 // unix nanos of the last keyframe granted to a PLI
 	// primeReq asks the encode loop, while a call is being set up, for
-	// the keyframe that will start it; primed holds that keyframe until
-	// the call connects.
+	// the keyframe that will start it; primed holds that keyframe and
+	// the frames encoded after it until the call connects. primed
+	// belongs to the encode loop.
 	primeReq atomic.Bool
-	primed   atomic.Pointer[primedKey]
+	primed   *primedCall
 	target   atomic.Int64
 	applied  int
 	warm     bool // the encoder has seen a frame
@@ -273,11 +274,12 @@ func (v *videoSend) requestKeyframe() {
 	}
 }
 
-// primedKey is a keyframe encoded while a call was being set up, and the
-// capture time of its frame.
-type primedKey struct {
-	smp *capture.Sample
-	at  time.Time
+// primedCall is the start of a call encoded while the call was being
+// set up: a keyframe and the frames after it, with their capture times.
+type primedCall struct {
+	samples []*capture.Sample
+	times   []time.Time
+	stale   int64 // the session's stale frames before the keyframe
 }
 
 // prime has the encoder make the call's first keyframe while the call is
@@ -287,6 +289,9 @@ type primedKey struct {
 func (v *videoSend) prime() {
 	if v.enc == nil {
 		return
+	}
+	if r, ok := v.enc.(capture.ReadyEncoder); ok && !r.Ready() {
+		return // the encoder would hold the loop while frames arrive
 	}
 	v.primeReq.Store(true)
 	if f := v.held.Swap(nil); f != nil && !v.box.PutIfEmpty(f) {
@@ -320,23 +325,55 @@ func (v *videoSend) onPLI() {
 	v.requestKeyframe()
 }
 
-// sendPrimed sends the keyframe primed for this call, if there is one
-// still recent enough to start the picture with, in place of the
-// keyframe the connection asked for. It reports whether f is that
-// keyframe's frame or older, and so must not be encoded after it.
+// sendPrimed sends the start of the call encoded while it was being set
+// up, when it is recent enough to start the picture with and no frame
+// since its keyframe was lost, in place of the keyframe the connection
+// asked for. It reports whether f was sent with it, and so must not be
+// encoded again.
 func (v *videoSend) sendPrimed(f *capture.VideoFrame) bool {
-	p := v.primed.Swap(nil)
-	if p == nil || time.Since(p.at) >= maxHeldAge {
+	p := v.primed
+	v.primed = nil
+	if p == nil || time.Since(p.times[0]) >= maxHeldAge || v.s.stats.videoOut.stale.Load() != p.stale {
 		return false
 	}
-	if err := v.tr.write(p.smp.Data, p.at); err != nil {
-		v.s.stats.videoOut.dropped.Add(1)
-		v.s.log.Debug("rtclink: video frame dropped: cannot send it", "captured", p.at, "err", err)
-		return false
+	for i, smp := range p.samples {
+		if err := v.tr.write(smp.Data, p.times[i]); err != nil {
+			v.s.stats.videoOut.dropped.Add(1)
+			v.s.log.Debug("rtclink: video frame dropped: cannot send it", "captured", p.times[i], "err", err)
+			if i == 0 {
+				return false
+			}
+		}
 	}
 	// The peer has its keyframe; what follows refers to it.
 	v.kf.Store(false)
-	return !f.Time.After(p.at)
+	return !f.Time.After(p.times[len(p.times)-1])
+}
+
+// primeNext encodes f into the call being set up: its keyframe when one
+// was asked for, otherwise the next frame after it, until the keyframe is
+// too old to start a picture with.
+func (v *videoSend) primeNext(f *capture.VideoFrame, lastErr *time.Time) {
+	if v.primeReq.Swap(false) {
+		v.primed = nil
+		stale := v.s.stats.videoOut.stale.Load()
+		if smp := v.encodeOnly(f, true, lastErr); smp != nil {
+			v.primed = &primedCall{samples: []*capture.Sample{smp}, times: []time.Time{f.Time}, stale: stale}
+		}
+		return
+	}
+	p := v.primed
+	if p == nil {
+		return
+	}
+	if time.Since(p.times[0]) >= maxHeldAge {
+		v.primed = nil
+		return
+	}
+	if smp := v.encodeOnly(f, false, lastErr); smp != nil {
+		p.samples = append(p.samples, smp)
+		p.times = append(p.times, f.Time)
+	}
 }
 
 func (v *videoSend) readLoop() {
@@ -373,11 +410,7 @@ func (v *videoSend) encodeLoop() {
 		}
 		if !v.sending.Load() {
 			v.warmUp(f, &lastErr)
-			if v.primeReq.Swap(false) {
-				if smp := v.encodeOnly(f, true, &lastErr); smp != nil {
-					v.primed.Store(&primedKey{smp: smp, at: f.Time})
-				}
-			}
+			v.primeNext(f, &lastErr)
 			// Keep the newest: it becomes the first keyframe the moment
 			// the connection is up, instead of waiting a frame interval.
 			v.recycle(v.held.Swap(f))

@@ -208,6 +208,7 @@ func (r *Report) programRows() []Row {
 			newRow("A viewer (the measuring receiver, its own process) joins examples/sender waiting in the room → first decoded frame", "ms", "", per(v, func(x ViewerJoin) float64 { return sinceMs(x.Viewer.Dialled, x.Viewer.First) })),
 			newRow("… of which join → connected", "ms", "", per(v, func(x ViewerJoin) float64 { return sinceMs(x.Viewer.Dialled, x.Viewer.Connected) })),
 			newRow("… picture-loss requests", "count", "0", per(v, func(x ViewerJoin) float64 { return float64(x.Viewer.Stats.VideoIn.PLIsSent) })),
+			newRow("… frames missing at the viewer, first frame to end of its window", "frames", "0", per(v, func(x ViewerJoin) float64 { return float64(x.Viewer.Missing) })),
 		)
 	}
 	if p := r.ProgramsNode; len(p) > 0 {
