@@ -290,9 +290,6 @@ func (v *videoSend) prime() {
 	if v.enc == nil {
 		return
 	}
-	if r, ok := v.enc.(capture.ReadyEncoder); ok && !r.Ready() {
-		return // the encoder would hold the loop while frames arrive
-	}
 	v.primeReq.Store(true)
 	if f := v.held.Swap(nil); f != nil && !v.box.PutIfEmpty(f) {
 		v.recycle(f)
