@@ -290,6 +290,9 @@ func (v *videoSend) prime() {
 	if v.enc == nil {
 		return
 	}
+	if r, ok := v.enc.(capture.ReadyEncoder); ok && !r.Ready() {
+		return // the encoder would hold the loop while frames arrive
+	}
 	v.primeReq.Store(true)
 	if f := v.held.Swap(nil); f != nil && !v.box.PutIfEmpty(f) {
 		v.recycle(f)
@@ -304,7 +307,6 @@ const maxHeldAge = 200 * time.Millisecond
 // back while connecting when it is recent, so the peer need not wait for
 // the next capture.
 func (v *videoSend) connected() {
-	v.primeReq.Store(false) // too late to encode ahead
 	v.requestKeyframe()
 	if f := v.held.Swap(nil); f != nil && (time.Since(f.Time) >= maxHeldAge || !v.box.PutIfEmpty(f)) {
 		v.recycle(f)
@@ -350,13 +352,8 @@ func (v *videoSend) sendPrimed(f *capture.VideoFrame) bool {
 
 // primeNext encodes f into the call being set up: its keyframe when one
 // was asked for, otherwise the next frame after it, until the keyframe is
-// too old to start a picture with. An encoder still setting itself up is
-// left alone until it is ready: it would hold the loop while frames
-// arrive, and they would be lost.
+// too old to start a picture with.
 func (v *videoSend) primeNext(f *capture.VideoFrame, lastErr *time.Time) {
-	if r, ok := v.enc.(capture.ReadyEncoder); ok && !r.Ready() {
-		return
-	}
 	if v.primeReq.Swap(false) {
 		v.primed = nil
 		stale := v.s.stats.videoOut.stale.Load()

@@ -3,7 +3,6 @@ package rtclink_test
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -95,19 +94,14 @@ func TestPreparedEncoderNotWarmedAgain(t *testing.T) {
 	viewerDecodesFromFirstSent(t, url, "p", robot, enc.countingEncoder, 0)
 }
 
-// slowAnswer holds each answer back, as a viewer far away does, after
-// calling onAnswer (when set).
+// slowAnswer holds each answer back, as a viewer far away does.
 type slowAnswer struct {
 	signal.Signaler
-	by       time.Duration
-	onAnswer func()
+	by time.Duration
 }
 
 func (s slowAnswer) Send(ctx context.Context, m signal.Message) error {
 	if m.Type == signal.TypeAnswer {
-		if s.onAnswer != nil {
-			s.onAnswer()
-		}
 		time.Sleep(s.by)
 	}
 	return s.Signaler.Send(ctx, m)
@@ -123,59 +117,37 @@ func TestFirstKeyframeReadyAtConnect(t *testing.T) {
 	vs := videoSender(t, 320, 240)
 	enc := &countingEncoder{VideoEncoder: vs.Encoder}
 	vs.Encoder = enc
-	encodedAtConnect := callWithSlowAnswer(t, url, "p", vs, enc, nil)
+	encodedAtConnect := callWithSlowAnswer(t, url, "p", vs, enc)
 	assert.GreaterOrEqual(t, encodedAtConnect, 3, "frames encoded when the call connected: the warm-up, the call's keyframe and a frame after it")
 	enc.mu.Lock()
 	assert.Equal(t, []bool{true, true, false, false, false}, enc.calls[:5], "keyframes asked: warm-up, the call's first frame, then none")
 	enc.mu.Unlock()
 }
 
-// settingUp is a countingEncoder that reports itself ready only once
-// ready is set.
-type settingUp struct {
-	*countingEncoder
-	ready *atomic.Bool
-}
+// notReady is a countingEncoder still setting itself up.
+type notReady struct{ *countingEncoder }
 
-func (e settingUp) Ready() bool { return e.ready.Load() }
+func (notReady) Ready() bool { return false }
 
 // An encoder still setting itself up is not asked to encode ahead: the
-// frames captured while it held the encode loop would be lost. Never
-// ready before the call connects, it starts the call with a keyframe made
-// then; ready while the call is being set up, it encodes ahead from then
-// on.
-func TestKeyframeAheadWaitsForEncoder(t *testing.T) {
+// frames captured while it held the encode loop would be lost. The call
+// starts with a keyframe made when it connects.
+func TestNoKeyframeAheadFromEncoderNotReady(t *testing.T) {
 	url := signalServer(t)
-	t.Run("never ready", func(t *testing.T) {
-		vs := videoSender(t, 320, 240)
-		enc := &countingEncoder{VideoEncoder: vs.Encoder}
-		vs.Encoder = settingUp{enc, new(atomic.Bool)}
-		assert.Equal(t, 1, callWithSlowAnswer(t, url, "n", vs, enc, nil), "frames encoded when the call connected: the warm-up only")
-		enc.mu.Lock()
-		assert.Equal(t, []bool{true, true, false}, enc.calls[:3], "keyframes asked: warm-up, the call's first frame, then none")
-		enc.mu.Unlock()
-	})
-	t.Run("ready after the offer", func(t *testing.T) {
-		vs := videoSender(t, 320, 240)
-		enc := &countingEncoder{VideoEncoder: vs.Encoder}
-		ready := new(atomic.Bool)
-		vs.Encoder = settingUp{enc, ready}
-		// The viewer has the offer when it answers; the answer then
-		// takes 100 ms, several frames.
-		at := callWithSlowAnswer(t, url, "r", vs, enc, func() { ready.Store(true) })
-		assert.GreaterOrEqual(t, at, 2, "frames encoded when the call connected: the warm-up and the call's keyframe")
-		enc.mu.Lock()
-		assert.Equal(t, []bool{true, true, false, false}, enc.calls[:4], "keyframes asked: warm-up, the call's first frame, then none")
-		enc.mu.Unlock()
-	})
+	vs := videoSender(t, 320, 240)
+	enc := &countingEncoder{VideoEncoder: vs.Encoder}
+	vs.Encoder = notReady{enc}
+	assert.Equal(t, 1, callWithSlowAnswer(t, url, "n", vs, enc), "frames encoded when the call connected: the warm-up only")
+	enc.mu.Lock()
+	assert.Equal(t, []bool{true, true, false}, enc.calls[:3], "keyframes asked: warm-up, the call's first frame, then none")
+	enc.mu.Unlock()
 }
 
-// callWithSlowAnswer calls a viewer whose answer comes 100 ms late (after
-// onAnswer) from
+// callWithSlowAnswer calls a viewer whose answer comes 100 ms late from
 // a robot sending vs, checks that every frame encoded is sent with no
 // keyframe asked for, and returns how many frames enc had encoded when
 // the call connected.
-func callWithSlowAnswer(t *testing.T, url, room string, vs *rtclink.VideoSender, enc *countingEncoder, onAnswer func()) int {
+func callWithSlowAnswer(t *testing.T, url, room string, vs *rtclink.VideoSender, enc *countingEncoder) int {
 	t.Helper()
 	var mu sync.Mutex
 	var encodedAtConnect int
@@ -195,7 +167,7 @@ func callWithSlowAnswer(t *testing.T, url, room string, vs *rtclink.VideoSender,
 
 	video := newVideoCollector()
 	viewer, err := rtclink.New(rtclink.Config{
-		Signaler: slowAnswer{dial(t, url, room), 100 * time.Millisecond, onAnswer}, ReceiveVideo: videoReceiver(video), Logger: testLogger(),
+		Signaler: slowAnswer{dial(t, url, room), 100 * time.Millisecond}, ReceiveVideo: videoReceiver(video), Logger: testLogger(),
 	})
 	require.NoError(t, err)
 	defer viewer.Close()
