@@ -37,12 +37,3 @@ type AudioEncoder interface {
 type PreparedEncoder interface {
 	Prepared(width, height int) bool
 }
-
-// ReadyEncoder is implemented by a VideoEncoder that can tell whether it
-// is still setting itself up (see PreparedEncoder), when Encode would
-// wait for that. A sender that would encode ahead, while a call is being
-// set up, does not when Ready reports false: the frames captured in the
-// wait would be lost. Ready must not block.
-type ReadyEncoder interface {
-	Ready() bool
-}

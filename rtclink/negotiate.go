@@ -125,7 +125,6 @@ func (s *PeerSession) connect(peer string) {
 		return
 	}
 	s.log.Info("rtclink: offering", "peer", peer)
-	s.primeVideo()
 	s.offer(l, false)
 }
 
@@ -212,7 +211,6 @@ func (s *PeerSession) handleOffer(m signal.Message) {
 		return
 	}
 	s.log.Info("rtclink: answering", "peer", m.Sender)
-	s.primeVideo()
 	s.sendDescription(l, signal.TypeAnswer)
 }
 
@@ -344,16 +342,6 @@ func (s *PeerSession) restartICE(l *link) {
 	}
 	s.stats.iceRestarts.Add(1)
 	s.offer(l, true)
-}
-
-// primeVideo has each video encoder make the first keyframe of the call
-// being set up, unless a call is already up (a renegotiation).
-func (s *PeerSession) primeVideo() {
-	for _, v := range s.videos {
-		if !v.sending.Load() {
-			v.prime()
-		}
-	}
 }
 
 func (s *PeerSession) setSending(on bool) {

@@ -242,16 +242,10 @@ type videoSend struct {
 	kf      atomic.Bool
 	held    atomic.Pointer[capture.VideoFrame]
 	lastPLI atomic.Int64 // unix nanos of the last keyframe granted to a PLI
-	// primeReq asks the encode loop, while a call is being set up, for
-	// the keyframe that will start it; primed holds that keyframe and
-	// the frames encoded after it until the call connects. primed
-	// belongs to the encode loop.
-	primeReq atomic.Bool
-	primed   *primedCall
-	target   atomic.Int64
-	applied  int
-	warm     bool // the encoder has seen a frame
-	i420     capture.VideoFrame
+	target  atomic.Int64
+	applied int
+	warm    bool // the encoder has seen a frame
+	i420    capture.VideoFrame
 	// recycler takes back frames the session is done with, when the
 	// source can reuse them.
 	recycler capture.VideoRecycler
@@ -271,31 +265,6 @@ func (v *videoSend) requestKeyframe() {
 	v.kf.Store(true)
 	if ks, ok := v.cfg.Samples.(capture.KeyframeSource); ok {
 		ks.RequestKeyframe()
-	}
-}
-
-// primedCall is the start of a call encoded while the call was being
-// set up: a keyframe and the frames after it, with their capture times.
-type primedCall struct {
-	samples []*capture.Sample
-	times   []time.Time
-	stale   int64 // the session's stale frames before the keyframe
-}
-
-// prime has the encoder make the call's first keyframe while the call is
-// being set up, from the newest frame, so that it is ready to go the
-// moment the connection is: encoding a keyframe takes several
-// milliseconds, more than the rest of the way to the peer on a LAN.
-func (v *videoSend) prime() {
-	if v.enc == nil {
-		return
-	}
-	if r, ok := v.enc.(capture.ReadyEncoder); ok && !r.Ready() {
-		return // the encoder would hold the loop while frames arrive
-	}
-	v.primeReq.Store(true)
-	if f := v.held.Swap(nil); f != nil && !v.box.PutIfEmpty(f) {
-		v.recycle(f)
 	}
 }
 
@@ -323,57 +292,6 @@ func (v *videoSend) onPLI() {
 	}
 	v.s.stats.videoOut.keyframesOnPLI.Add(1)
 	v.requestKeyframe()
-}
-
-// sendPrimed sends the start of the call encoded while it was being set
-// up, when it is recent enough to start the picture with and no frame
-// since its keyframe was lost, in place of the keyframe the connection
-// asked for. It reports whether f was sent with it, and so must not be
-// encoded again.
-func (v *videoSend) sendPrimed(f *capture.VideoFrame) bool {
-	p := v.primed
-	v.primed = nil
-	if p == nil || time.Since(p.times[0]) >= maxHeldAge || v.s.stats.videoOut.stale.Load() != p.stale {
-		return false
-	}
-	for i, smp := range p.samples {
-		if err := v.tr.write(smp.Data, p.times[i]); err != nil {
-			v.s.stats.videoOut.dropped.Add(1)
-			v.s.log.Debug("rtclink: video frame dropped: cannot send it", "captured", p.times[i], "err", err)
-			if i == 0 {
-				return false
-			}
-		}
-	}
-	// The peer has its keyframe; what follows refers to it.
-	v.kf.Store(false)
-	return !f.Time.After(p.times[len(p.times)-1])
-}
-
-// primeNext encodes f into the call being set up: its keyframe when one
-// was asked for, otherwise the next frame after it, until the keyframe is
-// too old to start a picture with.
-func (v *videoSend) primeNext(f *capture.VideoFrame, lastErr *time.Time) {
-	if v.primeReq.Swap(false) {
-		v.primed = nil
-		stale := v.s.stats.videoOut.stale.Load()
-		if smp := v.encodeOnly(f, true, lastErr); smp != nil {
-			v.primed = &primedCall{samples: []*capture.Sample{smp}, times: []time.Time{f.Time}, stale: stale}
-		}
-		return
-	}
-	p := v.primed
-	if p == nil {
-		return
-	}
-	if time.Since(p.times[0]) >= maxHeldAge {
-		v.primed = nil
-		return
-	}
-	if smp := v.encodeOnly(f, false, lastErr); smp != nil {
-		p.samples = append(p.samples, smp)
-		p.times = append(p.times, f.Time)
-	}
 }
 
 func (v *videoSend) readLoop() {
@@ -410,14 +328,9 @@ func (v *videoSend) encodeLoop() {
 		}
 		if !v.sending.Load() {
 			v.warmUp(f, &lastErr)
-			v.primeNext(f, &lastErr)
 			// Keep the newest: it becomes the first keyframe the moment
 			// the connection is up, instead of waiting a frame interval.
 			v.recycle(v.held.Swap(f))
-			continue
-		}
-		if v.sendPrimed(f) {
-			v.recycle(f)
 			continue
 		}
 		v.encode(f, &lastErr)
@@ -464,21 +377,8 @@ func (v *videoSend) toI420(f *capture.VideoFrame, lastErr *time.Time) *capture.V
 
 // encode converts, encodes and sends one frame.
 func (v *videoSend) encode(f *capture.VideoFrame, lastErr *time.Time) {
-	smp := v.encodeOnly(f, v.kf.Swap(false), lastErr)
-	if smp == nil {
-		return
-	}
-	if err := v.tr.write(smp.Data, f.Time); err != nil {
-		v.s.stats.videoOut.dropped.Add(1)
-		v.s.log.Debug("rtclink: video frame dropped: cannot send it", "captured", f.Time, "err", err)
-	}
-}
-
-// encodeOnly converts and encodes one frame; nil when it could not, or
-// the rate control dropped it (counted and logged).
-func (v *videoSend) encodeOnly(f *capture.VideoFrame, key bool, lastErr *time.Time) *capture.Sample {
 	if f = v.toI420(f, lastErr); f == nil {
-		return nil
+		return
 	}
 	if t := int(v.target.Load()); t != v.applied {
 		if err := v.enc.SetBitrate(t); err == nil {
@@ -486,7 +386,7 @@ func (v *videoSend) encodeOnly(f *capture.VideoFrame, key bool, lastErr *time.Ti
 		}
 	}
 	start := time.Now()
-	smp, err := v.enc.Encode(f, key)
+	smp, err := v.enc.Encode(f, v.kf.Swap(false))
 	v.s.stats.videoOut.encodeNanos.Add(int64(time.Since(start)))
 	v.s.stats.videoOut.encoded.Add(1)
 	if err != nil {
@@ -494,13 +394,17 @@ func (v *videoSend) encodeOnly(f *capture.VideoFrame, key bool, lastErr *time.Ti
 			v.s.log.Error("rtclink: video encode failed", "err", err)
 			*lastErr = time.Now()
 		}
-		return nil
+		return
 	}
 	if smp == nil {
 		v.s.stats.videoOut.dropped.Add(1)
 		v.s.log.Debug("rtclink: video frame dropped by the encoder's rate control", "captured", f.Time)
+		return
 	}
-	return smp
+	if err := v.tr.write(smp.Data, f.Time); err != nil {
+		v.s.stats.videoOut.dropped.Add(1)
+		v.s.log.Debug("rtclink: video frame dropped: cannot send it", "captured", f.Time, "err", err)
+	}
 }
 
 // follows reports whether v's bitrate follows the congestion estimate:

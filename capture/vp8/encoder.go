@@ -26,7 +26,6 @@ type Encoder struct {
 	log    *slog.Logger
 	target atomic.Int64 // bits per second requested by SetBitrate
 	closed atomic.Bool
-	ready  atomic.Bool // not setting libvpx up in the background
 
 	mu       sync.Mutex
 	enc      *vpx.Encoder // nil until the first frame fixes the size
@@ -43,7 +42,6 @@ type Encoder struct {
 var (
 	_ capture.VideoEncoder    = (*Encoder)(nil)
 	_ capture.PreparedEncoder = (*Encoder)(nil)
-	_ capture.ReadyEncoder    = (*Encoder)(nil)
 )
 
 // NewEncoder returns an encoder configured by cfg. When cfg gives a size,
@@ -63,8 +61,6 @@ func NewEncoder(cfg EncoderConfig) (*Encoder, error) {
 	if c.Width > 0 {
 		e.mu.Lock() // held until prepared, so that Encode and Close wait
 		go e.prepare(c.Width, c.Height)
-	} else {
-		e.ready.Store(true)
 	}
 	return e, nil
 }
@@ -75,17 +71,11 @@ func (e *Encoder) Prepared(width, height int) bool {
 	return e.cfg.Width > 0 && width == e.cfg.Width && height == e.cfg.Height
 }
 
-// Ready reports whether libvpx is set up, or being set up on the first
-// frame rather than in the background: false while Encode would wait for
-// the set-up NewEncoder started.
-func (e *Encoder) Ready() bool { return e.ready.Load() }
-
 // prepare sets libvpx up for w×h and encodes a flat grey frame whose
 // output is dropped, then unlocks e.mu (locked by NewEncoder). A failure
 // is only logged: the first Encode tries again and reports it.
 func (e *Encoder) prepare(w, h int) {
 	defer e.mu.Unlock()
-	defer e.ready.Store(true)
 	start := time.Now()
 	if err := e.open(w, h); err != nil {
 		e.log.Debug("vp8: cannot set the encoder up ahead of the first frame", "err", err)
