@@ -169,9 +169,10 @@ func (s *PeerSession) resendTarget() int {
 // in proportion to their MaxBitrate and each share is clamped to its
 // track's range, so the controller spans the sum of the tracks' ranges,
 // and above that room for what else the estimate covers (audio, RTP
-// headers), so that the video can reach its MaxBitrate. A session that sends no video yet gets the widest range a track is
-// likely to want, ccFloor to ccCeiling: the estimator's range cannot change
-// once made, and a track added mid-call clamps its share to its own.
+// headers), so that the video can reach its MaxBitrate. A session that
+// sends no video yet gets the widest range a track is likely to want,
+// ccFloor to ccCeiling: the estimator's range cannot change once made,
+// and a track added mid-call clamps its share to its own.
 func (s *PeerSession) ccBitrates() (lo, hi, start int) {
 	s.mediaMu.Lock()
 	defer s.mediaMu.Unlock()

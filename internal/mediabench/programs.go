@@ -202,10 +202,7 @@ func RunProgram(exe string, progs *Programs, url, room string, recv PeerConfig, 
 	var run ProgramRun
 	ctx, cancel := context.WithTimeout(context.Background(), recv.maxRun()+time.Minute)
 	defer cancel()
-	args := []string{"-signal", url, "-room", room}
-	if os.Getenv(LogEnv) != "" {
-		args = append(args, "-v")
-	}
+	args := programArgs(url, room)
 
 	var rc *child
 	var rp *program
@@ -265,6 +262,16 @@ func RunProgram(exe string, progs *Programs, url, room string, recv PeerConfig, 
 	return run, errors.Join(err, rerr, serr)
 }
 
+// programArgs are the example programs' flags for room on the signaling
+// server at url, with debug logs when LogEnv is set.
+func programArgs(url, room string) []string {
+	args := []string{"-signal", url, "-room", room}
+	if os.Getenv(LogEnv) != "" {
+		args = append(args, "-v")
+	}
+	return args
+}
+
 // readSkipped reads the frames a program's -stats-json file counts as
 // not sent.
 func readSkipped(path string) (int64, error) {
@@ -309,10 +316,7 @@ func RunViewerJoin(exe string, progs *Programs, url, room string, recv PeerConfi
 		return ViewerJoin{}, err
 	}
 	var run ViewerJoin
-	args := []string{"-signal", url, "-room", room}
-	if os.Getenv(LogEnv) != "" {
-		args = append(args, "-v")
-	}
+	args := programArgs(url, room)
 	sp, err := startProgram("sender", progs.Sender, args, logTo)
 	if err != nil {
 		return run, err

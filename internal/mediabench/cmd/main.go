@@ -38,8 +38,6 @@ import (
 	"github.com/avlink/avlink/internal/signalbench"
 )
 
-const logEnv = mediabench.LogEnv
-
 func main() {
 	peer := flag.String(mediabench.ChildFlag, "", "run one peer with this JSON configuration (used by the benchmark itself)")
 	width := flag.Int("width", 640, "frame width")
@@ -55,7 +53,7 @@ func main() {
 	repo := flag.String("repo", ".", "module root, where the example programs are built")
 	profile := flag.String("profile", "", "directory for CPU profiles of the measurement window of each kind's first run (KIND-sender.pprof, KIND-receiver.pprof)")
 	viewers := flag.String("viewers", "", "instead of the usual runs, measure examples/sender serving this many viewers at once (comma-separated counts, e.g. 1,2,4,8)")
-	verbose := flag.Bool("v", false, "pass the peers' stderr through (set "+logEnv+"=1 for their debug logs)")
+	verbose := flag.Bool("v", false, "pass the peers' stderr through (set "+mediabench.LogEnv+"=1 for their debug logs)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -100,7 +98,7 @@ func child(ctx context.Context, js string) error {
 	if err := json.Unmarshal([]byte(js), &cfg); err != nil {
 		return fmt.Errorf("bad -%s: %w", mediabench.ChildFlag, err)
 	}
-	if os.Getenv(logEnv) != "" {
+	if os.Getenv(mediabench.LogEnv) != "" {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return mediabench.RunChild(ctx, cfg, os.Stdin, os.Stdout)
@@ -216,24 +214,9 @@ func runPrograms(ctx context.Context, rep *mediabench.Report, exe, repo string, 
 	recv := base
 	recv.Mode = mediabench.ReceiveDecode
 	through := func(k signalbench.Kind, kind string, runs int, cfg mediabench.PeerConfig, useReceiver bool) ([]mediabench.ProgramRun, error) {
-		srv, err := signalbench.StartProcess(ctx, repo, k)
-		if err != nil {
-			return nil, err
-		}
-		defer srv.Close()
-		var out []mediabench.ProgramRun
-		for i := range runs {
-			fmt.Fprintf(os.Stderr, "mediabench: %s run %d of %d (%v)…\n", kind, i+1, runs, cfg.Warmup+cfg.Window)
-			r, err := mediabench.RunProgram(exe, progs, srv.URL(), fmt.Sprintf("%s-%d", kind, i), cfg, useReceiver, logTo)
-			if err != nil {
-				return out, fmt.Errorf("%s run %d: %w", kind, i+1, err)
-			}
-			out = append(out, r)
-			if err := ctx.Err(); err != nil {
-				return out, err
-			}
-		}
-		return out, nil
+		return onServer(ctx, repo, k, kind, runs, cfg.Warmup+cfg.Window, func(url, room string) (mediabench.ProgramRun, error) {
+			return mediabench.RunProgram(exe, progs, url, room, cfg, useReceiver, logTo)
+		})
 	}
 	if want["programs"] {
 		if rep.Programs, err = through(signalbench.KindGo, "programs", runs, recv, false); err != nil {
@@ -241,20 +224,13 @@ func runPrograms(ctx context.Context, rep *mediabench.Report, exe, repo string, 
 		}
 	}
 	if want["viewer"] {
-		srv, err := signalbench.StartProcess(ctx, repo, signalbench.KindGo)
-		if err != nil {
-			return err
-		}
-		defer srv.Close()
 		join := recv
 		join.Warmup, join.Window = 0, time.Second
-		for i := range 3 * runs {
-			fmt.Fprintf(os.Stderr, "mediabench: viewer run %d of %d…\n", i+1, 3*runs)
-			r, err := mediabench.RunViewerJoin(exe, progs, srv.URL(), fmt.Sprintf("viewer-%d", i), join, logTo)
-			if err != nil {
-				return fmt.Errorf("viewer run %d: %w", i+1, err)
-			}
-			rep.ViewerJoins = append(rep.ViewerJoins, r)
+		rep.ViewerJoins, err = onServer(ctx, repo, signalbench.KindGo, "viewer", 3*runs, join.Warmup+join.Window, func(url, room string) (mediabench.ViewerJoin, error) {
+			return mediabench.RunViewerJoin(exe, progs, url, room, join, logTo)
+		})
+		if err != nil {
+			return err
 		}
 	}
 	if want["node"] {
@@ -274,6 +250,30 @@ func runPrograms(ctx context.Context, rep *mediabench.Report, exe, repo string, 
 		}
 	}
 	return nil
+}
+
+// onServer starts the signaling server of kind k and makes runs runs of
+// one through it, each in a room of its own; each is said to take about
+// each.
+func onServer[T any](ctx context.Context, repo string, k signalbench.Kind, kind string, runs int, each time.Duration, one func(url, room string) (T, error)) ([]T, error) {
+	srv, err := signalbench.StartProcess(ctx, repo, k)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.Close()
+	var out []T
+	for i := range runs {
+		fmt.Fprintf(os.Stderr, "mediabench: %s run %d of %d (%v)…\n", kind, i+1, runs, each)
+		r, err := one(srv.URL(), fmt.Sprintf("%s-%d", kind, i))
+		if err != nil {
+			return out, fmt.Errorf("%s run %d: %w", kind, i+1, err)
+		}
+		out = append(out, r)
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }
 
 func machine() string {
