@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/avlink/avlink/examples/internal/cli"
+	"github.com/avlink/avlink/examples/internal/tune"
 	"github.com/avlink/avlink/playback"
 	pbopus "github.com/avlink/avlink/playback/opus"
 	"github.com/avlink/avlink/playback/speaker"
@@ -33,6 +34,7 @@ import (
 )
 
 func main() {
+	tune.Reexec()
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "audio-receiver:", err)
 		os.Exit(1)

@@ -38,6 +38,7 @@ import (
 
 	"github.com/avlink/avlink/examples/internal/cli"
 	"github.com/avlink/avlink/examples/internal/tlsserve"
+	"github.com/avlink/avlink/examples/internal/tune"
 	"github.com/avlink/avlink/internal/cdp"
 	"github.com/avlink/avlink/rtclink"
 	"github.com/avlink/avlink/signal/viewer"
@@ -46,6 +47,7 @@ import (
 )
 
 func main() {
+	tune.Reexec()
 	o := options{}
 	flag.StringVar(&o.addr, "addr", ":8080", "address of the viewer page and the signaling server")
 	flag.StringVar(&o.room, "room", "demo", "room the robot joins")

@@ -27,10 +27,12 @@ import (
 	"github.com/avlink/avlink/capture/mic"
 	capopus "github.com/avlink/avlink/capture/opus"
 	"github.com/avlink/avlink/examples/internal/cli"
+	"github.com/avlink/avlink/examples/internal/tune"
 	"github.com/avlink/avlink/rtclink"
 )
 
 func main() {
+	tune.Reexec()
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "mic-sender:", err)
 		os.Exit(1)

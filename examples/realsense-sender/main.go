@@ -26,10 +26,12 @@ import (
 	"syscall"
 
 	"github.com/avlink/avlink/examples/internal/cli"
+	"github.com/avlink/avlink/examples/internal/tune"
 	"github.com/avlink/avlink/rtclink"
 )
 
 func main() {
+	tune.Reexec()
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "realsense-sender:", err)
 		os.Exit(1)

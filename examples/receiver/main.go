@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/avlink/avlink/examples/internal/cli"
+	"github.com/avlink/avlink/examples/internal/tune"
 	"github.com/avlink/avlink/playback"
 	"github.com/avlink/avlink/playback/filesink"
 	pbopus "github.com/avlink/avlink/playback/opus"
@@ -21,6 +22,7 @@ import (
 )
 
 func main() {
+	tune.Reexec()
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "receiver:", err)
 		os.Exit(1)

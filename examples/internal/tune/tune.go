@@ -1,0 +1,68 @@
+// Package tune starts the example programs with the runtime and C
+// library settings that suit a media program on a small computer: see
+// [Reexec].
+package tune
+
+import "strings"
+
+// OffEnv names the variable that, set to "off", keeps [Reexec] from
+// re-executing the program.
+const OffEnv = "AVLINK_TUNE"
+
+// schedtraceNever keeps the Go runtime's monitor thread out of its deep
+// sleep (see [Reexec]) while asking for a scheduler trace only every 24.8
+// days, the longest period GODEBUG takes.
+const schedtraceNever = "schedtrace=2147483647"
+
+// hugeMalloc has glibc ask for transparent huge pages for its large
+// blocks, such as the 7 MB of tokens and the frame buffers libvpx
+// allocates and zeroes when an encoder is set up.
+const hugeMalloc = "glibc.malloc.hugetlb=1"
+
+// tunedEnv returns env with the settings [Reexec] adds, and whether it
+// added any. A setting the user made, to any value, is left as it is.
+func tunedEnv(env []string) ([]string, bool) {
+	out := make([]string, 0, len(env)+2)
+	var godebug, tunables, changed bool
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		switch {
+		case k == OffEnv && v == "off":
+			return env, false
+		case k == "GODEBUG":
+			godebug = true
+			if !hasKey(v, ",", "schedtrace") {
+				kv, changed = appendSetting(kv, v, ",", schedtraceNever), true
+			}
+		case k == "GLIBC_TUNABLES":
+			tunables = true
+			if !hasKey(v, ":", "glibc.malloc.hugetlb") {
+				kv, changed = appendSetting(kv, v, ":", hugeMalloc), true
+			}
+		}
+		out = append(out, kv)
+	}
+	if !godebug {
+		out, changed = append(out, "GODEBUG="+schedtraceNever), true
+	}
+	if !tunables {
+		out, changed = append(out, "GLIBC_TUNABLES="+hugeMalloc), true
+	}
+	return out, changed
+}
+
+func hasKey(list, sep, key string) bool {
+	for _, s := range strings.Split(list, sep) {
+		if k, _, _ := strings.Cut(s, "="); strings.TrimSpace(k) == key {
+			return true
+		}
+	}
+	return false
+}
+
+func appendSetting(kv, list, sep, setting string) string {
+	if list == "" {
+		return kv + setting
+	}
+	return kv + sep + setting
+}
