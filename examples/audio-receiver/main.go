@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"github.com/avlink/avlink/examples/internal/cli"
-	"github.com/avlink/avlink/examples/internal/tune"
+	"github.com/avlink/avlink/internal/tune"
 	"github.com/avlink/avlink/playback"
 	pbopus "github.com/avlink/avlink/playback/opus"
 	"github.com/avlink/avlink/playback/speaker"

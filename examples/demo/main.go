@@ -38,8 +38,8 @@ import (
 
 	"github.com/avlink/avlink/examples/internal/cli"
 	"github.com/avlink/avlink/examples/internal/tlsserve"
-	"github.com/avlink/avlink/examples/internal/tune"
 	"github.com/avlink/avlink/internal/cdp"
+	"github.com/avlink/avlink/internal/tune"
 	"github.com/avlink/avlink/rtclink"
 	"github.com/avlink/avlink/signal/viewer"
 	"github.com/avlink/avlink/signal/wsserver"

@@ -27,7 +27,7 @@ import (
 	"github.com/avlink/avlink/capture/mic"
 	capopus "github.com/avlink/avlink/capture/opus"
 	"github.com/avlink/avlink/examples/internal/cli"
-	"github.com/avlink/avlink/examples/internal/tune"
+	"github.com/avlink/avlink/internal/tune"
 	"github.com/avlink/avlink/rtclink"
 )
 

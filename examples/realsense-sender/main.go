@@ -26,7 +26,7 @@ import (
 	"syscall"
 
 	"github.com/avlink/avlink/examples/internal/cli"
-	"github.com/avlink/avlink/examples/internal/tune"
+	"github.com/avlink/avlink/internal/tune"
 	"github.com/avlink/avlink/rtclink"
 )
 

@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/avlink/avlink/examples/internal/cli"
-	"github.com/avlink/avlink/examples/internal/tune"
+	"github.com/avlink/avlink/internal/tune"
 	"github.com/avlink/avlink/playback"
 	"github.com/avlink/avlink/playback/filesink"
 	pbopus "github.com/avlink/avlink/playback/opus"

@@ -26,7 +26,7 @@ import (
 	"github.com/avlink/avlink/capture/vp8"
 	"github.com/avlink/avlink/examples/internal/avdev"
 	"github.com/avlink/avlink/examples/internal/cli"
-	"github.com/avlink/avlink/examples/internal/tune"
+	"github.com/avlink/avlink/internal/tune"
 	"github.com/avlink/avlink/rtclink"
 )
 

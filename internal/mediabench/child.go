@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/avlink/avlink/internal/tune"
 )
 
 // ChildFlag is the flag under which the benchmark command passes a
@@ -116,6 +118,19 @@ func (t *tail) String() string {
 
 // startChild re-executes exe with -peer <cfg as JSON>.
 func startChild(exe, name string, cfg PeerConfig, logTo io.Writer) (*child, error) {
+	return startChildEnv(exe, name, cfg, os.Environ(), logTo)
+}
+
+// startViewer starts a measuring receiver for the example programs'
+// runs. It stands in for a viewer on another machine, so it gets the
+// programs' settings (internal/tune), which take the least from the
+// programs measured beside it on these cores.
+func startViewer(exe, name string, cfg PeerConfig, logTo io.Writer) (*child, error) {
+	env, _ := tune.Env(os.Environ())
+	return startChildEnv(exe, name, cfg, env, logTo)
+}
+
+func startChildEnv(exe, name string, cfg PeerConfig, env []string, logTo io.Writer) (*child, error) {
 	js, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, err
@@ -123,7 +138,7 @@ func startChild(exe, name string, cfg PeerConfig, logTo io.Writer) (*child, erro
 	c := &child{name: name, events: make(chan event, 4), stderr: &tail{w: logTo}, exited: make(chan struct{})}
 	c.cmd = exec.Command(exe, "-"+ChildFlag, string(js))
 	c.cmd.Stderr = c.stderr
-	c.cmd.Env = os.Environ()
+	c.cmd.Env = env
 	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
 		return nil, err
 	}

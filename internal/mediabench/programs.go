@@ -215,7 +215,7 @@ func RunProgram(exe string, progs *Programs, url, room string, recv PeerConfig, 
 			return run, err
 		}
 	} else {
-		if rc, err = startChild(exe, "receiver", recv, logTo); err != nil {
+		if rc, err = startViewer(exe, "receiver", recv, logTo); err != nil {
 			return run, err
 		}
 		defer func() { _ = rc.stop(10 * time.Second) }()
@@ -327,7 +327,7 @@ func RunViewerJoin(exe string, progs *Programs, url, room string, recv PeerConfi
 		return run, err
 	}
 	time.Sleep(idleRobot)
-	rc, err := startChild(exe, "receiver", recv, logTo)
+	rc, err := startViewer(exe, "receiver", recv, logTo)
 	if err != nil {
 		return run, err
 	}

@@ -77,7 +77,7 @@ func RunViewers(exe string, progs *Programs, url, room string, recv PeerConfig, 
 		}
 	}()
 	for i := range viewers {
-		c, err := startChild(exe, "viewer-"+strconv.Itoa(i+1), recv, logTo)
+		c, err := startViewer(exe, "viewer-"+strconv.Itoa(i+1), recv, logTo)
 		if err != nil {
 			return run, err
 		}

@@ -290,8 +290,8 @@ func machine() string {
 func setup(c mediabench.PeerConfig, runs int) string {
 	return fmt.Sprintf("Setup: loopback. The examples/ rows run the programs as users run them, each its own process: examples/signal-server "+
 		"(or the original deployment's Node.js server), examples/sender with its defaults (640x480@30 stamped test pattern and a tone, VP8 from "+
-		"500 kbit/s with congestion control on, Opus with FEC) and the benchmark's measuring receiver or examples/receiver; their CPU is each whole "+
-		"process's. The other rows measure the library: %dx%d@%d stamped test pattern, VP8 (capture/vp8 defaults) at %d kbit/s with congestion "+
+		"500 kbit/s with congestion control on, Opus with FEC) and the benchmark's measuring receiver (started with the programs' settings, "+
+		"internal/tune) or examples/receiver; their CPU is each whole process's. The other rows measure the library: %dx%d@%d stamped test pattern, VP8 (capture/vp8 defaults) at %d kbit/s with congestion "+
 		"control off, Opus 20 ms mono, in processes of the benchmark's own. %d run(s) of each kind, %v warm-up then a %v window "+
 		"(1 s for the join runs); decoder ReuseFrames=%v.",
 		c.Width, c.Height, c.FPS, c.Bitrate/1000, runs, c.Warmup, c.Window, c.ReuseFrames)

@@ -34,7 +34,7 @@ func TestTunedEnv(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := append([]string(nil), tc.in...)
-			got, changed := tunedEnv(in)
+			got, changed := Env(in)
 			assert.Equal(t, tc.want, got)
 			assert.Equal(t, tc.changed, changed)
 			assert.Equal(t, tc.in, in, "the input is not modified")

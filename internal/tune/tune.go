@@ -19,9 +19,11 @@ const schedtraceNever = "schedtrace=2147483647"
 // allocates and zeroes when an encoder is set up.
 const hugeMalloc = "glibc.malloc.hugetlb=1"
 
-// tunedEnv returns env with the settings [Reexec] adds, and whether it
-// added any. A setting the user made, to any value, is left as it is.
-func tunedEnv(env []string) ([]string, bool) {
+// Env returns env with the settings [Reexec] adds, and whether it
+// added any, for starting another program tuned. A setting the user
+// made, to any value, is left as it is; with AVLINK_TUNE=off in env it
+// returns env unchanged.
+func Env(env []string) ([]string, bool) {
 	out := make([]string, 0, len(env)+2)
 	var godebug, tunables, changed bool
 	for _, kv := range env {

@@ -24,7 +24,7 @@ import (
 // for a debugger for example. When the re-execution fails, the program
 // goes on untuned.
 func Reexec() {
-	env, changed := tunedEnv(os.Environ())
+	env, changed := Env(os.Environ())
 	if !changed {
 		return
 	}
