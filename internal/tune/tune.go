@@ -19,36 +19,44 @@ const schedtraceNever = "schedtrace=2147483647"
 // allocates and zeroes when an encoder is set up.
 const hugeMalloc = "glibc.malloc.hugetlb=1"
 
+// settings are what [Env] adds: each a key=value entry of a variable
+// whose entries are separated by sep.
+var settings = []struct{ variable, sep, entry string }{
+	{"GODEBUG", ",", schedtraceNever},
+	{"GLIBC_TUNABLES", ":", hugeMalloc},
+}
+
 // Env returns env with the settings [Reexec] adds, and whether it
 // added any, for starting another program tuned. A setting the user
 // made, to any value, is left as it is; with AVLINK_TUNE=off in env it
 // returns env unchanged.
 func Env(env []string) ([]string, bool) {
-	out := make([]string, 0, len(env)+2)
-	var godebug, tunables, changed bool
+	out := make([]string, 0, len(env)+len(settings))
+	seen := make([]bool, len(settings))
+	changed := false
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
-		switch {
-		case k == OffEnv && v == "off":
+		if k == OffEnv && v == "off" {
 			return env, false
-		case k == "GODEBUG":
-			godebug = true
-			if !hasKey(v, ",", "schedtrace") {
-				kv, changed = appendSetting(kv, v, ",", schedtraceNever), true
+		}
+		for i, st := range settings {
+			if k != st.variable {
+				continue
 			}
-		case k == "GLIBC_TUNABLES":
-			tunables = true
-			if !hasKey(v, ":", "glibc.malloc.hugetlb") {
-				kv, changed = appendSetting(kv, v, ":", hugeMalloc), true
+			seen[i] = true
+			if key, _, _ := strings.Cut(st.entry, "="); !hasKey(v, st.sep, key) {
+				if v != "" {
+					kv += st.sep
+				}
+				kv, changed = kv+st.entry, true
 			}
 		}
 		out = append(out, kv)
 	}
-	if !godebug {
-		out, changed = append(out, "GODEBUG="+schedtraceNever), true
-	}
-	if !tunables {
-		out, changed = append(out, "GLIBC_TUNABLES="+hugeMalloc), true
+	for i, st := range settings {
+		if !seen[i] {
+			out, changed = append(out, st.variable+"="+st.entry), true
+		}
 	}
 	return out, changed
 }
@@ -60,11 +68,4 @@ func hasKey(list, sep, key string) bool {
 		}
 	}
 	return false
-}
-
-func appendSetting(kv, list, sep, setting string) string {
-	if list == "" {
-		return kv + setting
-	}
-	return kv + sep + setting
 }

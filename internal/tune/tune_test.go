@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestTunedEnv(t *testing.T) {
+func TestEnv(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		in      []string
