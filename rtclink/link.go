@@ -103,6 +103,9 @@ func (s *PeerSession) newLink(peer string) (*link, error) {
 		}
 	}
 	s.followEstimate(l)
+	for _, v := range s.videos {
+		v.connecting(true)
+	}
 	return l, nil
 }
 
@@ -180,6 +183,9 @@ func (s *PeerSession) closeLink(l *link, why string) {
 	if s.link == l {
 		s.link = nil
 		s.setSending(false)
+		for _, v := range s.videos {
+			v.connecting(false)
+		}
 		var gone []Channel
 		s.update(func() {
 			s.state = StateNone

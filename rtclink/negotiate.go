@@ -344,9 +344,13 @@ func (s *PeerSession) restartICE(l *link) {
 	s.offer(l, true)
 }
 
+// setSending turns sending on or off; video is turned on by each
+// video's connected, which starts its picture.
 func (s *PeerSession) setSending(on bool) {
 	for _, v := range s.videos {
-		v.sending.Store(on)
+		if !on {
+			v.sending.Store(false)
+		}
 	}
 	if s.audio != nil {
 		s.audio.sending.Store(on)

@@ -134,7 +134,7 @@ func (s *PeerSession) newVideoSend(v *VideoSender) (*videoSend, error) {
 	if err != nil {
 		return nil, err
 	}
-	vs := &videoSend{s: s, cfg: v, enc: v.Encoder, tr: tr, box: mailbox.New[*capture.VideoFrame]()}
+	vs := &videoSend{s: s, cfg: v, enc: v.Encoder, tr: tr, box: mailbox.New[*capture.VideoFrame](), wake: make(chan struct{}, 1)}
 	vs.recycler, _ = v.Source.(capture.VideoRecycler)
 	tr.onPLI = vs.onPLI
 	if v.Encoder != nil && v.Samples == nil {
@@ -238,9 +238,11 @@ type videoSend struct {
 	enc     capture.VideoEncoder
 	tr      *sendTrack
 	box     *mailbox.Box[*capture.VideoFrame]
+	wake    chan struct{} // the encode loop has more to do than the box says
 	sending atomic.Bool
+	calls   atomic.Int64 // connections that started sending, for the encode loop
+	ready   atomic.Bool  // a call is connecting: have its first keyframe made
 	kf      atomic.Bool
-	held    atomic.Pointer[capture.VideoFrame]
 	lastPLI atomic.Int64 // unix nanos of the last keyframe granted to a PLI
 	target  atomic.Int64
 	applied int
@@ -249,6 +251,12 @@ type videoSend struct {
 	// recycler takes back frames the session is done with, when the
 	// source can reuse them.
 	recycler capture.VideoRecycler
+
+	// The encode loop's own.
+	call    int64               // the last of calls it started
+	held    *capture.VideoFrame // the newest frame while nothing is sent
+	ahead   []byte              // a keyframe made while a call connects
+	aheadAt time.Time           // the capture time of ahead's frame
 }
 
 // recycle hands a frame the session holds no reference to back to its
@@ -268,17 +276,51 @@ func (v *videoSend) requestKeyframe() {
 	}
 }
 
-// maxHeldAge bounds how old a frame held from before the connection may
-// be and still be sent as its first picture.
+// maxHeldAge bounds how old a frame held from before the connection, or
+// the keyframe made from one, may be and still be sent as its first
+// picture.
 const maxHeldAge = 200 * time.Millisecond
 
-// connected starts the picture afresh: a keyframe, from the frame held
-// back while connecting when it is recent, so the peer need not wait for
-// the next capture.
+// aheadRefresh is the age at which the keyframe made for a call still
+// connecting is made again from a newer frame: at most one keyframe
+// encode per 100 ms while connecting, and the first picture at most that
+// old (plus a frame interval) when the call comes up.
+const aheadRefresh = 100 * time.Millisecond
+
+// connected starts the picture afresh on a connection that came up: the
+// encode loop sends the keyframe made while it connected, or makes one
+// from the frame held back, so the peer need not wait for the next
+// capture or for an encode.
 func (v *videoSend) connected() {
-	v.requestKeyframe()
-	if f := v.held.Swap(nil); f != nil && (time.Since(f.Time) >= maxHeldAge || !v.box.PutIfEmpty(f)) {
-		v.recycle(f)
+	if v.cfg.Samples != nil || v.sending.Load() {
+		// A pre-encoded source, or the same call back after a drop.
+		v.sending.Store(true)
+		v.requestKeyframe()
+		return
+	}
+	// calls before sending: whenever the loop sees sending, it sees the
+	// new call too, and never encodes a frame of it before its keyframe.
+	v.calls.Add(1)
+	v.sending.Store(true)
+	v.wakeUp()
+}
+
+// connecting tells v whether a call is being set up, so that its first
+// keyframe is encoded while the connection is made rather than after.
+func (v *videoSend) connecting(on bool) {
+	if v.cfg.Samples != nil {
+		return
+	}
+	v.ready.Store(on)
+	if on {
+		v.wakeUp()
+	}
+}
+
+func (v *videoSend) wakeUp() {
+	select {
+	case v.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -319,22 +361,76 @@ func (v *videoSend) encodeLoop() {
 	for {
 		select {
 		case <-v.box.Notify:
+		case <-v.wake:
 		case <-v.s.ctx.Done():
+			v.recycle(v.held)
 			return
 		}
+		sending := v.sending.Load()
+		if c := v.calls.Load(); sending && c != v.call {
+			v.call = c
+			v.startCall(&lastErr)
+		}
 		f, ok := v.box.Take()
-		if !ok {
+		if !sending {
+			if ok {
+				v.warmUp(f, &lastErr)
+				// Keep the newest: it becomes the first keyframe of the
+				// next call.
+				v.recycle(v.held)
+				v.held = f
+			}
+			v.makeAhead(&lastErr)
 			continue
 		}
-		if !v.sending.Load() {
-			v.warmUp(f, &lastErr)
-			// Keep the newest: it becomes the first keyframe the moment
-			// the connection is up, instead of waiting a frame interval.
-			v.recycle(v.held.Swap(f))
-			continue
+		if ok {
+			v.encode(f, &lastErr)
+			v.recycle(f)
 		}
-		v.encode(f, &lastErr)
-		v.recycle(f)
+	}
+}
+
+// makeAhead encodes the held frame as the keyframe a connecting call will
+// start with, when there is none or it has grown old.
+func (v *videoSend) makeAhead(lastErr *time.Time) {
+	if !v.ready.Load() || v.held == nil || (len(v.ahead) > 0 && time.Since(v.aheadAt) < aheadRefresh) {
+		return
+	}
+	f := v.held
+	v.held = nil
+	defer v.recycle(f)
+	if !f.Time.After(v.aheadAt) {
+		return
+	}
+	smp := v.encodeOnly(f, true, lastErr)
+	if smp == nil {
+		return
+	}
+	v.ahead = append(v.ahead[:0], smp.Data...)
+	v.aheadAt = f.Time
+	v.s.log.Debug("rtclink: first keyframe made while the call connects", "captured", f.Time, "bytes", len(smp.Data))
+}
+
+// startCall sends a new call its first picture: the keyframe made while it
+// connected, then the frame held back since if there is one, or else a
+// keyframe from the held frame if it is recent.
+func (v *videoSend) startCall(lastErr *time.Time) {
+	f := v.held
+	v.held = nil
+	defer v.recycle(f)
+	fresh := func(t time.Time) bool { return time.Since(t) < maxHeldAge }
+	if len(v.ahead) > 0 && fresh(v.aheadAt) {
+		v.send(v.ahead, v.aheadAt)
+		v.ahead = v.ahead[:0]
+		if f != nil && f.Time.After(v.aheadAt) {
+			v.encode(f, lastErr)
+		}
+		return
+	}
+	v.ahead = v.ahead[:0]
+	v.kf.Store(true)
+	if f != nil && fresh(f.Time) {
+		v.encode(f, lastErr)
 	}
 }
 
@@ -377,8 +473,16 @@ func (v *videoSend) toI420(f *capture.VideoFrame, lastErr *time.Time) *capture.V
 
 // encode converts, encodes and sends one frame.
 func (v *videoSend) encode(f *capture.VideoFrame, lastErr *time.Time) {
+	smp := v.encodeOnly(f, v.kf.Swap(false), lastErr)
+	if smp != nil {
+		v.send(smp.Data, f.Time)
+	}
+}
+
+// encodeOnly converts and encodes one frame, or returns nil.
+func (v *videoSend) encodeOnly(f *capture.VideoFrame, keyframe bool, lastErr *time.Time) *capture.Sample {
 	if f = v.toI420(f, lastErr); f == nil {
-		return
+		return nil
 	}
 	if t := int(v.target.Load()); t != v.applied {
 		if err := v.enc.SetBitrate(t); err == nil {
@@ -386,7 +490,7 @@ func (v *videoSend) encode(f *capture.VideoFrame, lastErr *time.Time) {
 		}
 	}
 	start := time.Now()
-	smp, err := v.enc.Encode(f, v.kf.Swap(false))
+	smp, err := v.enc.Encode(f, keyframe)
 	v.s.stats.videoOut.encodeNanos.Add(int64(time.Since(start)))
 	v.s.stats.videoOut.encoded.Add(1)
 	if err != nil {
@@ -394,16 +498,20 @@ func (v *videoSend) encode(f *capture.VideoFrame, lastErr *time.Time) {
 			v.s.log.Error("rtclink: video encode failed", "err", err)
 			*lastErr = time.Now()
 		}
-		return
+		return nil
 	}
 	if smp == nil {
 		v.s.stats.videoOut.dropped.Add(1)
 		v.s.log.Debug("rtclink: video frame dropped by the encoder's rate control", "captured", f.Time)
-		return
 	}
-	if err := v.tr.write(smp.Data, f.Time); err != nil {
+	return smp
+}
+
+// send sends one encoded frame captured at t.
+func (v *videoSend) send(data []byte, t time.Time) {
+	if err := v.tr.write(data, t); err != nil {
 		v.s.stats.videoOut.dropped.Add(1)
-		v.s.log.Debug("rtclink: video frame dropped: cannot send it", "captured", f.Time, "err", err)
+		v.s.log.Debug("rtclink: video frame dropped: cannot send it", "captured", t, "err", err)
 	}
 }
 

@@ -1,12 +1,15 @@
 package rtclink_test
 
 import (
+	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/avlink/avlink/capture"
 	"github.com/avlink/avlink/rtclink"
+	"github.com/avlink/avlink/signal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -15,12 +18,14 @@ import (
 type countingEncoder struct {
 	capture.VideoEncoder
 	mu    sync.Mutex
-	calls []bool // keyframe asked, per call
+	calls []bool      // keyframe asked, per call
+	at    []time.Time // when each call began
 }
 
 func (e *countingEncoder) Encode(f *capture.VideoFrame, keyframe bool) (*capture.Sample, error) {
 	e.mu.Lock()
 	e.calls = append(e.calls, keyframe)
+	e.at = append(e.at, time.Now())
 	e.mu.Unlock()
 	return e.VideoEncoder.Encode(f, keyframe)
 }
@@ -90,4 +95,73 @@ func TestPreparedEncoderNotWarmedAgain(t *testing.T) {
 	assert.Zero(t, enc.count(), "frames encoded with no one watching")
 
 	viewerDecodesFromFirstSent(t, url, "p", robot, enc.countingEncoder, 0)
+}
+
+// slowAnswer hands on the first answer it receives only after delay, as
+// a slow path would, and records when.
+type slowAnswer struct {
+	signal.Signaler
+	delay    time.Duration
+	answered atomic.Pointer[time.Time]
+}
+
+func (s *slowAnswer) Recv(ctx context.Context) (signal.Message, error) {
+	m, err := s.Signaler.Recv(ctx)
+	if err == nil && m.Type == signal.TypeAnswer && s.answered.Load() == nil {
+		select {
+		case <-time.After(s.delay):
+		case <-ctx.Done():
+			return m, ctx.Err()
+		}
+		now := time.Now()
+		s.answered.Store(&now)
+	}
+	return m, err
+}
+
+// A call's first keyframe is encoded while the call connects, so it goes
+// out the moment the connection is up instead of an encode later; while
+// the connection takes its time it is made again from newer frames, at
+// most every 100 ms. The viewer decodes from it without asking.
+func TestFirstKeyframeMadeWhileConnecting(t *testing.T) {
+	url := signalServer(t)
+	vs := videoSender(t, 320, 240)
+	enc := &countingEncoder{VideoEncoder: vs.Encoder}
+	vs.Encoder = enc
+	const delay = 350 * time.Millisecond
+	sig := &slowAnswer{Signaler: dial(t, url, "k"), delay: delay}
+	var connected atomic.Pointer[time.Time]
+	robot, err := rtclink.New(rtclink.Config{
+		Signaler: sig, Role: rtclink.Offerer, Video: vs, Logger: testLogger(),
+		OnState: func(st rtclink.State) {
+			if now := time.Now(); st == rtclink.StateConnected {
+				connected.CompareAndSwap(nil, &now)
+			}
+		},
+	})
+	require.NoError(t, err)
+	defer robot.Close()
+	time.Sleep(200 * time.Millisecond) // frames captured while no one watches
+
+	start := time.Now()
+	_, video := startViewer(t, url, "k")
+	video.waitFirst(t)
+	framesOver(t, robot, video, 10)
+	assert.Zero(t, robot.Stats().VideoOut.PLIsReceived, "the viewer had to ask for a keyframe")
+
+	up := connected.Load()
+	require.NotNil(t, up)
+	require.NotNil(t, sig.answered.Load(), "the answer never came through the delay")
+	enc.mu.Lock()
+	defer enc.mu.Unlock()
+	keys := 0
+	for _, k := range enc.calls {
+		if k {
+			keys++
+		}
+	}
+	// Nothing but the delayed answer makes the robot encode a second
+	// keyframe: one made after the call came up would be the only one.
+	assert.GreaterOrEqual(t, keys, 2, "the keyframe was not made again from newer frames while the call took %v to connect", up.Sub(start))
+	assert.LessOrEqual(t, keys, int(up.Sub(start)/(100*time.Millisecond))+2, "keyframes made while connecting for %v", up.Sub(start))
 }
