@@ -1,6 +1,7 @@
 package vp8
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -37,6 +38,8 @@ type Encoder struct {
 	anchorT  time.Time
 	anchorP  int64
 	keyDue   bool // the next frame must be a keyframe: asked for on a dropped frame, or the first after prepare
+
+	ready chan struct{} // closed when the set-up ahead is done
 }
 
 var (
@@ -56,13 +59,34 @@ func NewEncoder(cfg EncoderConfig) (*Encoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Encoder{cfg: c, log: c.Logger, nominal: int64(timebase / c.FrameRate)}
+	e := &Encoder{cfg: c, log: c.Logger, nominal: int64(timebase / c.FrameRate), ready: make(chan struct{})}
 	e.target.Store(int64(c.Bitrate))
 	if c.Width > 0 {
 		e.mu.Lock() // held until prepared, so that Encode and Close wait
 		go e.prepare(c.Width, c.Height)
+	} else {
+		close(e.ready)
 	}
 	return e, nil
+}
+
+// WaitPrepared waits until the libvpx set-up NewEncoder started for the
+// config's frame size is done, or ctx ends. A robot that joins its room
+// only then can send a viewer's first picture as soon as the call is up,
+// rather than after the rest of the set-up. Without a size in the config
+// it returns at once.
+func (e *Encoder) WaitPrepared(ctx context.Context) error {
+	select {
+	case <-e.ready:
+		return nil
+	default:
+	}
+	select {
+	case <-e.ready:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Prepared reports whether the config gave this frame size, so that
@@ -75,6 +99,7 @@ func (e *Encoder) Prepared(width, height int) bool {
 // output is dropped, then unlocks e.mu (locked by NewEncoder). A failure
 // is only logged: the first Encode tries again and reports it.
 func (e *Encoder) prepare(w, h int) {
+	defer close(e.ready)
 	defer e.mu.Unlock()
 	start := time.Now()
 	if err := e.open(w, h); err != nil {

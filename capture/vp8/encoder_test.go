@@ -424,3 +424,25 @@ func TestCloseWhilePreparing(t *testing.T) {
 		t.Fatalf("Encode after Close: %v, want ErrClosed", err)
 	}
 }
+
+// WaitPrepared returns once libvpx is set up for the config's size, and
+// at once for an encoder without one.
+func TestWaitPrepared(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e := newEncoder(t, EncoderConfig{Width: 320, Height: 240})
+	if err := e.WaitPrepared(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !e.mu.TryLock() {
+		t.Fatal("the set-up still holds the encoder after WaitPrepared")
+	}
+	set := e.enc != nil
+	e.mu.Unlock()
+	if !set {
+		t.Fatal("libvpx not set up after WaitPrepared")
+	}
+	if err := newEncoder(t, EncoderConfig{}).WaitPrepared(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

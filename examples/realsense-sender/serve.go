@@ -32,6 +32,7 @@ func serve(ctx context.Context, cfg rtclink.Config, devs *devices, log *slog.Log
 		}
 		defer pprof.StopCPUProfile()
 	}
+	cli.WaitEncoders(ctx, cfg, log)
 	log.Info("connecting to the signaling server", "url", url, "room", room)
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	sig, err := wsclient.Dial(dctx, url, room, &wsclient.DialOptions{Token: token, Logger: log})

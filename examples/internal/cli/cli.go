@@ -167,6 +167,7 @@ func Report(ctx context.Context, s rtclink.Session, log *slog.Logger) {
 func Run(cfg rtclink.Config, sigURL, room, token string, log *slog.Logger, started ...func(rtclink.Session)) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	WaitEncoders(ctx, cfg, log)
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	first, fallback := signalURLs(sigURL)
@@ -195,6 +196,39 @@ func Run(cfg rtclink.Config, sigURL, room, token string, log *slog.Logger, start
 		return s.Err()
 	}
 	return nil
+}
+
+// encoderWait bounds how long a program waits for its video encoders to
+// set themselves up before it joins its room.
+const encoderWait = 2 * time.Second
+
+// WaitEncoders waits, at most 2 s, for those of cfg's video encoders that
+// set themselves up in the background (capture/vp8 given the frame size),
+// so that the program joins its room when it can send a picture at once:
+// a viewer already there gets its first picture within the time the call
+// takes to connect, not after libvpx's tens of milliseconds of set-up.
+func WaitEncoders(ctx context.Context, cfg rtclink.Config, log *slog.Logger) {
+	type preparing interface{ WaitPrepared(context.Context) error }
+	var videos []*rtclink.VideoSender
+	if cfg.Video != nil {
+		videos = append([]*rtclink.VideoSender{cfg.Video}, cfg.MoreVideo...)
+	}
+	start := time.Now()
+	wctx, cancel := context.WithTimeout(ctx, encoderWait)
+	defer cancel()
+	for _, v := range videos {
+		p, ok := v.Encoder.(preparing)
+		if !ok {
+			continue
+		}
+		if err := p.WaitPrepared(wctx); err != nil {
+			if ctx.Err() == nil {
+				log.Warn("joining before the video encoder is set up", "waited", time.Since(start))
+			}
+			return
+		}
+	}
+	log.Debug("video encoders set up before joining", "waited", time.Since(start))
 }
 
 // OneCoreForGo runs the program's Go code on one core (GOMAXPROCS 1)

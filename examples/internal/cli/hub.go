@@ -146,6 +146,7 @@ func (c *Common) RunViewers(cfg rtclink.Config, n int, tcfg *teleop.Config) erro
 		return err
 	}
 	defer done()
+	WaitEncoders(context.Background(), cfg, log)
 	sh, err := share(&cfg, log)
 	if err != nil {
 		return err
