@@ -154,8 +154,17 @@ func (a *assembler) giveUp() {
 			return
 		}
 	}
-	// No frame start held: wait for one.
-	a.dropBefore(a.next + window - 1)
+	// No frame start held, only the rest of the broken frame: drop it and
+	// take the next frame start that comes. Skipping the whole window
+	// instead would drop the next few hundred packets as late ones.
+	last := a.next
+	for i := 0; i < window; i++ {
+		s := a.next + uint16(i)
+		if sl := a.buf[s%window]; sl != nil && sl.pkt.SequenceNumber == s {
+			last = s + 1
+		}
+	}
+	a.dropBefore(last)
 }
 
 func (a *assembler) skipTo(seq uint16) {

@@ -90,6 +90,26 @@ func TestAssemblerGivesUpThenWaitsForKeyframe(t *testing.T) {
 	assert.Equal(t, 1, a.gaveUp)
 }
 
+// A gap given up on while only the rest of the broken frame is held moves
+// on to the packets after those, so the next keyframe shows; it does not
+// skip a whole window of sequence numbers, which froze the picture for
+// seconds on a slow link.
+func TestAssemblerGivesUpWithNoFrameStartHeld(t *testing.T) {
+	a := newAssembler(capture.Codec{MimeType: "video/VP8"})
+	frames, pkts := vp8Frames(t, []int{300, 1000, 300}, []bool{true, false, true})
+	require.Greater(t, len(pkts[1]), 3)
+	now := time.Now()
+	out := pushAll(a, pkts[0], now)
+	n := len(pkts[1])
+	// Frame 1's start is lost; its middle arrives, and its end much later.
+	out = append(out, pushAll(a, pkts[1][1:n-1], now)...)
+	out = append(out, a.push(pkts[1][n-1], now.Add(time.Second))...)
+	out = append(out, pushAll(a, pkts[2], now.Add(time.Second))...)
+	require.Len(t, out, 2, "the keyframe after the broken frame")
+	assert.Equal(t, frames[2], out[1])
+	assert.Equal(t, 1, a.gaveUp)
+}
+
 func TestAssemblerJoinsMidStream(t *testing.T) {
 	a := newAssembler(capture.Codec{MimeType: "video/VP8"})
 	frames, pkts := vp8Frames(t, []int{600, 300}, []bool{false, true})
