@@ -26,3 +26,13 @@ type AudioDecoder interface {
 type KeyframeRequester interface {
 	NeedKeyframe() bool
 }
+
+// SizePreparer is implemented by a VideoDecoder that can set itself up for
+// a frame size before its first frame: a session whose peer announces the
+// size of its video prepares the decoder while the call connects, so the
+// first picture does not wait for that set-up (several milliseconds for
+// libvpx at 640x480). Prepare leaves the decoder waiting for a keyframe as
+// before; a stream of another size still decodes.
+type SizePreparer interface {
+	Prepare(width, height int) error
+}

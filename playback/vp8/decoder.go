@@ -42,7 +42,10 @@ type Decoder struct {
 	buf     []byte // the picture buffer when reusing frames
 }
 
-var _ playback.VideoDecoder = (*Decoder)(nil)
+var (
+	_ playback.VideoDecoder = (*Decoder)(nil)
+	_ playback.SizePreparer = (*Decoder)(nil)
+)
 
 // NewDecoder returns a decoder configured by cfg.
 func NewDecoder(cfg DecoderConfig) (*Decoder, error) {
@@ -98,6 +101,28 @@ func (d *Decoder) Decode(data []byte) (*capture.VideoFrame, error) {
 		d.buf = pix
 	}
 	return &capture.VideoFrame{Format: capture.FormatI420, Width: w, Height: h, Data: pix}, nil
+}
+
+// Prepare sets libvpx up for width×height pictures ahead of the first
+// frame (see [playback.SizePreparer]). It hands libvpx the header of a
+// keyframe of that size with no picture data: libvpx allocates its frame
+// buffers for the size from the header, then finds the frame incomplete,
+// which Prepare expects. The decoder still waits for a real keyframe.
+func (d *Decoder) Prepare(width, height int) error {
+	if width <= 0 || height <= 0 || width > 16383 || height > 16383 {
+		return fmt.Errorf("%w: size %dx%d outside 1..16383", ErrConfig, width, height)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return ErrClosed
+	}
+	// Frame tag: keyframe, version 0, shown, first partition 1 byte; the
+	// keyframe start code; the size (no scaling); then too little data.
+	hdr := []byte{0x30, 0, 0, 0x9d, 0x01, 0x2a, byte(width), byte(width >> 8), byte(height), byte(height >> 8), 0, 0}
+	_, _, _, _ = d.d.DecodeInto(hdr, nil)
+	d.needKey = true
+	return nil
 }
 
 // NeedKeyframe reports whether the decoder is waiting for a keyframe, so

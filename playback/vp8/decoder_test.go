@@ -331,3 +331,49 @@ func benchmarkDecode(b *testing.B, samples []*capture.Sample, cfg DecoderConfig)
 	}
 	b.ReportMetric(float64(vpxtest.CPUTime()-cpu0)/float64(b.N), "cpu-ns/op")
 }
+
+// A decoder prepared for the stream's size decodes it exactly as one that
+// was not; prepared for another size, it still decodes the stream; until
+// the first keyframe it still shows nothing.
+func TestPrepare(t *testing.T) {
+	samples, _ := encodeRun(t, 320, 240, 4)
+	decodeAll := func(d *Decoder) [][]byte {
+		var out [][]byte
+		for i, s := range samples {
+			f, err := d.Decode(s.Data)
+			if err != nil || f == nil {
+				t.Fatalf("frame %d: %v, %v", i, f, err)
+			}
+			out = append(out, f.Data)
+		}
+		return out
+	}
+	want := decodeAll(newDecoder(t))
+	for _, size := range [][2]int{{320, 240}, {640, 480}, {16, 16}} {
+		d := newDecoder(t)
+		if err := d.Prepare(size[0], size[1]); err != nil {
+			t.Fatalf("Prepare(%dx%d): %v", size[0], size[1], err)
+		}
+		if !d.NeedKeyframe() {
+			t.Fatalf("prepared for %dx%d, the decoder no longer waits for a keyframe", size[0], size[1])
+		}
+		if f, err := d.Decode(samples[1].Data); f != nil || err != nil {
+			t.Fatalf("prepared for %dx%d, an inter frame before any keyframe gave %v, %v", size[0], size[1], f, err)
+		}
+		for i, got := range decodeAll(d) {
+			if string(got) != string(want[i]) {
+				t.Fatalf("prepared for %dx%d, frame %d decodes differently", size[0], size[1], i)
+			}
+		}
+	}
+	d := newDecoder(t)
+	for _, bad := range [][2]int{{0, 240}, {320, -1}, {16384, 16}} {
+		if err := d.Prepare(bad[0], bad[1]); !errors.Is(err, ErrConfig) {
+			t.Fatalf("Prepare(%d, %d): %v, want ErrConfig", bad[0], bad[1], err)
+		}
+	}
+	d.Close()
+	if err := d.Prepare(320, 240); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Prepare after Close: %v, want ErrClosed", err)
+	}
+}
