@@ -27,8 +27,9 @@ type link struct {
 	tracksAdded bool
 	graceTimer  *time.Timer
 	stopBitrate func()
-	codecs      []capture.Codec // the send codecs its API registered
-	videoTaken  atomic.Bool     // a remote video track went to ReceiveVideo
+	codecs      []capture.Codec                 // the send codecs its API registered
+	videoTaken  atomic.Bool                     // a remote video track went to ReceiveVideo
+	prepared    atomic.Pointer[preparedDecoder] // set up for the peer's announced size
 }
 
 // followEstimate lets the session's video encoders follow l's congestion
@@ -201,6 +202,7 @@ func (s *PeerSession) closeLink(l *link, why string) {
 	if err := l.pc.Close(); err != nil {
 		s.log.Debug("rtclink: close peer connection", "err", err)
 	}
+	l.prepared.Load().drop()
 	s.log.Info("rtclink: peer connection closed", "peer", l.peer, "why", why)
 	if s.cfg.Role == Offerer && s.link == nil && len(s.waiting) > 0 && s.ctx.Err() == nil {
 		next := s.waiting[len(s.waiting)-1] // the newest is the likeliest to be alive

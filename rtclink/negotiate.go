@@ -145,7 +145,7 @@ func (s *PeerSession) offer(l *link, iceRestart bool) {
 // after gathering completes when not.
 func (s *PeerSession) sendDescription(l *link, typ string) {
 	if !s.cfg.NoTrickle {
-		s.send(signal.Message{Type: typ, SDP: l.pc.LocalDescription().SDP, To: l.peer})
+		s.send(signal.Message{Type: typ, SDP: addFrameSizes(l.pc.LocalDescription().SDP, s.frameSizes()), To: l.peer})
 		return
 	}
 	done := webrtc.GatheringCompletePromise(l.pc)
@@ -159,7 +159,7 @@ func (s *PeerSession) sendDescription(l *link, typ string) {
 		}
 		s.post(func() {
 			if s.link == l {
-				s.send(signal.Message{Type: typ, SDP: l.pc.LocalDescription().SDP, To: l.peer})
+				s.send(signal.Message{Type: typ, SDP: addFrameSizes(l.pc.LocalDescription().SDP, s.frameSizes()), To: l.peer})
 			}
 		})
 	}()
@@ -195,6 +195,7 @@ func (s *PeerSession) handleOffer(m signal.Message) {
 		s.log.Warn("rtclink: unusable offer", "peer", m.Sender, "err", err)
 		return
 	}
+	s.prepareDecoder(l, m.SDP)
 	if !l.tracksAdded {
 		if err := s.addTracks(l); err != nil {
 			s.log.Error("rtclink: cannot add tracks", "err", err)
@@ -231,6 +232,7 @@ func (s *PeerSession) handleAnswer(m signal.Message) {
 		s.log.Warn("rtclink: unusable answer", "peer", m.Sender, "err", err)
 		return
 	}
+	s.prepareDecoder(l, m.SDP)
 	s.remoteSet(l)
 }
 

@@ -26,7 +26,6 @@ const maxPLIInterval = 2 * time.Second
 const reorderWait = 150 * time.Millisecond
 
 func (s *PeerSession) startReceiver(l *link, t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
-	pc := l.pc
 	codec := codecOf(t.Codec())
 	takeVideo := false
 	if rv := s.cfg.ReceiveVideo; rv != nil && t.Kind() == webrtc.RTPCodecTypeVideo {
@@ -53,7 +52,7 @@ func (s *PeerSession) startReceiver(l *link, t *webrtc.TrackRemote, r *webrtc.RT
 		defer s.wg.Done()
 		switch {
 		case takeVideo:
-			s.receiveVideo(pc, t, codec)
+			s.receiveVideo(l, t, codec)
 		case t.Kind() == webrtc.RTPCodecTypeAudio && s.cfg.ReceiveAudio != nil:
 			s.receiveAudio(t, codec)
 		}
@@ -72,7 +71,8 @@ func drain(t *webrtc.TrackRemote) {
 	}
 }
 
-func (s *PeerSession) receiveVideo(pc *webrtc.PeerConnection, t *webrtc.TrackRemote, codec capture.Codec) {
+func (s *PeerSession) receiveVideo(l *link, t *webrtc.TrackRemote, codec capture.Codec) {
+	pc := l.pc
 	rv := s.cfg.ReceiveVideo
 	asm := newAssembler(codec)
 	if asm == nil {
@@ -82,7 +82,9 @@ func (s *PeerSession) receiveVideo(pc *webrtc.PeerConnection, t *webrtc.TrackRem
 	var dec playback.VideoDecoder
 	if rv.NewDecoder != nil {
 		var err error
-		if dec, err = rv.NewDecoder(codec); err != nil {
+		if dec = l.prepared.Load().take(codec.MimeType); dec != nil {
+			s.log.Debug("rtclink: video decoder set up while the call connected")
+		} else if dec, err = rv.NewDecoder(codec); err != nil {
 			s.log.Error("rtclink: no decoder for video track", "codec", codec.MimeType, "err", err)
 			return
 		}

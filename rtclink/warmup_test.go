@@ -2,12 +2,14 @@ package rtclink_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/avlink/avlink/capture"
+	"github.com/avlink/avlink/playback"
 	"github.com/avlink/avlink/rtclink"
 	"github.com/avlink/avlink/signal"
 	"github.com/stretchr/testify/assert"
@@ -164,4 +166,70 @@ func TestFirstKeyframeMadeWhileConnecting(t *testing.T) {
 	// keyframe: one made after the call came up would be the only one.
 	assert.GreaterOrEqual(t, keys, 2, "the keyframe was not made again from newer frames while the call took %v to connect", up.Sub(start))
 	assert.LessOrEqual(t, keys, int(up.Sub(start)/(100*time.Millisecond))+2, "keyframes made while connecting for %v", up.Sub(start))
+}
+
+// recordingDecoder is a real decoder that records what it is asked.
+type recordingDecoder struct {
+	playback.VideoDecoder
+	log *callLog
+}
+
+type callLog struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (c *callLog) add(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := len(c.calls); s != "decode" || n == 0 || c.calls[n-1] != "decode" {
+		c.calls = append(c.calls, s)
+	}
+}
+
+func (c *callLog) get() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.calls...)
+}
+
+func (d recordingDecoder) Prepare(w, h int) error {
+	d.log.add(fmt.Sprintf("prepare %dx%d", w, h))
+	return d.VideoDecoder.(playback.SizePreparer).Prepare(w, h)
+}
+
+func (d recordingDecoder) Decode(b []byte) (*capture.VideoFrame, error) {
+	d.log.add("decode")
+	return d.VideoDecoder.Decode(b)
+}
+
+func (d recordingDecoder) NeedKeyframe() bool {
+	return d.VideoDecoder.(playback.KeyframeRequester).NeedKeyframe()
+}
+
+// A robot announces its picture size in its offer, and the viewer sets its
+// decoder up for it while the call connects: the one decoder made was
+// prepared for 320x240 before it decoded anything.
+func TestViewerDecoderPreparedForAnnouncedSize(t *testing.T) {
+	url := signalServer(t)
+	robot, err := rtclink.New(rtclink.Config{Signaler: dial(t, url, "z"), Role: rtclink.Offerer, Video: videoSender(t, 320, 240), Logger: testLogger()})
+	require.NoError(t, err)
+	defer robot.Close()
+
+	calls := &callLog{}
+	video := newVideoCollector()
+	rv := videoReceiver(video)
+	factory := rv.NewDecoder
+	rv.NewDecoder = func(c capture.Codec) (playback.VideoDecoder, error) {
+		calls.add("new " + c.MimeType)
+		d, err := factory(c)
+		return recordingDecoder{VideoDecoder: d, log: calls}, err
+	}
+	viewer, err := rtclink.New(rtclink.Config{Signaler: dial(t, url, "z"), ReceiveVideo: rv, Logger: testLogger()})
+	require.NoError(t, err)
+	defer viewer.Close()
+
+	video.waitFirst(t)
+	framesOver(t, robot, video, 10)
+	assert.Equal(t, []string{"new video/VP8", "prepare 320x240", "decode"}, calls.get())
 }
