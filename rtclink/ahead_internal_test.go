@@ -91,21 +91,40 @@ func TestAheadKeyframeSentOnConnect(t *testing.T) {
 	assert.EqualValues(t, 110, v.tr.bytes.Load(), "sent: the 100-byte keyframe made ahead, then the 10-byte frame")
 }
 
-// A keyframe made ahead is made again from a newer frame once it is 100 ms
-// old, so the first picture is recent however long the call takes.
-func TestAheadKeyframeRefreshed(t *testing.T) {
+// For the first 200 ms of connecting, the keyframe is made again from
+// every newer frame, so the first picture is the newest and nothing is
+// skipped after it; the frame held since goes out after it.
+func TestAheadKeyframeFollowsEachFrame(t *testing.T) {
 	v, enc := startEncodeLoop(t)
 	now := time.Now()
-	v.box.Put(frameAt(now.Add(-150 * time.Millisecond)))
+	v.box.Put(frameAt(now.Add(-60 * time.Millisecond)))
 	v.connecting(true)
 	waitCalls(t, enc, 1)
-	v.box.Put(frameAt(now.Add(-120 * time.Millisecond)))
-	v.box.Put(frameAt(now)) // may replace the one before: either is newer than the keyframe
+	v.box.Put(frameAt(now.Add(-30 * time.Millisecond)))
 	waitCalls(t, enc, 2)
 	assert.Equal(t, []bool{true, true}, enc.asked())
 	v.connected()
 	waitSent(t, v, 1)
+	assert.EqualValues(t, 100, v.tr.bytes.Load(), "the keyframe of the newest frame, alone")
 	assert.Equal(t, []bool{true, true}, enc.asked(), "an encode after the call came up")
+}
+
+// A connection that takes longer than that gets a new keyframe only once
+// the last is 100 ms old: a frame 30 ms newer is held, not encoded.
+func TestAheadKeyframeRefreshedSlowly(t *testing.T) {
+	v, enc := startEncodeLoop(t)
+	now := time.Now()
+	v.box.Put(frameAt(now.Add(-150 * time.Millisecond)))
+	v.connecting(true)
+	v.readyAt.Store(now.Add(-time.Second).UnixNano()) // connecting for a second already
+	waitCalls(t, enc, 1)
+	v.box.Put(frameAt(now.Add(-20 * time.Millisecond)))
+	waitCalls(t, enc, 2)
+	assert.Equal(t, []bool{true, true}, enc.asked(), "the 150 ms old keyframe made again")
+	v.box.Put(frameAt(time.Now()))
+	v.connected()
+	waitSent(t, v, 2)
+	assert.Equal(t, []bool{true, true, false}, enc.asked(), "the newer frame held, then sent after the keyframe")
 }
 
 // A keyframe made for a call that took too long, or that never came up, is

@@ -242,6 +242,7 @@ type videoSend struct {
 	sending atomic.Bool
 	calls   atomic.Int64 // connections that started sending, for the encode loop
 	ready   atomic.Bool  // a call is connecting: have its first keyframe made
+	readyAt atomic.Int64 // unix nanos when ready was last turned on
 	kf      atomic.Bool
 	lastPLI atomic.Int64 // unix nanos of the last keyframe granted to a PLI
 	target  atomic.Int64
@@ -281,11 +282,17 @@ func (v *videoSend) requestKeyframe() {
 // picture.
 const maxHeldAge = 200 * time.Millisecond
 
-// aheadRefresh is the age at which the keyframe made for a call still
-// connecting is made again from a newer frame: at most one keyframe
-// encode per 100 ms while connecting, and the first picture at most that
-// old (plus a frame interval) when the call comes up.
-const aheadRefresh = 100 * time.Millisecond
+// While a call connects, its first keyframe is made again from each newer
+// frame for the first eagerAhead, so that the picture the peer first sees
+// is the newest and the next follows it without a gap; a connection that
+// takes longer than that gets a new one only every aheadRefresh, which
+// bounds the cost of a connection that never comes up to one keyframe
+// encode per 100 ms, and the first picture's age to that (plus a frame
+// interval).
+const (
+	eagerAhead   = 200 * time.Millisecond
+	aheadRefresh = 100 * time.Millisecond
+)
 
 // connected starts the picture afresh on a connection that came up: the
 // encode loop sends the keyframe made while it connected, or makes one
@@ -310,6 +317,9 @@ func (v *videoSend) connected() {
 func (v *videoSend) connecting(on bool) {
 	if v.cfg.Samples != nil {
 		return
+	}
+	if on && !v.ready.Load() {
+		v.readyAt.Store(time.Now().UnixNano())
 	}
 	v.ready.Store(on)
 	if on {
@@ -393,7 +403,14 @@ func (v *videoSend) encodeLoop() {
 // makeAhead encodes the held frame as the keyframe a connecting call will
 // start with, when there is none or it has grown old.
 func (v *videoSend) makeAhead(lastErr *time.Time) {
-	if !v.ready.Load() || v.held == nil || (len(v.ahead) > 0 && time.Since(v.aheadAt) < aheadRefresh) {
+	if !v.ready.Load() || v.held == nil {
+		return
+	}
+	refresh := aheadRefresh
+	if time.Since(time.Unix(0, v.readyAt.Load())) < eagerAhead {
+		refresh = 0
+	}
+	if len(v.ahead) > 0 && time.Since(v.aheadAt) < refresh {
 		return
 	}
 	f := v.held
