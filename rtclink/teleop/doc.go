@@ -25,8 +25,9 @@
 // action's name has 1 to 64 characters; a message has at most 1024
 // bytes. The robot answers each command with {"type":"echo","seq":N,"t":T}
 // when it ran it, or {"type":"refused","seq":N,"t":T,"why":W} when it did
-// not: W is "stale", "order", "estop", "unsynced" or, with several
-// viewers, "observer" (Refusal).
+// not: W is "stale", "order", "estop", "unsynced", "channel" (the page's
+// E-stop channel has closed) or, with several viewers, "observer"
+// (Refusal).
 //
 // The same channel carries the clock sync. The robot sends
 // {"type":"sync","id":K,"t0":R0} when the channel opens, five more 50 ms

@@ -68,7 +68,7 @@ type Config struct {
 
 // RefusedCounts counts refused commands by reason.
 type RefusedCounts struct {
-	Stale, Order, EStop, Unsynced, Observer uint64
+	Stale, Order, EStop, Unsynced, Observer, Channel uint64
 }
 
 // StopCounts counts the robot's own stops by reason.
@@ -130,6 +130,7 @@ type Robot struct {
 	wired      bool
 	teleopOpen bool
 	estopOpen  bool
+	estopGone  bool // the page's E-stop channel closed while its teleop channel was open
 
 	// The page session's commands.
 	floor    uint64  // last accepted seq
@@ -286,6 +287,9 @@ func (r *Robot) HandleChannel(ch rtclink.Channel, open bool) bool {
 			clear(r.pending)
 		} else {
 			r.estopOpen = false
+			// A command still on its way from a page that is leaving
+			// must not drive the robot again once it has stopped.
+			r.estopGone = r.teleopOpen
 		}
 		r.stopLocked(StopChannel)
 	}
@@ -315,7 +319,7 @@ func (r *Robot) HandleState(st rtclink.State) {
 // openTeleop starts a page session on the teleop channel and returns its
 // first sync, to send once r.mu, held, is released.
 func (r *Robot) openTeleop() []byte {
-	r.teleopOpen = true
+	r.teleopOpen, r.estopGone = true, false
 	r.floor, r.lastT, r.accepted = 0, 0, false
 	r.filter.reset()
 	clear(r.pending)
@@ -419,6 +423,8 @@ func (r *Robot) gate(c Command, now time.Time) Refusal {
 		r.stats.Refused.Unsynced++
 	case RefusedObserver:
 		r.stats.Refused.Observer++
+	case RefusedChannel:
+		r.stats.Refused.Channel++
 	}
 	return why
 }
@@ -426,6 +432,9 @@ func (r *Robot) gate(c Command, now time.Time) Refusal {
 func (r *Robot) refusal(c Command, now time.Time) Refusal {
 	if r.observerLocked() {
 		return RefusedObserver
+	}
+	if r.estopGone {
+		return RefusedChannel
 	}
 	if !r.fresh(c.T, now) {
 		if _, ok := r.filter.best(); !ok {

@@ -326,6 +326,30 @@ func TestDeadmanUnit(t *testing.T) {
 	assert.Empty(t, ofType(u.out.take(), TypeStopped), "no stopped on a channel that is gone")
 }
 
+// Once the page's E-stop channel has closed, a command still coming on its
+// teleop channel does not drive the robot again: the page is leaving, or
+// can no longer stop it. A stop still runs; a new teleop channel drives.
+func TestNoDriveAfterEStopChannelCloses(t *testing.T) {
+	u := newUnit(t, Config{})
+	u.HandleChannel(Label, true)
+	u.HandleChannel(EStopLabel, true)
+	u.answerSyncs(t)
+	require.Equal(t, "echo", u.command(t, TypeDrive, 1, 0, drive).Type)
+	u.HandleChannel(EStopLabel, false)
+	assert.Equal(t, []StopReason{StopChannel}, u.stopsSoFar())
+
+	assert.Equal(t, "channel", u.command(t, TypeDrive, 2, 0, drive).Why, "a drive sent before the page left")
+	assert.False(t, u.Stats().Driving)
+	assert.Equal(t, "echo", u.command(t, TypeStop, 3, 0, "").Type)
+	u.HandleChannel(Label, false)
+	assert.Equal(t, []StopReason{StopChannel}, u.stopsSoFar(), "one stop for the page leaving")
+	assert.Equal(t, RefusedCounts{Channel: 1}, u.Stats().Refused)
+
+	u.HandleChannel(Label, true)
+	u.answerSyncs(t)
+	assert.Equal(t, "echo", u.command(t, TypeDrive, 1, 0, drive).Type, "a new page drives")
+}
+
 // Without OnStop, the program's OnCommand gets a stop.
 func TestStopWithoutOnStop(t *testing.T) {
 	u := newUnit(t, Config{})

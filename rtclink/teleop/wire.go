@@ -39,6 +39,10 @@ const (
 	RefusedUnsynced Refusal = "unsynced"
 	// RefusedObserver: another viewer holds control (see [Control]).
 	RefusedObserver Refusal = "observer"
+	// RefusedChannel: the page's E-stop channel has closed (the page is
+	// leaving, or can no longer stop the robot), so nothing it sent runs
+	// until it opens the teleop channel again.
+	RefusedChannel Refusal = "channel"
 )
 
 // StopReason is why the robot stopped by itself, the "why" of a stopped

@@ -669,6 +669,7 @@
     estop: 'the E-stop is latched',
     unsynced: 'the robot has not synced its clock with this page yet',
     observer: 'another viewer holds control',
+    channel: 'the E-stop channel has closed',
   };
   const controlWords = { busy: 'the driver is moving the robot; you drive when they let go or leave' };
   const stoppedWords = {
