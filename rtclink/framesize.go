@@ -2,11 +2,13 @@ package rtclink
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/avlink/avlink/capture"
 	"github.com/avlink/avlink/playback"
+	"github.com/pion/sdp/v3"
 )
 
 // A sender announces each video track's picture size in its SDP with
@@ -41,112 +43,105 @@ func (s *PeerSession) frameSizes() []frameSize {
 	return out
 }
 
-// addFrameSizes returns sdp with an a=framesize line for each size, in
+// addFrameSizes returns desc with an a=framesize line for each size, in
 // the video section that sends its track, after its codec's rtpmap.
-func addFrameSizes(sdp string, sizes []frameSize) string {
+func addFrameSizes(desc string, sizes []frameSize) string {
 	if len(sizes) == 0 {
-		return sdp
+		return desc
 	}
-	var out strings.Builder
-	for _, sec := range sections(strings.SplitAfter(sdp, "\n")) {
-		after, add := "", ""
+	var sd sdp.SessionDescription
+	if sd.UnmarshalString(desc) != nil {
+		return desc
+	}
+	added := false
+	for _, md := range sd.MediaDescriptions {
+		id := videoTrack(md)
 		for _, fs := range sizes {
-			if pt, ok := sec.payloadType(fs.mime); ok && fs.track == sec.track() {
-				after = fmt.Sprintf("a=rtpmap:%d ", pt)
-				add = fmt.Sprintf("%s%d %d-%d\r\n", frameSizeAttr, pt, fs.w, fs.h)
-			}
-		}
-		for _, l := range sec.lines {
-			out.WriteString(l)
-			if add != "" && strings.HasPrefix(l, after) {
-				out.WriteString(add)
-				add = ""
+			for _, m := range rtpmaps(md) {
+				if id != "" && fs.track == id && strings.EqualFold(m.mime, fs.mime) {
+					a := sdp.NewAttribute("framesize", fmt.Sprintf("%d %d-%d", m.pt, fs.w, fs.h))
+					md.Attributes = slices.Insert(md.Attributes, m.at+1, a)
+					added = true
+					break
+				}
 			}
 		}
 	}
-	return out.String()
+	if !added {
+		return desc
+	}
+	b, err := sd.Marshal()
+	if err != nil {
+		return desc
+	}
+	return string(b)
 }
 
-// announcedSizes reads the a=framesize lines of sdp's video sections.
-func announcedSizes(sdp string) []frameSize {
+// announcedSizes reads the a=framesize lines of desc's video sections.
+func announcedSizes(desc string) []frameSize {
+	var sd sdp.SessionDescription
+	if sd.UnmarshalString(desc) != nil {
+		return nil
+	}
 	var out []frameSize
-	for _, sec := range sections(strings.SplitAfter(sdp, "\n")) {
-		if !sec.video {
+	for _, md := range sd.MediaDescriptions {
+		if md.MediaName.Media != "video" {
 			continue
 		}
-		id := sec.track()
-		for _, l := range sec.lines {
-			l = strings.TrimSpace(l)
-			if !strings.HasPrefix(l, frameSizeAttr) {
-				continue
-			}
+		id := videoTrack(md)
+		for _, a := range md.Attributes {
 			var pt, w, h int
-			if n, _ := fmt.Sscanf(l[len(frameSizeAttr):], "%d %d-%d", &pt, &w, &h); n != 3 || w <= 0 || h <= 0 || w > 16383 || h > 16383 {
+			if a.Key != "framesize" {
 				continue
 			}
-			if mime := sec.mimeOf(pt); mime != "" {
-				out = append(out, frameSize{track: id, mime: mime, w: w, h: h})
+			if n, _ := fmt.Sscanf(a.Value, "%d %d-%d", &pt, &w, &h); n != 3 || w <= 0 || h <= 0 || w > 16383 || h > 16383 {
+				continue
+			}
+			for _, m := range rtpmaps(md) {
+				if m.pt == pt {
+					out = append(out, frameSize{track: id, mime: m.mime, w: w, h: h})
+					break
+				}
 			}
 		}
 	}
 	return out
 }
 
-// section is the lines of one SDP media section (or the session part).
-type section struct {
-	lines []string
-	video bool
-}
-
-func sections(lines []string) []section {
-	var out []section
-	cur := section{}
-	for _, l := range lines {
-		if strings.HasPrefix(l, "m=") {
-			out = append(out, cur)
-			cur = section{video: strings.HasPrefix(l, "m=video ")}
-		}
-		cur.lines = append(cur.lines, l)
-	}
-	return append(out, cur)
-}
-
-// track returns the track id of a video section's a=msid, or "".
-func (s section) track() string {
-	if !s.video {
+// videoTrack returns the track id of a video section's a=msid, or "".
+func videoTrack(md *sdp.MediaDescription) string {
+	if md.MediaName.Media != "video" {
 		return ""
 	}
-	for _, l := range s.lines {
-		if f := strings.Fields(strings.TrimSpace(l)); len(f) == 2 && strings.HasPrefix(f[0], "a=msid:") {
-			return f[1]
-		}
+	v, _ := md.Attribute("msid")
+	if f := strings.Fields(v); len(f) == 2 {
+		return f[1]
 	}
 	return ""
 }
 
-// payloadType returns the payload type of mime ("video/VP8") in s.
-func (s section) payloadType(mime string) (int, bool) {
-	name := mime[strings.IndexByte(mime, '/')+1:]
-	for _, l := range s.lines {
+// rtpmap is one a=rtpmap of a video section: its payload type, codec
+// ("video/VP8") and index among the section's attributes.
+type rtpmap struct {
+	pt   int
+	mime string
+	at   int
+}
+
+func rtpmaps(md *sdp.MediaDescription) []rtpmap {
+	var out []rtpmap
+	for i, a := range md.Attributes {
 		var pt int
 		var enc string
-		if n, _ := fmt.Sscanf(strings.TrimSpace(l), "a=rtpmap:%d %s", &pt, &enc); n == 2 && strings.EqualFold(strings.SplitN(enc, "/", 2)[0], name) {
-			return pt, true
+		if a.Key != "rtpmap" {
+			continue
+		}
+		if n, _ := fmt.Sscanf(a.Value, "%d %s", &pt, &enc); n == 2 {
+			name, _, _ := strings.Cut(enc, "/")
+			out = append(out, rtpmap{pt: pt, mime: "video/" + name, at: i})
 		}
 	}
-	return 0, false
-}
-
-// mimeOf returns the codec of payload type pt in s, as "video/VP8".
-func (s section) mimeOf(pt int) string {
-	for _, l := range s.lines {
-		var p int
-		var enc string
-		if n, _ := fmt.Sscanf(strings.TrimSpace(l), "a=rtpmap:%d %s", &p, &enc); n == 2 && p == pt {
-			return "video/" + strings.SplitN(enc, "/", 2)[0]
-		}
-	}
-	return ""
+	return out
 }
 
 // preparedDecoder is a video decoder set up for an announced size while
