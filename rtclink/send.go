@@ -241,8 +241,7 @@ type videoSend struct {
 	wake    chan struct{} // the encode loop has more to do than the box says
 	sending atomic.Bool
 	calls   atomic.Int64 // connections that started sending, for the encode loop
-	ready   atomic.Bool  // a call is connecting: have its first keyframe made
-	readyAt atomic.Int64 // unix nanos when ready was last turned on
+	readyAt atomic.Int64 // unix nanos since a call is connecting (have its first keyframe made); 0 when none is
 	kf      atomic.Bool
 	lastPLI atomic.Int64 // unix nanos of the last keyframe granted to a PLI
 	target  atomic.Int64
@@ -318,13 +317,12 @@ func (v *videoSend) connecting(on bool) {
 	if v.cfg.Samples != nil {
 		return
 	}
-	if on && !v.ready.Load() {
-		v.readyAt.Store(time.Now().UnixNano())
+	if !on {
+		v.readyAt.Store(0)
+		return
 	}
-	v.ready.Store(on)
-	if on {
-		v.wakeUp()
-	}
+	v.readyAt.CompareAndSwap(0, time.Now().UnixNano())
+	v.wakeUp()
 }
 
 func (v *videoSend) wakeUp() {
@@ -403,11 +401,12 @@ func (v *videoSend) encodeLoop() {
 // makeAhead encodes the held frame as the keyframe a connecting call will
 // start with, when there is none or it has grown old.
 func (v *videoSend) makeAhead(lastErr *time.Time) {
-	if !v.ready.Load() || v.held == nil {
+	since := v.readyAt.Load()
+	if since == 0 || v.held == nil {
 		return
 	}
 	refresh := aheadRefresh
-	if time.Since(time.Unix(0, v.readyAt.Load())) < eagerAhead {
+	if time.Since(time.Unix(0, since)) < eagerAhead {
 		refresh = 0
 	}
 	if len(v.ahead) > 0 && time.Since(v.aheadAt) < refresh {
